@@ -1,0 +1,38 @@
+import type { Broker, BrokerHealth, BrokerMessage, BrokerMessageHandler } from "./broker.js";
+
+/**
+ * The reference Broker: one process, delivery on the publisher's call stack so
+ * a broadcast costs no serialization and no extra turn of the event loop.
+ */
+export class MemoryBroker implements Broker {
+  readonly name = "memory";
+  private readonly topics = new Set<string>();
+  private onMessage: BrokerMessageHandler | undefined;
+  private closed = false;
+
+  async start(onMessage: BrokerMessageHandler): Promise<void> {
+    this.onMessage = onMessage;
+  }
+
+  async publish(topic: string, message: BrokerMessage): Promise<void> {
+    if (this.closed) throw new Error("broker closed");
+    if (this.onMessage !== undefined && this.topics.has(topic)) this.onMessage(topic, message);
+  }
+
+  async subscribe(topic: string): Promise<void> {
+    this.topics.add(topic);
+  }
+
+  async unsubscribe(topic: string): Promise<void> {
+    this.topics.delete(topic);
+  }
+
+  health(): BrokerHealth {
+    return this.closed ? { ok: false, detail: "closed" } : { ok: true };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.topics.clear();
+  }
+}

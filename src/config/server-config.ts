@@ -1,0 +1,105 @@
+import { readFileSync } from "node:fs";
+import { z } from "zod";
+
+/**
+ * The standalone server's settings: an optional JSON config file, overridden by
+ * environment variables. Validated once at startup; a bad value stops the server
+ * with a message naming the setting.
+ */
+const integerFrom = (min: number) => z.coerce.number().int().min(min);
+const list = z.union([z.array(z.string()), z.string().transform((value) => value.split(",").map((item) => item.trim()).filter((item) => item.length > 0))]);
+
+export const serverConfigSchema = z
+  .object({
+    port: integerFrom(0).max(65_535).default(8080),
+    host: z.string().min(1).default("0.0.0.0"),
+    path: z.string().startsWith("/").default("/ws"),
+    auth: z.enum(["jwt", "anonymous"]).optional(),
+    jwtSecret: z.string().min(16, "must be at least 16 characters").optional(),
+    jwtPublicKey: z.string().min(1).optional(),
+    jwksUrl: z.string().url().optional(),
+    jwtAudience: z.string().min(1).optional(),
+    jwtIssuer: z.string().min(1).optional(),
+    jwtClockToleranceSec: integerFrom(0).default(5),
+    apiKeys: list.default([]),
+    allowedOrigins: list.optional(),
+    redisUrl: z.string().url().optional(),
+    maxPayload: integerFrom(1).default(65_536),
+    heartbeatMs: integerFrom(1).default(25_000),
+    idleTimeoutMs: integerFrom(0).default(0),
+    multipleRooms: z.union([z.boolean(), z.enum(["true", "false"]).transform((value) => value === "true")]).default(true),
+    logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    nodeId: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).optional(),
+  })
+  .strict()
+  .superRefine((config, context) => {
+    const keys = [config.jwtSecret, config.jwtPublicKey, config.jwksUrl].filter((value) => value !== undefined).length;
+    if (keys > 1) context.addIssue({ code: "custom", path: ["jwtSecret"], message: "set only one of SWITCHBOARD_JWT_SECRET, SWITCHBOARD_JWT_PUBLIC_KEY, SWITCHBOARD_JWKS_URL" });
+    if (config.auth === "jwt" && keys === 0) context.addIssue({ code: "custom", path: ["auth"], message: "SWITCHBOARD_AUTH=jwt needs SWITCHBOARD_JWT_SECRET, SWITCHBOARD_JWT_PUBLIC_KEY or SWITCHBOARD_JWKS_URL" });
+    if (config.auth === "anonymous" && keys > 0) context.addIssue({ code: "custom", path: ["auth"], message: "SWITCHBOARD_AUTH=anonymous conflicts with a configured JWT key" });
+  });
+
+export type ServerConfig = z.infer<typeof serverConfigSchema>;
+
+/** Environment variable for each setting; the first listed name loses to later ones. */
+export const ENVIRONMENT_VARIABLES: Record<keyof ServerConfig, string[]> = {
+  port: ["PORT", "SWITCHBOARD_PORT"],
+  host: ["SWITCHBOARD_HOST"],
+  path: ["SWITCHBOARD_PATH"],
+  auth: ["SWITCHBOARD_AUTH"],
+  jwtSecret: ["SWITCHBOARD_JWT_SECRET"],
+  jwtPublicKey: ["SWITCHBOARD_JWT_PUBLIC_KEY"],
+  jwksUrl: ["SWITCHBOARD_JWKS_URL"],
+  jwtAudience: ["SWITCHBOARD_JWT_AUDIENCE"],
+  jwtIssuer: ["SWITCHBOARD_JWT_ISSUER"],
+  jwtClockToleranceSec: ["SWITCHBOARD_JWT_CLOCK_TOLERANCE_SEC"],
+  apiKeys: ["SWITCHBOARD_API_KEY"],
+  allowedOrigins: ["SWITCHBOARD_ALLOWED_ORIGINS"],
+  redisUrl: ["REDIS_URL", "SWITCHBOARD_REDIS_URL"],
+  maxPayload: ["SWITCHBOARD_MAX_PAYLOAD"],
+  heartbeatMs: ["SWITCHBOARD_HEARTBEAT_MS"],
+  idleTimeoutMs: ["SWITCHBOARD_IDLE_TIMEOUT_MS"],
+  multipleRooms: ["SWITCHBOARD_MULTIPLE_ROOMS"],
+  logLevel: ["SWITCHBOARD_LOG_LEVEL"],
+  nodeId: ["SWITCHBOARD_NODE_ID"],
+};
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+function settingName(key: string): string {
+  const names = ENVIRONMENT_VARIABLES[key as keyof ServerConfig];
+  return names === undefined ? key : `${names[names.length - 1]} (config file: ${key})`;
+}
+
+/** Reads the config file named by `configPath` or SWITCHBOARD_CONFIG, then applies the environment. */
+export function loadServerConfig(env: NodeJS.ProcessEnv = process.env, configPath: string | undefined = env.SWITCHBOARD_CONFIG): ServerConfig {
+  let fromFile: Record<string, unknown> = {};
+  if (configPath !== undefined && configPath.length > 0) {
+    try {
+      fromFile = JSON.parse(readFileSync(configPath, "utf8")) as Record<string, unknown>;
+    } catch (error) {
+      throw new ConfigError(`SWITCHBOARD_CONFIG: cannot read ${configPath}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  const merged: Record<string, unknown> = { ...fromFile };
+  for (const [key, names] of Object.entries(ENVIRONMENT_VARIABLES)) {
+    for (const name of names) {
+      const value = env[name];
+      if (value !== undefined && value !== "") merged[key] = value;
+    }
+  }
+  const parsed = serverConfigSchema.safeParse(merged);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.length > 0 ? settingName(String(issue.path[0])) : "config"}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration:\n  ${problems.join("\n  ")}`);
+  }
+  if (parsed.data.auth === undefined && env.NODE_ENV === "production" && parsed.data.jwtSecret === undefined && parsed.data.jwtPublicKey === undefined && parsed.data.jwksUrl === undefined) {
+    throw new ConfigError("SWITCHBOARD_AUTH: NODE_ENV=production requires an explicit auth choice: set SWITCHBOARD_JWT_SECRET (or a public key / JWKS URL), or SWITCHBOARD_AUTH=anonymous.");
+  }
+  return parsed.data;
+}

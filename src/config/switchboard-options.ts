@@ -1,0 +1,30 @@
+import type { Logger } from "../log/logger.js";
+import type { SwitchboardOptions } from "../server/options.js";
+import type { ServerConfig } from "./server-config.js";
+
+/** Turns the standalone server's config into library options. */
+export function optionsFromConfig(config: ServerConfig, logger: Logger): SwitchboardOptions {
+  const options: SwitchboardOptions = {
+    path: config.path,
+    maxPayload: config.maxPayload,
+    heartbeatMs: config.heartbeatMs,
+    idleTimeoutMs: config.idleTimeoutMs,
+    multipleRooms: config.multipleRooms,
+    logger,
+  };
+  if (config.nodeId !== undefined) options.nodeId = config.nodeId;
+  const hasKey = config.jwtSecret !== undefined || config.jwtPublicKey !== undefined || config.jwksUrl !== undefined;
+  if (hasKey && config.auth !== "anonymous") {
+    options.auth = {
+      jwt: {
+        ...(config.jwtSecret === undefined ? {} : { secret: config.jwtSecret }),
+        ...(config.jwtPublicKey === undefined ? {} : { publicKey: config.jwtPublicKey }),
+        ...(config.jwksUrl === undefined ? {} : { jwksUrl: config.jwksUrl }),
+        ...(config.jwtAudience === undefined ? {} : { audience: config.jwtAudience }),
+        ...(config.jwtIssuer === undefined ? {} : { issuer: config.jwtIssuer }),
+        clockToleranceSec: config.jwtClockToleranceSec,
+      },
+    };
+  } else options.auth = { anonymous: true };
+  return options;
+}

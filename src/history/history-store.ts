@@ -1,0 +1,45 @@
+import type { RecoveryPosition } from "../protocol/frames.js";
+
+/** How much of a room's past is kept. */
+export interface HistoryPolicy {
+  /** Messages kept per room; 0 keeps none (offsets still advance). */
+  size: number;
+  /** How long a message is kept, in ms. */
+  ttlMs: number;
+}
+
+/** A message as stored: its offset and the sealed `message` frame (JSON). */
+export interface StoredMessage {
+  offset: number;
+  frame: string;
+}
+
+export interface HistoryPage {
+  messages: StoredMessage[];
+  /** The room's latest offset (0 when nothing was ever published). */
+  offset: number;
+  epoch: string;
+  /**
+   * Whether `messages` holds every message after the requested position: false
+   * when the epoch changed or the oldest needed message is gone.
+   */
+  complete: boolean;
+}
+
+/**
+ * Recent messages per room, each with a monotonic offset; the room's epoch changes
+ * whenever its history is lost, so a client knows its offset no longer applies.
+ */
+export interface HistoryStore {
+  readonly name: string;
+  /**
+   * Assigns the next offset and stores `frameHead + offset + "}"` (see
+   * sealMessageFrame). Returns the offset, epoch and sealed frame.
+   */
+  append(room: string, frameHead: string, policy: HistoryPolicy): Promise<{ offset: number; epoch: string; frame: string }>;
+  /** The room's current position without reading messages. */
+  position(room: string): Promise<RecoveryPosition>;
+  /** Messages after `since` (all kept messages without it), oldest first, at most `limit`. */
+  read(room: string, since: RecoveryPosition | undefined, limit: number): Promise<HistoryPage>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,101 @@
+import { SwitchboardError } from "./error-codes.js";
+import type { ErrorBody } from "./error-codes.js";
+
+export const PROTOCOL_VERSION = 1;
+
+export type FrameId = string | number;
+
+/** A client frame after envelope validation: `type` is a string, `id` a string or number. */
+export interface ClientFrame {
+  type: string;
+  id?: FrameId;
+  action?: string;
+  room?: string;
+  data?: unknown;
+  [field: string]: unknown;
+}
+
+export interface RecoveryPosition {
+  offset: number;
+  epoch: string;
+}
+
+export interface WelcomeData {
+  connectionId: string;
+  userId: string | null;
+  node: string;
+  heartbeatMs: number;
+  protocol: number;
+}
+
+export interface MessageFrame {
+  type: "message";
+  room: string;
+  data: unknown;
+  from?: { userId: string | null; connectionId: string };
+  offset: number;
+  ts: number;
+}
+
+export interface PresenceMember {
+  userId: string | null;
+  connections: number;
+  meta?: Record<string, unknown>;
+}
+
+export interface PresenceEventFrame {
+  type: "presence";
+  room: string;
+  data: { event: "join" | "leave" | "update"; userId: string | null; connectionId: string; meta?: Record<string, unknown> };
+}
+
+export interface ReplyFrame {
+  type: "reply";
+  id: FrameId;
+  ok: boolean;
+  data?: unknown;
+  error?: ErrorBody;
+}
+
+const MAX_ID_LENGTH = 64;
+
+/**
+ * Validates the envelope of a decoded client frame. Hand-written rather than a
+ * schema library because it runs on every inbound frame; handler payloads are
+ * validated with the handler's Standard Schema.
+ */
+export function toClientFrame(value: unknown): ClientFrame {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new SwitchboardError("bad_request", "A frame must be a JSON object.");
+  }
+  const frame = value as Record<string, unknown>;
+  const id = frame.id;
+  if (id !== undefined && !isFrameId(id)) {
+    throw new SwitchboardError("bad_request", `"id" must be a string of at most ${MAX_ID_LENGTH} characters or a finite number.`);
+  }
+  if (typeof frame.type !== "string" || frame.type.length === 0 || frame.type.length > 128) {
+    throw new SwitchboardError("bad_request", '"type" must be a non-empty string of at most 128 characters.');
+  }
+  if (frame.action !== undefined && (typeof frame.action !== "string" || frame.action.length > 128)) {
+    throw new SwitchboardError("bad_request", '"action" must be a string of at most 128 characters.');
+  }
+  if (frame.room !== undefined && typeof frame.room !== "string") {
+    throw new SwitchboardError("bad_request", '"room" must be a string.');
+  }
+  return frame as ClientFrame;
+}
+
+export function isFrameId(value: unknown): value is FrameId {
+  return (typeof value === "string" && value.length <= MAX_ID_LENGTH) || (typeof value === "number" && Number.isFinite(value));
+}
+
+/** Reads an optional `since` field; a malformed one is a bad request rather than silently ignored. */
+export function readRecoveryPosition(value: unknown): RecoveryPosition | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "object") throw new SwitchboardError("bad_request", '"since" must be an object {offset, epoch}.');
+  const { offset, epoch } = value as Record<string, unknown>;
+  if (typeof offset !== "number" || !Number.isInteger(offset) || offset < 0 || typeof epoch !== "string") {
+    throw new SwitchboardError("bad_request", '"since" must be {offset: non-negative integer, epoch: string}.');
+  }
+  return { offset, epoch };
+}

@@ -1,0 +1,56 @@
+import type { Codec } from "./codec.js";
+import { jsonCodec } from "./codec.js";
+
+/**
+ * A server frame serialized once and shared by every recipient. JSON text is the
+ * canonical form (it is what crosses the broker); other codecs re-encode it
+ * lazily, at most once per frame, however many connections receive it.
+ */
+export class PreparedFrame {
+  readonly json: string;
+  private jsonBytes: Buffer | undefined;
+  private otherEncodings: Map<Codec, Buffer> | undefined;
+
+  constructor(json: string) {
+    this.json = json;
+  }
+
+  static of(frame: unknown): PreparedFrame {
+    return new PreparedFrame(JSON.stringify(frame));
+  }
+
+  bytesFor(codec: Codec): Buffer {
+    if (codec === jsonCodec) return (this.jsonBytes ??= Buffer.from(this.json));
+    this.otherEncodings ??= new Map();
+    let bytes = this.otherEncodings.get(codec);
+    if (bytes === undefined) {
+      bytes = codec.encode(JSON.parse(this.json));
+      this.otherEncodings.set(codec, bytes);
+    }
+    return bytes;
+  }
+}
+
+/**
+ * A message frame is built as a head missing its offset so that a history store
+ * (including a Redis script) can assign the offset and seal the frame without
+ * re-serializing the payload.
+ */
+export function messageFrameHead(room: string, data: unknown, ts: number, from: { userId: string | null; connectionId: string } | undefined, event?: string): string {
+  const fields: Record<string, unknown> = { type: "message", room };
+  if (event !== undefined) fields.event = event;
+  fields.data = data;
+  if (from !== undefined) fields.from = from;
+  fields.ts = ts;
+  const json = JSON.stringify(fields);
+  return `${json.slice(0, -1)},"offset":`;
+}
+
+export function sealMessageFrame(head: string, offset: number): string {
+  return `${head}${offset}}`;
+}
+
+/** A volatile publication has no offset: it is never stored and never replayed. */
+export function volatileMessageFrame(head: string): string {
+  return `${head.slice(0, -10)}}`;
+}

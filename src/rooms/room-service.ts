@@ -1,0 +1,187 @@
+import type { Broker, BrokerMessage } from "../broker/broker.js";
+import { roomTopic } from "../broker/broker.js";
+import type { HistoryPage, HistoryStore } from "../history/history-store.js";
+import type { Logger } from "../log/logger.js";
+import type { PresenceStore } from "../presence/presence-store.js";
+import { SwitchboardError } from "../protocol/error-codes.js";
+import type { PresenceMember, RecoveryPosition } from "../protocol/frames.js";
+import { PreparedFrame, messageFrameHead, volatileMessageFrame } from "../protocol/prepared-frame.js";
+import type { PublishOptions, PublishResult } from "../server/broadcast-operator.js";
+import type { Connection } from "../server/connection.js";
+import type { Hub } from "../server/hub.js";
+import type { RoomPolicies } from "./room-policy.js";
+
+export interface JoinResult {
+  room: string;
+  /** The room's latest offset when the join completed. */
+  offset: number;
+  epoch: string;
+  /** Present when the join asked to recover: whether every missed message follows. */
+  recovered?: boolean;
+  presence?: PresenceMember[];
+}
+
+export interface PendingJoin {
+  result: JoinResult;
+  /** Sends the replayed messages, then whatever arrived live meanwhile; call after the reply went out. */
+  flush(): void;
+}
+
+export interface RoomServiceDeps {
+  node: string;
+  hub: Hub;
+  broker: Broker;
+  presence: PresenceStore;
+  history: HistoryStore;
+  policies: RoomPolicies;
+  logger: Logger;
+  onJoin(connection: Connection, room: string): void;
+  onLeave(connection: Connection, room: string): void;
+}
+
+/** Most messages a single recovery replays; a larger gap is reported as not recovered. */
+export const MAX_RECOVERY_MESSAGES = 10_000;
+
+/**
+ * Room membership with its side effects: broker subscriptions (reference counted),
+ * presence, join-time recovery from history, and publications.
+ */
+export class RoomService {
+  private readonly deps: RoomServiceDeps;
+  /** Subscriptions in progress or done, so that concurrent joins all wait for the same one. */
+  private readonly subscriptions = new Map<string, Promise<void>>();
+
+  constructor(deps: RoomServiceDeps) {
+    this.deps = deps;
+  }
+
+  async join(connection: Connection, room: string, since: RecoveryPosition | undefined): Promise<PendingJoin> {
+    const { hub, history, presence, policies } = this.deps;
+    const policy = policies.resolve(room);
+    if (connection.rooms.has(room)) {
+      const position = await history.position(room);
+      return { result: { room, ...position }, flush: noop };
+    }
+    if (since !== undefined) connection.startHolding(room);
+    // Subscribe before reading the position or history, so nothing published in between is missed.
+    if (hub.joinRoom(connection, room)) this.subscriptions.set(room, this.deps.broker.subscribe(roomTopic(room)));
+    let page: HistoryPage | undefined;
+    let position: RecoveryPosition;
+    try {
+      await this.subscriptions.get(room);
+      if (since !== undefined) {
+        page = await history.read(room, since, Math.min(MAX_RECOVERY_MESSAGES, Math.max(policy.history.size, 1)));
+        position = { offset: page.offset, epoch: page.epoch };
+      } else position = await history.position(room);
+    } catch (error) {
+      connection.stopHolding(room);
+      await this.leave(connection, room, false);
+      throw unavailable(error, this.deps.logger);
+    }
+    if (!connection.rooms.has(room)) {
+      // The connection closed or left while the join was in flight.
+      connection.stopHolding(room);
+      throw new SwitchboardError("conflict", "The room was left before the join completed.");
+    }
+    const result: JoinResult = { room, ...position };
+    if (policy.presence) {
+      await presence.add(room, { connectionId: connection.id, userId: connection.userId, node: this.deps.node });
+      result.presence = await presence.members(room);
+      await this.publishPresence(room, "join", connection, connection.id);
+    }
+    const recovered = page?.complete;
+    if (recovered !== undefined) result.recovered = recovered;
+    this.deps.onJoin(connection, room);
+    const flush = (): void => {
+      if (since === undefined) return;
+      let last = since.offset;
+      if (page !== undefined && page.complete) {
+        for (const message of page.messages) {
+          connection.sendPrepared(new PreparedFrame(message.frame));
+          last = message.offset;
+        }
+      }
+      const top = Math.max(last, page?.offset ?? 0);
+      for (const held of connection.stopHolding(room)) {
+        if (held.offset === undefined || held.offset > top) connection.sendPrepared(held.frame);
+      }
+    };
+    return { result, flush };
+  }
+
+  /** Resolves false when the connection was not a member. */
+  async leave(connection: Connection, room: string, announce = true): Promise<boolean> {
+    if (!connection.rooms.has(room)) return false;
+    connection.stopHolding(room);
+    if (this.deps.hub.leaveRoom(connection, room)) {
+      this.subscriptions.delete(room);
+      this.deps.broker.unsubscribe(roomTopic(room)).catch((error: unknown) => this.deps.logger.warn({ err: error, room }, "broker unsubscribe failed"));
+    }
+    if (announce && this.deps.policies.resolve(room).presence) {
+      try {
+        await this.deps.presence.remove(room, connection.id);
+        await this.publishPresence(room, "leave", connection, undefined);
+      } catch (error) {
+        this.deps.logger.warn({ err: error, room }, "presence removal failed");
+      }
+    }
+    if (announce) this.deps.onLeave(connection, room);
+    return true;
+  }
+
+  async leaveAll(connection: Connection): Promise<void> {
+    await Promise.all([...connection.rooms].map((room) => this.leave(connection, room)));
+  }
+
+  async publish(room: string, data: unknown, options: PublishOptions = {}): Promise<PublishResult> {
+    const policy = this.deps.policies.resolve(room);
+    const head = messageFrameHead(room, data, Date.now(), options.from, options.event);
+    try {
+      if (options.volatile === true) {
+        await this.deps.broker.publish(roomTopic(room), withExcept({ kind: "room", room, frame: volatileMessageFrame(head) }, options.except));
+        return { offset: undefined, epoch: undefined };
+      }
+      const { offset, epoch, frame } = await this.deps.history.append(room, head, policy.history);
+      await this.deps.broker.publish(roomTopic(room), withExcept({ kind: "room", room, frame, offset }, options.except));
+      return { offset, epoch };
+    } catch (error) {
+      throw unavailable(error, this.deps.logger);
+    }
+  }
+
+  async readHistory(room: string, since: RecoveryPosition | undefined, limit: number): Promise<HistoryPage> {
+    try {
+      return await this.deps.history.read(room, since, limit);
+    } catch (error) {
+      throw unavailable(error, this.deps.logger);
+    }
+  }
+
+  async members(room: string): Promise<PresenceMember[]> {
+    try {
+      return await this.deps.presence.members(room);
+    } catch (error) {
+      throw unavailable(error, this.deps.logger);
+    }
+  }
+
+  private async publishPresence(room: string, event: "join" | "leave", connection: Connection, except: string | undefined): Promise<void> {
+    const frame = JSON.stringify({ type: "presence", room, data: { event, userId: connection.userId, connectionId: connection.id } });
+    await this.deps.broker.publish(roomTopic(room), withExcept({ kind: "room", room, frame }, except));
+  }
+}
+
+type RoomMessage = Extract<BrokerMessage, { kind: "room" }>;
+
+function withExcept(message: RoomMessage, except: string | undefined): RoomMessage {
+  if (except !== undefined) message.except = except;
+  return message;
+}
+
+function unavailable(error: unknown, logger: Logger): SwitchboardError {
+  if (error instanceof SwitchboardError) return error;
+  logger.warn({ err: error }, "broker or store unavailable");
+  return new SwitchboardError("unavailable", "The message broker or store is unavailable; retry later.");
+}
+
+function noop(): void {}

@@ -1,0 +1,130 @@
+import type { Identity } from "../auth/identity.js";
+import { SwitchboardError } from "../protocol/error-codes.js";
+import type { ClientFrame } from "../protocol/frames.js";
+import { readRecoveryPosition } from "../protocol/frames.js";
+import { assertRoomName } from "../rooms/room-name.js";
+import type { ResolvedRoomPolicy, RoomAccessSubject, RoomPolicies } from "../rooms/room-policy.js";
+import { ruleAllows } from "../rooms/room-policy.js";
+import type { RoomService } from "../rooms/room-service.js";
+import type { Connection } from "./connection.js";
+
+export type RoomAccessHook = (subject: RoomAccessSubject, room: string) => boolean | Promise<boolean>;
+
+/** What the built-in commands need from the server. */
+export interface CommandHost {
+  readonly rooms: RoomService;
+  readonly policies: RoomPolicies;
+  readonly multipleRooms: boolean;
+  readonly maxRoomNameLength: number;
+  readonly canJoin: RoomAccessHook | undefined;
+  readonly canPublish: RoomAccessHook | undefined;
+  /** Verifies a fresh token sent in an `auth` frame; undefined when tokens cannot be refreshed. */
+  readonly refreshToken: ((token: string) => Promise<Identity>) | undefined;
+  onIdentityRefreshed(connection: Connection): void;
+  /** Sends a reply frame; built-ins reply themselves so a join can flush its replay after the reply. */
+  reply(connection: Connection, frame: ClientFrame, data: unknown): void;
+}
+
+/** Default and largest page for the `history` command. */
+const HISTORY_DEFAULT_LIMIT = 50;
+const HISTORY_MAX_LIMIT = 1000;
+
+async function mayJoin(host: CommandHost, connection: Connection, room: string, policy: ResolvedRoomPolicy): Promise<boolean> {
+  if (!(await ruleAllows(policy.join, connection, room, policy.params, connection.rooms.has(room)))) return false;
+  return host.canJoin === undefined || (await host.canJoin(connection, room));
+}
+
+function roomOf(host: CommandHost, frame: ClientFrame): string {
+  const room = frame.room;
+  assertRoomName(room, host.maxRoomNameLength);
+  return room;
+}
+
+export async function runBuiltInCommand(host: CommandHost, connection: Connection, frame: ClientFrame): Promise<void> {
+  switch (frame.type) {
+    case "join":
+      return join(host, connection, frame);
+    case "leave": {
+      const room = roomOf(host, frame);
+      if (!(await host.rooms.leave(connection, room))) throw new SwitchboardError("not_found", `Not a member of ${room}.`);
+      return host.reply(connection, frame, { room });
+    }
+    case "publish":
+      return publish(host, connection, frame);
+    case "presence": {
+      const room = roomOf(host, frame);
+      const policy = host.policies.resolve(room);
+      if (!connection.rooms.has(room) && !(await mayJoin(host, connection, room, policy))) throw new SwitchboardError("forbidden", `Not allowed to see presence in ${room}.`);
+      if (!policy.presence) throw new SwitchboardError("not_found", `Presence is not tracked in ${room}.`);
+      return host.reply(connection, frame, { members: await host.rooms.members(room) });
+    }
+    case "history":
+      return history(host, connection, frame);
+    case "auth":
+      return refreshAuth(host, connection, frame);
+    default:
+      throw new SwitchboardError("unknown_type", `Unknown type "${frame.type}".`);
+  }
+}
+
+async function join(host: CommandHost, connection: Connection, frame: ClientFrame): Promise<void> {
+  const room = roomOf(host, frame);
+  const since = readRecoveryPosition(frame.since);
+  const policy = host.policies.resolve(room);
+  if (!connection.rooms.has(room) && !(await mayJoin(host, connection, room, policy))) throw new SwitchboardError("forbidden", `Not allowed to join ${room}.`);
+  if (!host.multipleRooms) {
+    for (const other of [...connection.rooms]) if (other !== room) await host.rooms.leave(connection, other);
+  }
+  const pending = await host.rooms.join(connection, room, since);
+  host.reply(connection, frame, pending.result);
+  pending.flush();
+}
+
+async function publish(host: CommandHost, connection: Connection, frame: ClientFrame): Promise<void> {
+  const room = roomOf(host, frame);
+  const policy = host.policies.resolve(room);
+  const allowed =
+    (await ruleAllows(policy.publish, connection, room, policy.params, connection.rooms.has(room))) &&
+    (host.canPublish === undefined || (await host.canPublish(connection, room)));
+  if (!allowed) throw new SwitchboardError("forbidden", `Not allowed to publish to ${room}.`);
+  if (frame.volatile !== undefined && typeof frame.volatile !== "boolean") throw new SwitchboardError("bad_request", '"volatile" must be a boolean.');
+  if (frame.echo !== undefined && typeof frame.echo !== "boolean") throw new SwitchboardError("bad_request", '"echo" must be a boolean.');
+  const result = await host.rooms.publish(room, frame.data ?? null, {
+    from: { userId: connection.userId, connectionId: connection.id },
+    volatile: frame.volatile === true,
+    ...(frame.echo === false ? { except: connection.id } : {}),
+  });
+  host.reply(connection, frame, result.offset === undefined ? {} : { offset: result.offset, epoch: result.epoch });
+}
+
+async function history(host: CommandHost, connection: Connection, frame: ClientFrame): Promise<void> {
+  const room = roomOf(host, frame);
+  const policy = host.policies.resolve(room);
+  if (!connection.rooms.has(room) && !(await mayJoin(host, connection, room, policy))) throw new SwitchboardError("forbidden", `Not allowed to read history of ${room}.`);
+  const limit = frame.limit ?? HISTORY_DEFAULT_LIMIT;
+  if (typeof limit !== "number" || !Number.isInteger(limit) || limit < 1 || limit > HISTORY_MAX_LIMIT) {
+    throw new SwitchboardError("bad_request", `"limit" must be an integer from 1 to ${HISTORY_MAX_LIMIT}.`);
+  }
+  const page = await host.rooms.readHistory(room, readRecoveryPosition(frame.since), limit);
+  host.reply(connection, frame, {
+    messages: page.messages.map((message) => JSON.parse(message.frame) as unknown),
+    offset: page.offset,
+    epoch: page.epoch,
+    complete: page.complete,
+  });
+}
+
+async function refreshAuth(host: CommandHost, connection: Connection, frame: ClientFrame): Promise<void> {
+  if (host.refreshToken === undefined) throw new SwitchboardError("bad_request", "This server does not use tokens that can be refreshed.");
+  if (typeof frame.token !== "string") throw new SwitchboardError("bad_request", '"token" must be a string.');
+  let identity: Identity;
+  try {
+    identity = await host.refreshToken(frame.token);
+  } catch {
+    throw new SwitchboardError("unauthorized", "The token is invalid or expired.");
+  }
+  if (identity.userId !== connection.userId) throw new SwitchboardError("forbidden", "A refreshed token must be for the same user.");
+  connection.identity = identity;
+  host.onIdentityRefreshed(connection);
+  host.reply(connection, frame, { expiresAt: identity.expiresAt ?? null });
+}

@@ -1,0 +1,96 @@
+import type { WebSocket } from "ws";
+import type { Identity } from "../auth/identity.js";
+import type { Codec } from "../protocol/codec.js";
+import type { PreparedFrame } from "../protocol/prepared-frame.js";
+
+/** Live messages held back while a join replays history, so replay and live never interleave. */
+interface HeldBack {
+  offset: number | undefined;
+  frame: PreparedFrame;
+}
+
+/**
+ * One client connection. Kept small on purpose: at 10,000 idle connections every
+ * field costs; per-room and recovery state is allocated only when used.
+ */
+export class Connection {
+  readonly id: string;
+  readonly socket: WebSocket;
+  readonly codec: Codec;
+  readonly ip: string;
+  readonly connectedAt: number;
+  identity: Identity;
+  readonly rooms = new Set<string>();
+  /** Set by a pong or any inbound frame; cleared when a heartbeat ping goes out. */
+  alive = true;
+  lastFrameAt: number;
+  expiryTimer: NodeJS.Timeout | undefined;
+  private holding: Map<string, HeldBack[]> | undefined;
+  private applicationState: Record<string, unknown> | undefined;
+
+  constructor(id: string, socket: WebSocket, codec: Codec, identity: Identity, ip: string) {
+    this.id = id;
+    this.socket = socket;
+    this.codec = codec;
+    this.identity = identity;
+    this.ip = ip;
+    this.connectedAt = Date.now();
+    this.lastFrameAt = this.connectedAt;
+  }
+
+  get userId(): string | null {
+    return this.identity.userId;
+  }
+
+  get claims(): Readonly<Record<string, unknown>> {
+    return this.identity.claims;
+  }
+
+  /** Application state for middleware and handlers, allocated on first use. */
+  get state(): Record<string, unknown> {
+    return (this.applicationState ??= {});
+  }
+
+  get isOpen(): boolean {
+    return this.socket.readyState === 1;
+  }
+
+  /** Sends one frame object, encoded for this connection alone. */
+  send(frame: object): void {
+    if (this.socket.readyState !== 1) return;
+    this.socket.send(this.codec.encode(frame), this.codec.binary ? BINARY : TEXT);
+  }
+
+  /** Sends a frame encoded once for all its recipients. */
+  sendPrepared(frame: PreparedFrame): void {
+    if (this.socket.readyState !== 1) return;
+    this.socket.send(frame.bytesFor(this.codec), this.codec.binary ? BINARY : TEXT);
+  }
+
+  /** Delivers a room frame, or holds it back while the room's history is being replayed. */
+  deliverRoomFrame(room: string, frame: PreparedFrame, offset: number | undefined): void {
+    const held = this.holding?.get(room);
+    if (held !== undefined) held.push({ offset, frame });
+    else this.sendPrepared(frame);
+  }
+
+  startHolding(room: string): void {
+    (this.holding ??= new Map()).set(room, []);
+  }
+
+  /** Stops holding back a room's frames; returns what was held, for the caller to send in order. */
+  stopHolding(room: string): HeldBack[] {
+    const held = this.holding?.get(room) ?? [];
+    this.holding?.delete(room);
+    if (this.holding?.size === 0) this.holding = undefined;
+    return held;
+  }
+
+  close(code: number, reason: string): void {
+    if (this.socket.readyState === 0 || this.socket.readyState === 1) this.socket.close(code, reason);
+  }
+}
+
+// Shared option objects: ws reads them but never keeps them, so one of each saves an allocation per send.
+const TEXT = { binary: false } as const;
+const BINARY = { binary: true } as const;

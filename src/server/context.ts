@@ -1,0 +1,28 @@
+import type { ClientFrame } from "../protocol/frames.js";
+import type { BroadcastApi } from "./broadcast-operator.js";
+import type { JoinResult } from "../rooms/room-service.js";
+
+/** What a handler or middleware knows about the frame it is serving and can do in reply. */
+export interface HandlerContext {
+  readonly connectionId: string;
+  /** Null for anonymous connections. */
+  readonly userId: string | null;
+  readonly claims: Readonly<Record<string, unknown>>;
+  readonly node: string;
+  readonly type: string;
+  readonly action: string | undefined;
+  readonly frame: ClientFrame;
+  /** Rooms this connection is in. */
+  readonly rooms: ReadonlySet<string>;
+  /** Per-connection storage shared by middleware and handlers for the life of the connection. */
+  readonly state: Record<string, unknown>;
+  /** Joins the caller to a room, bypassing client join policies (server code decides). */
+  join(room: string): Promise<JoinResult>;
+  leave(room: string): Promise<void>;
+  /** Sends the reply now; the handler's return value is then ignored. */
+  reply(data: unknown): void;
+  /** Sends a custom event to the caller only. */
+  emit(type: string, data: unknown): void;
+  /** Broadcast to rooms, users, connections or everyone. */
+  readonly broadcast: BroadcastApi;
+}

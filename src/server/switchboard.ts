@@ -1,0 +1,608 @@
+import { randomBytes } from "node:crypto";
+import { EventEmitter } from "node:events";
+import { createServer } from "node:http";
+import type { IncomingMessage, Server as HttpServer } from "node:http";
+import type { Server as HttpsServer } from "node:https";
+import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
+import type { StandardSchemaV1 } from "@standard-schema/spec";
+import { WebSocketServer } from "ws";
+import type { WebSocket } from "ws";
+import { Authenticator } from "../auth/authenticator.js";
+import { AuthenticationError } from "../auth/identity.js";
+import type { Identity } from "../auth/identity.js";
+import { NODES_TOPIC, roomTopic } from "../broker/broker.js";
+import type { BroadcastTargets, Broker, BrokerMessage } from "../broker/broker.js";
+import { MemoryBroker } from "../broker/memory-broker.js";
+import type { HistoryStore } from "../history/history-store.js";
+import { MemoryHistoryStore } from "../history/memory-history-store.js";
+import { createLogger, redactUrl } from "../log/logger.js";
+import type { Logger } from "../log/logger.js";
+import { MemoryPresenceStore } from "../presence/memory-presence-store.js";
+import type { PresenceStore } from "../presence/presence-store.js";
+import { jsonCodec } from "../protocol/codec.js";
+import type { Codec } from "../protocol/codec.js";
+import { CloseCode } from "../protocol/close-codes.js";
+import { SwitchboardError } from "../protocol/error-codes.js";
+import { PROTOCOL_VERSION, isFrameId, toClientFrame } from "../protocol/frames.js";
+import type { ClientFrame, PresenceMember, WelcomeData } from "../protocol/frames.js";
+import { assertRoomName } from "../rooms/room-name.js";
+import { RoomPolicies } from "../rooms/room-policy.js";
+import { RoomService } from "../rooms/room-service.js";
+import type { JoinResult } from "../rooms/room-service.js";
+import { BroadcastOperator } from "./broadcast-operator.js";
+import type { BroadcastApi, BroadcastSink, ConnectionFilter, ConnectionView, PublishOptions, PublishResult } from "./broadcast-operator.js";
+import { runBuiltInCommand } from "./commands.js";
+import type { CommandHost, RoomAccessHook } from "./commands.js";
+import { Connection } from "./connection.js";
+import type { HandlerContext } from "./context.js";
+import { Hub } from "./hub.js";
+import { resolveOptions } from "./options.js";
+import type { ResolvedOptions, SwitchboardOptions } from "./options.js";
+import { BUILT_IN_TYPES, Router, runMiddleware, validatePayload } from "./router.js";
+import type { Handler, Middleware, Route } from "./router.js";
+import { rejectUpgrade } from "./upgrade-response.js";
+import type { SwitchboardObserver } from "./observer.js";
+
+export interface LifecycleEvents {
+  connect: [connection: ConnectionView];
+  disconnect: [connection: ConnectionView, code: number, reason: string];
+  join: [connection: ConnectionView, room: string];
+  leave: [connection: ConnectionView, room: string];
+  message: [connection: ConnectionView, frame: ClientFrame];
+  error: [error: unknown, connection: ConnectionView | undefined];
+}
+
+export interface DisconnectRequest {
+  userId?: string;
+  connectionId?: string;
+  code?: number;
+  reason?: string;
+}
+
+export interface CloseOptions {
+  /** 1001 (going away, the default) or 1012 (restart). */
+  code?: number;
+  reason?: string;
+}
+
+export interface SwitchboardStats {
+  node: string;
+  connections: number;
+  users: number;
+  rooms: number;
+  framesIn: number;
+  framesOut: number;
+  bytesIn: number;
+}
+
+/** Frame types the server itself sends; custom events may not reuse them. */
+const RESERVED_EVENT_TYPES = new Set(["welcome", "reply", "message", "presence", "error", "pong"]);
+const MAX_TIMER_MS = 2_147_483_647;
+
+type InferOutput<Schema extends StandardSchemaV1> = StandardSchemaV1.InferOutput<Schema>;
+
+/**
+ * A Switchboard node: accepts WebSocket upgrades, routes frames to built-in
+ * commands and registered handlers, and delivers broadcasts through its Broker.
+ */
+export class Switchboard implements BroadcastApi, BroadcastSink {
+  readonly node: string;
+  readonly logger: Logger;
+  readonly authenticator: Authenticator;
+  readonly broker: Broker;
+  readonly presenceStore: PresenceStore;
+  readonly historyStore: HistoryStore;
+  readonly options: ResolvedOptions;
+  readonly observer: SwitchboardObserver;
+  /** Resolves once the broker is started; upgrades wait for it. */
+  readonly ready: Promise<void>;
+
+  protected readonly hub = new Hub();
+  protected readonly roomService: RoomService;
+  private readonly router = new Router();
+  private readonly middleware: Middleware[] = [];
+  private readonly events = new EventEmitter();
+  private readonly wss: WebSocketServer;
+  private readonly codecs = new Map<string, Codec>([[jsonCodec.subprotocol, jsonCodec]]);
+  private readonly commandHost: CommandHost;
+  private readonly attached: Array<{ server: HttpServer | HttpsServer; listener: (request: IncomingMessage, socket: Duplex, head: Buffer) => void }> = [];
+  private ownServer: HttpServer | undefined;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private closing: Promise<void> | undefined;
+  private drained: (() => void) | undefined;
+  private readonly counters = { framesIn: 0, framesOut: 0, bytesIn: 0 };
+  private readonly baseOperator: BroadcastOperator;
+
+  constructor(options: SwitchboardOptions = {}) {
+    this.options = resolveOptions(options);
+    this.node = this.options.nodeId ?? `node-${randomBytes(4).toString("hex")}`;
+    this.logger = (options.logger ?? createLogger(options.logLevel)).child({ node: this.node });
+    this.authenticator = new Authenticator(options.auth);
+    this.observer = options.observer ?? {};
+    this.broker = options.broker ?? new MemoryBroker();
+    this.presenceStore = options.presence ?? new MemoryPresenceStore();
+    this.historyStore = options.history ?? new MemoryHistoryStore();
+    const policies = new RoomPolicies(options.rooms);
+    this.roomService = new RoomService({
+      node: this.node,
+      hub: this.hub,
+      broker: this.broker,
+      presence: this.presenceStore,
+      history: this.historyStore,
+      policies,
+      logger: this.logger,
+      onJoin: (connection, room) => this.emitLifecycle("join", connection, room),
+      onLeave: (connection, room) => this.emitLifecycle("leave", connection, room),
+    });
+    const verifier = this.authenticator.verifier;
+    this.commandHost = {
+      rooms: this.roomService,
+      policies,
+      multipleRooms: this.options.multipleRooms,
+      maxRoomNameLength: this.options.maxRoomNameLength,
+      canJoin: options.canJoin,
+      canPublish: options.canPublish,
+      refreshToken: verifier === undefined ? undefined : (token) => verifier.verify(token),
+      onIdentityRefreshed: (connection) => this.scheduleExpiry(connection),
+      reply: (connection, frame, data) => this.reply(connection, frame, data),
+    };
+    this.wss = new WebSocketServer({
+      noServer: true,
+      clientTracking: false,
+      maxPayload: this.options.maxPayload,
+      perMessageDeflate: false,
+      handleProtocols: (protocols) => this.chooseSubprotocol(protocols),
+    });
+    this.baseOperator = new BroadcastOperator(this);
+    this.ready = this.broker.start((topic, message) => this.onBrokerMessage(topic, message)).then(() => this.broker.subscribe(NODES_TOPIC));
+    this.ready.catch((error: unknown) => this.logger.error({ err: error }, "broker failed to start"));
+    this.startTimers();
+  }
+
+  // ---- Handlers, middleware, lifecycle -------------------------------------------------
+
+  /** Registers a handler for a frame type (and optional action), with a Standard Schema for its payload. */
+  handle<Schema extends StandardSchemaV1>(route: Route, schema: Schema, handler: Handler<InferOutput<Schema>>): this;
+  handle(route: Route, handler: Handler): this;
+  handle(route: Route, schemaOrHandler: StandardSchemaV1 | Handler, maybeHandler?: Handler): this {
+    if (typeof schemaOrHandler === "function") this.router.add(route, undefined, schemaOrHandler);
+    else if (typeof maybeHandler === "function") this.router.add(route, schemaOrHandler, maybeHandler as Handler);
+    else throw new TypeError("handle(): a handler function is required");
+    return this;
+  }
+
+  use(middleware: Middleware): this {
+    if (typeof middleware !== "function") throw new TypeError("use(): middleware must be a function");
+    this.middleware.push(middleware);
+    return this;
+  }
+
+  on<Event extends keyof LifecycleEvents>(event: Event, listener: (...args: LifecycleEvents[Event]) => void): this {
+    this.events.on(event, listener as (...args: unknown[]) => void);
+    return this;
+  }
+
+  off<Event extends keyof LifecycleEvents>(event: Event, listener: (...args: LifecycleEvents[Event]) => void): this {
+    this.events.off(event, listener as (...args: unknown[]) => void);
+    return this;
+  }
+
+  /** Adds an encoding selectable by subprotocol (e.g. MessagePack). */
+  addCodec(codec: Codec): this {
+    this.codecs.set(codec.subprotocol, codec);
+    return this;
+  }
+
+  // ---- Upgrades -------------------------------------------------------------------------
+
+  /** Serves WebSocket upgrades on `path` of an existing HTTP(S) server. */
+  attach(server: HttpServer | HttpsServer, options: { path?: string } = {}): this {
+    const path = options.path ?? this.options.path;
+    const listener = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
+      const url = request.url ?? "/";
+      const query = url.indexOf("?");
+      if ((query === -1 ? url : url.slice(0, query)) !== path) {
+        // Other upgrade listeners (a dev server's HMR, say) may own this path.
+        if (server.listenerCount("upgrade") === 1) rejectUpgrade(socket, 404, "not_found", `No WebSocket endpoint at this path; use ${path}.`);
+        return;
+      }
+      this.handleUpgrade(request, socket, head);
+    };
+    server.on("upgrade", listener);
+    this.attached.push({ server, listener });
+    return this;
+  }
+
+  /** Takes over one upgrade request (for servers that route upgrades themselves). */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (this.closing !== undefined) return rejectUpgrade(socket, 503, "unavailable", "The server is shutting down.");
+    const onEarlyError = (): void => {
+      socket.destroy();
+    };
+    socket.on("error", onEarlyError);
+    Promise.all([this.ready, this.authenticator.authenticate(request)]).then(
+      ([, identity]) => {
+        socket.off("error", onEarlyError);
+        if (socket.destroyed) return;
+        if (this.closing !== undefined) return rejectUpgrade(socket, 503, "unavailable", "The server is shutting down.");
+        this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, request, identity));
+      },
+      (error: unknown) => {
+        socket.off("error", onEarlyError);
+        if (error instanceof AuthenticationError) {
+          this.logger.info({ url: redactUrl(request.url), reason: error.message }, "upgrade refused: unauthorized");
+          this.observer.refused?.("unauthorized");
+          return rejectUpgrade(socket, 401, "unauthorized", `Unauthorized: ${error.message}.`, { "WWW-Authenticate": "Bearer" });
+        }
+        this.logger.error({ err: error }, "upgrade failed");
+        rejectUpgrade(socket, 503, "unavailable", "The server cannot accept connections right now.");
+      },
+    );
+  }
+
+  /** Starts a standalone HTTP server serving only the WebSocket endpoint. */
+  async listen(port: number, host = "0.0.0.0"): Promise<AddressInfo> {
+    const server = createServer((request, response) => {
+      const status = (request.url ?? "/").split("?")[0] === this.options.path ? 426 : 404;
+      response.writeHead(status, { "Content-Type": "application/json" });
+      response.end(JSON.stringify({ error: { code: status === 426 ? "bad_request" : "not_found", message: status === 426 ? "WebSocket upgrade required." : "Not found." } }));
+    });
+    this.ownServer = server;
+    this.attach(server);
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, host, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+    await this.ready;
+    return server.address() as AddressInfo;
+  }
+
+  private chooseSubprotocol(offered: Set<string>): string | false {
+    for (const protocol of offered) if (this.codecs.has(protocol)) return protocol;
+    return false;
+  }
+
+  private accept(ws: WebSocket, request: IncomingMessage, identity: Identity): void {
+    const codec = this.codecs.get(ws.protocol) ?? jsonCodec;
+    const ip = request.socket.remoteAddress ?? "";
+    const connection = new Connection(randomBytes(9).toString("base64url"), ws, codec, identity, ip);
+    this.hub.add(connection);
+    ws.on("message", (data, isBinary) => this.onFrame(connection, data as Buffer, isBinary));
+    ws.on("pong", () => {
+      connection.alive = true;
+    });
+    ws.on("error", (error) => this.logger.debug({ err: error, connection: connection.id }, "socket error"));
+    ws.on("close", (code, reason) => this.onClose(connection, code, reason.toString()));
+    const welcome: WelcomeData = {
+      connectionId: connection.id,
+      userId: connection.userId,
+      node: this.node,
+      heartbeatMs: this.options.heartbeatMs,
+      protocol: PROTOCOL_VERSION,
+    };
+    connection.send({ type: "welcome", data: welcome });
+    this.scheduleExpiry(connection);
+    this.observer.connectionOpened?.();
+    this.emitLifecycle("connect", connection);
+  }
+
+  // ---- Inbound frames -------------------------------------------------------------------
+
+  private onFrame(connection: Connection, data: Buffer, isBinary: boolean): void {
+    connection.lastFrameAt = Date.now();
+    connection.alive = true;
+    this.counters.framesIn++;
+    this.counters.bytesIn += data.length;
+    this.observer.frameReceived?.(data.length);
+    let decoded: unknown;
+    let frame: ClientFrame;
+    try {
+      decoded = connection.codec.decode(data, isBinary);
+      frame = toClientFrame(decoded);
+    } catch (error) {
+      const id = typeof decoded === "object" && decoded !== null ? (decoded as { id?: unknown }).id : undefined;
+      this.sendError(connection, isFrameId(id) ? id : undefined, error);
+      return;
+    }
+    this.dispatch(connection, frame).catch((error: unknown) => this.sendError(connection, frame.id, error));
+  }
+
+  private async dispatch(connection: Connection, frame: ClientFrame): Promise<void> {
+    if (this.events.listenerCount("message") > 0) this.emitLifecycle("message", connection, frame);
+    if (frame.type === "ping") {
+      connection.send(frame.id === undefined ? { type: "pong", ts: Date.now() } : { type: "pong", id: frame.id, ts: Date.now() });
+      return;
+    }
+    let replied = false;
+    const reply = (data: unknown): void => {
+      if (replied) return;
+      replied = true;
+      this.reply(connection, frame, data);
+    };
+    const ctx = this.createContext(connection, frame, reply);
+    const run = async (): Promise<void> => {
+      if (BUILT_IN_TYPES.has(frame.type)) return runBuiltInCommand(this.commandHost, connection, frame);
+      const registered = this.router.find(frame.type, frame.action);
+      if (registered === undefined) {
+        throw new SwitchboardError("unknown_type", `No handler for type "${frame.type}"${frame.action === undefined ? "" : ` and action "${frame.action}"`}.`);
+      }
+      const data = await validatePayload(registered.schema, frame.data);
+      const started = performance.now();
+      try {
+        reply((await registered.handler(ctx, data)) ?? null);
+      } finally {
+        this.observer.handlerFinished?.(registered.type, performance.now() - started);
+      }
+    };
+    try {
+      await (this.middleware.length === 0 ? run() : runMiddleware(this.middleware, ctx, run));
+    } catch (error) {
+      if (!replied) {
+        replied = true;
+        this.sendError(connection, frame.id, error);
+      } else this.logError(error, connection);
+    }
+  }
+
+  private createContext(connection: Connection, frame: ClientFrame, reply: (data: unknown) => void): HandlerContext {
+    return {
+      connectionId: connection.id,
+      userId: connection.userId,
+      claims: connection.claims,
+      node: this.node,
+      type: frame.type,
+      action: frame.action,
+      frame,
+      rooms: connection.rooms,
+      get state() {
+        return connection.state;
+      },
+      join: (room) => this.joinConnection(connection, room),
+      leave: async (room) => {
+        await this.roomService.leave(connection, room);
+      },
+      reply,
+      emit: (type, data) => {
+        assertEventType(type);
+        connection.send({ type, data, ts: Date.now() });
+      },
+      broadcast: this,
+    };
+  }
+
+  private reply(connection: Connection, frame: ClientFrame, data: unknown): void {
+    if (frame.id === undefined) return;
+    this.counters.framesOut++;
+    connection.send({ type: "reply", id: frame.id, ok: true, data });
+  }
+
+  private sendError(connection: Connection, id: ClientFrame["id"], error: unknown): void {
+    let body;
+    if (error instanceof SwitchboardError) body = error.toBody();
+    else {
+      this.logError(error, connection);
+      body = { code: "internal", message: "Internal error." } as const;
+    }
+    this.observer.errorReplied?.(body.code);
+    this.counters.framesOut++;
+    connection.send(id === undefined ? { type: "error", error: body } : { type: "reply", id, ok: false, error: body });
+  }
+
+  private logError(error: unknown, connection: Connection | undefined): void {
+    this.logger.error({ err: error, connection: connection?.id }, "handler failed");
+    this.emitLifecycle("error", error, connection);
+  }
+
+  // ---- Connection lifecycle ---------------------------------------------------------------
+
+  private onClose(connection: Connection, code: number, reason: string): void {
+    this.hub.remove(connection);
+    this.observer.connectionClosed?.(code);
+    clearTimeout(connection.expiryTimer);
+    this.roomService
+      .leaveAll(connection)
+      .catch((error: unknown) => this.logger.warn({ err: error, connection: connection.id }, "cleanup after close failed"))
+      .finally(() => {
+        this.emitLifecycle("disconnect", connection, code, reason);
+        if (this.hub.connections.size === 0) this.drained?.();
+      });
+  }
+
+  private scheduleExpiry(connection: Connection): void {
+    clearTimeout(connection.expiryTimer);
+    connection.expiryTimer = undefined;
+    const expiresAt = connection.identity.expiresAt;
+    if (expiresAt === undefined) return;
+    const delay = expiresAt - Date.now();
+    if (delay <= 0) return connection.close(CloseCode.tokenExpired, "token expired");
+    connection.expiryTimer = setTimeout(() => this.scheduleExpiry(connection), Math.min(delay, MAX_TIMER_MS));
+    connection.expiryTimer.unref();
+  }
+
+  private startTimers(): void {
+    const heartbeat = setInterval(() => {
+      for (const connection of this.hub.connections.values()) {
+        if (!connection.alive) {
+          connection.socket.terminate();
+          continue;
+        }
+        connection.alive = false;
+        connection.socket.ping();
+      }
+    }, this.options.heartbeatMs);
+    heartbeat.unref();
+    this.timers.push(heartbeat);
+    const idleTimeoutMs = this.options.idleTimeoutMs;
+    if (idleTimeoutMs > 0) {
+      const idle = setInterval(
+        () => {
+          const cutoff = Date.now() - idleTimeoutMs;
+          for (const connection of this.hub.connections.values()) if (connection.lastFrameAt < cutoff) connection.close(CloseCode.normal, "idle timeout");
+        },
+        Math.max(100, Math.min(idleTimeoutMs / 4, 5_000)),
+      );
+      idle.unref();
+      this.timers.push(idle);
+    }
+  }
+
+  private emitLifecycle<Event extends keyof LifecycleEvents>(event: Event, ...args: LifecycleEvents[Event]): void {
+    if (this.events.listenerCount(event) === 0) return;
+    try {
+      this.events.emit(event, ...args);
+    } catch (error) {
+      this.logger.error({ err: error, event }, "lifecycle listener failed");
+    }
+  }
+
+  // ---- Broadcast API --------------------------------------------------------------------
+
+  to(rooms: string | readonly string[]): BroadcastOperator {
+    return this.baseOperator.to(rooms);
+  }
+
+  toUser(userIds: string | readonly string[]): BroadcastOperator {
+    return this.baseOperator.toUser(userIds);
+  }
+
+  toConnection(connectionIds: string | readonly string[]): BroadcastOperator {
+    return this.baseOperator.toConnection(connectionIds);
+  }
+
+  toAll(): BroadcastOperator {
+    return this.baseOperator.toAll();
+  }
+
+  publish(room: string, data: unknown, options?: PublishOptions): Promise<PublishResult> {
+    assertRoomName(room, this.options.maxRoomNameLength);
+    return this.roomService.publish(room, data, options);
+  }
+
+  async emitToTargets(targets: BroadcastTargets, type: string, data: unknown, filter: ConnectionFilter | undefined): Promise<void> {
+    assertEventType(type);
+    const rooms = targets.rooms ?? [];
+    const singleRoom = rooms.length === 1 && !targets.all && (targets.userIds?.length ?? 0) === 0 && (targets.connectionIds?.length ?? 0) === 0;
+    const frame = JSON.stringify(singleRoom ? { type, room: rooms[0], data, ts: Date.now() } : { type, data, ts: Date.now() });
+    if (filter !== undefined) {
+      this.hub.deliver({ kind: "targets", targets, frame }, filter);
+      return;
+    }
+    const except = targets.except ?? [];
+    const message: BrokerMessage =
+      singleRoom && except.length <= 1
+        ? { kind: "room", room: rooms[0]!, frame, ...(except.length === 1 ? { except: except[0]! } : {}) }
+        : { kind: "targets", targets, frame };
+    try {
+      await this.broker.publish(message.kind === "room" ? roomTopic(message.room) : NODES_TOPIC, message);
+    } catch (error) {
+      this.logger.warn({ err: error }, "broker publish failed");
+      throw new SwitchboardError("unavailable", "The message broker is unavailable; retry later.");
+    }
+  }
+
+  /** Closes a user's or a connection's sockets on whichever node holds them. */
+  async disconnect(request: DisconnectRequest): Promise<void> {
+    if (request.userId === undefined && request.connectionId === undefined) throw new SwitchboardError("bad_request", "disconnect needs a userId or a connectionId.");
+    const message: BrokerMessage = { kind: "disconnect", code: request.code ?? CloseCode.disconnected, reason: request.reason ?? "disconnected by the server" };
+    if (request.userId !== undefined) message.userId = request.userId;
+    if (request.connectionId !== undefined) message.connectionId = request.connectionId;
+    try {
+      await this.broker.publish(NODES_TOPIC, message);
+    } catch {
+      throw new SwitchboardError("unavailable", "The message broker is unavailable; retry later.");
+    }
+  }
+
+  /** Joins a local connection to a room from server code, bypassing client policies. */
+  async joinConnection(connection: Connection | string, room: string): Promise<JoinResult> {
+    const target = typeof connection === "string" ? this.hub.connections.get(connection) : connection;
+    if (target === undefined) throw new SwitchboardError("not_found", "No such connection on this node.");
+    assertRoomName(room, this.options.maxRoomNameLength);
+    const pending = await this.roomService.join(target, room, undefined);
+    pending.flush();
+    return pending.result;
+  }
+
+  presence(room: string): Promise<PresenceMember[]> {
+    return this.roomService.members(room);
+  }
+
+  stats(): SwitchboardStats {
+    return { node: this.node, connections: this.hub.connections.size, users: this.hub.userCount, rooms: this.hub.roomCount, ...this.counters };
+  }
+
+  /** This node's connections, for server code that needs to inspect them. */
+  connections(): IterableIterator<ConnectionView> {
+    return this.hub.connections.values();
+  }
+
+  protected onBrokerMessage(_topic: string, message: BrokerMessage): void {
+    this.observer.brokerReceived?.();
+    switch (message.kind) {
+      case "room":
+      case "targets":
+        this.counters.framesOut += this.hub.deliver(message);
+        return;
+      case "disconnect": {
+        const targets =
+          message.connectionId !== undefined
+            ? [this.hub.connections.get(message.connectionId)]
+            : message.userId !== undefined
+              ? [...(this.hub.userConnections(message.userId) ?? [])]
+              : [];
+        for (const connection of targets) connection?.close(message.code, message.reason);
+        return;
+      }
+      case "cluster":
+        this.events.emit("cluster-message", message);
+        return;
+    }
+  }
+
+  // ---- Shutdown -------------------------------------------------------------------------
+
+  /** Stops accepting, closes every connection with 1001 (or the given code), then closes the broker and stores. */
+  close(options: CloseOptions = {}): Promise<void> {
+    this.closing ??= this.shutdown(options.code ?? CloseCode.goingAway, options.reason ?? "server shutting down");
+    return this.closing;
+  }
+
+  private async shutdown(code: number, reason: string): Promise<void> {
+    for (const timer of this.timers) clearInterval(timer);
+    const drained = new Promise<void>((resolve) => {
+      if (this.hub.connections.size === 0) resolve();
+      else this.drained = resolve;
+    });
+    for (const connection of this.hub.connections.values()) connection.close(code, reason);
+    const deadline = setTimeout(() => {
+      for (const connection of this.hub.connections.values()) connection.socket.terminate();
+    }, this.options.shutdownTimeoutMs);
+    await drained;
+    clearTimeout(deadline);
+    for (const { server, listener } of this.attached) server.off("upgrade", listener);
+    await Promise.allSettled([this.broker.close(), this.presenceStore.close(), this.historyStore.close()]);
+    if (this.ownServer !== undefined) {
+      const server = this.ownServer;
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    }
+    this.logger.info("switchboard closed");
+  }
+}
+
+function assertEventType(type: string): void {
+  if (typeof type !== "string" || type.length === 0 || type.length > 128) throw new SwitchboardError("bad_request", "An event type must be a non-empty string of at most 128 characters.");
+  if (RESERVED_EVENT_TYPES.has(type)) throw new SwitchboardError("bad_request", `"${type}" is a frame type of the protocol and cannot be a custom event.`);
+}
+
+export function createSwitchboard(options?: SwitchboardOptions): Switchboard {
+  return new Switchboard(options);
+}
+
+export type { RoomAccessHook };
