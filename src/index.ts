@@ -23,3 +23,5 @@ export { CLOSE_CODES, CloseCode } from "./protocol/close-codes.js";
 export type { Codec } from "./protocol/codec.js";
 export { jsonCodec } from "./protocol/codec.js";
 export type { ClientFrame, MessageFrame, PresenceMember, PresenceEventFrame, ReplyFrame, RecoveryPosition, WelcomeData } from "./protocol/frames.js";
+export { ClusterBus, ClusterLifecycle, composeHandlers, matchByProperty, matchByPropertyPredicate, withErrorHandler, withFilter, withRateLimit, withRetry, withValidation } from "./cluster/index.js";
+export type { ClusterEvent, ClusterHandler, ClusterMatcher, ClusterMiddleware, ClusterOptions, ClusterPredicate, ClusterStats, ClusterSubscription, ConnectionClosedPayload, ConnectionLifecyclePayload, JsonValue, RateLimitOptions, RetryOptions, RoomLifecyclePayload } from "./cluster/index.js";

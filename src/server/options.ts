@@ -1,5 +1,6 @@
 import type { AuthOptions } from "../auth/authenticator.js";
 import type { Broker } from "../broker/broker.js";
+import type { ClusterOptions } from "../cluster/types.js";
 import type { HistoryStore } from "../history/history-store.js";
 import type { Logger } from "../log/logger.js";
 import type { PresenceStore } from "../presence/presence-store.js";
@@ -37,6 +38,8 @@ export interface SwitchboardOptions {
   logLevel?: string;
   /** Instrumentation hooks (the Prometheus metrics implement them). */
   observer?: SwitchboardObserver;
+  /** Server-side events across nodes (`sb.cluster`): emit-to-self, lifecycle events, per-subscriber backlog. */
+  cluster?: ClusterOptions;
 }
 
 export interface ResolvedOptions {

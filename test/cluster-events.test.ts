@@ -1,0 +1,57 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { matchByProperty, matchByPropertyPredicate, withFilter, withRateLimit } from "switchboard";
+import type { ClusterEvent } from "switchboard";
+import { clusterSuite } from "./support/cluster-suite.js";
+import { linkedBrokers } from "./support/linked-brokers.js";
+import { startTestServer } from "./support/server.js";
+import type { TestServer } from "./support/server.js";
+import { waitFor } from "./support/wait.js";
+
+clusterSuite("linked in-memory brokers", () => linkedBrokers(2));
+
+describe("cluster events on one node with the default in-memory broker", () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer();
+  });
+  after(() => server.close());
+
+  it("runs subscribers on a later turn, never on the emitter's stack", async () => {
+    const seen: unknown[] = [];
+    const off = server.sb.cluster.on({ channel: "local" }, (event) => void seen.push(event.payload));
+    const emitted = server.sb.cluster.emit("local", { n: 1 });
+    assert.deepEqual(seen, []);
+    await emitted;
+    await waitFor(() => seen.length === 1, "the local event");
+    assert.deepEqual(seen, [{ n: 1 }]);
+    off();
+    await server.sb.cluster.emit("local", { n: 2 });
+    await server.sb.cluster.emit("other", null);
+    await waitFor(() => server.sb.cluster.stats().received >= 3, "three events received");
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(seen.length, 1);
+  });
+
+  it("composes filter, rate limit and property matchers", async () => {
+    const ran: string[] = [];
+    const done: string[] = [];
+    server.sb.cluster.on({ match: matchByProperty("kind", "metric"), name: "metrics" }, withRateLimit((event: ClusterEvent) => void ran.push(`metric:${String((event.payload as { n: number }).n)}`), { max: 2, windowMs: 60_000, onLimited: () => void ran.push("limited") }));
+    server.sb.cluster.on({ match: matchByPropertyPredicate("priority", (value) => typeof value === "number" && value > 5) }, withFilter((event) => !(event.payload as { muted?: boolean }).muted, () => void ran.push("urgent")));
+    server.sb.cluster.on({ channel: "done" }, (event) => void done.push(String(event.payload)));
+    for (let n = 1; n <= 3; n++) await server.sb.cluster.emit("analytics", { kind: "metric", n });
+    await server.sb.cluster.emit("alert", { priority: 9 });
+    await server.sb.cluster.emit("alert", { priority: 9, muted: true });
+    await server.sb.cluster.emit("alert", { priority: 2 });
+    await server.sb.cluster.emit("done", "x");
+    await waitFor(() => done.length === 1, "the done event");
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(ran, ["metric:1", "metric:2", "limited", "urgent"]);
+  });
+
+  it("refuses malformed subscriptions with a TypeError", () => {
+    assert.throws(() => server.sb.cluster.on({}, () => undefined), TypeError);
+    assert.throws(() => server.sb.cluster.on({ channel: "" }, () => undefined), TypeError);
+    assert.throws(() => server.sb.cluster.on({ channel: "x", priority: Number.NaN }, () => undefined), TypeError);
+  });
+});
