@@ -2,13 +2,15 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { matchByProperty, matchByPropertyPredicate, withFilter, withRateLimit } from "switchboard";
 import type { ClusterEvent } from "switchboard";
+import { installClusterEvents } from "../examples/cluster-events.js";
+import { connect } from "./support/client.js";
 import { clusterSuite } from "./support/cluster-suite.js";
 import { linkedBrokers } from "./support/linked-brokers.js";
 import { startTestServer } from "./support/server.js";
 import type { TestServer } from "./support/server.js";
 import { waitFor } from "./support/wait.js";
 
-clusterSuite("linked in-memory brokers", () => linkedBrokers(2));
+clusterSuite("linked in-memory brokers", () => linkedBrokers(2).map((broker) => ({ broker })));
 
 describe("cluster events on one node with the default in-memory broker", () => {
   let server: TestServer;
@@ -53,5 +55,36 @@ describe("cluster events on one node with the default in-memory broker", () => {
     assert.throws(() => server.sb.cluster.on({}, () => undefined), TypeError);
     assert.throws(() => server.sb.cluster.on({ channel: "" }, () => undefined), TypeError);
     assert.throws(() => server.sb.cluster.on({ channel: "x", priority: Number.NaN }, () => undefined), TypeError);
+  });
+});
+
+describe("examples/cluster-events.ts on two linked nodes", () => {
+  it("fans a status change out to every node's watchers and forwards queue jobs and audience to dashboards", async () => {
+    const [brokerA, brokerB] = linkedBrokers(2);
+    const a = await startTestServer({ nodeId: "node-a", broker: brokerA, cluster: { lifecycleEvents: true } });
+    const b = await startTestServer({ nodeId: "node-b", broker: brokerB, cluster: { lifecycleEvents: true } });
+    installClusterEvents(a.sb);
+    installClusterEvents(b.sb);
+    const watcherA = await connect(a.url);
+    const dashboardB = await connect(b.url);
+    const setter = await connect(b.url);
+    try {
+      await watcherA.ok({ type: "join", room: "status-watchers" });
+      await dashboardB.ok({ type: "join", room: "status-watchers" });
+      await dashboardB.ok({ type: "join", room: "dashboard" });
+      assert.deepEqual(await setter.ok({ type: "status:set", data: { status: "away" } }), { ok: true });
+      for (const watcher of [watcherA, dashboardB]) {
+        assert.deepEqual((await watcher.nextOfType("status")).data, { userId: setter.connectionId, status: "away" });
+      }
+      await a.sb.cluster.emit("queue.job.failed", { id: "j1", queue: "mail", error: "smtp down" });
+      assert.deepEqual((await dashboardB.nextOfType("queue")).data, { action: "errored", job: { id: "j1", queue: "mail", error: "smtp down" }, node: "node-a" });
+      await watcherA.ok({ type: "join", room: "dashboard" });
+      // dashboardB first hears of its own join (node-b), then of the join on node-a.
+      assert.deepEqual((await dashboardB.nextOfType("audience")).data, { userId: null, node: "node-b", joined: true });
+      assert.deepEqual((await dashboardB.nextOfType("audience")).data, { userId: null, node: "node-a", joined: true });
+    } finally {
+      await Promise.all([watcherA.close(), dashboardB.close(), setter.close()]);
+      await Promise.all([a.close(), b.close()]);
+    }
   });
 });

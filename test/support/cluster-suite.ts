@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
 import { z } from "zod";
 import { ClusterLifecycle, SwitchboardError, withErrorHandler, withRetry, withValidation } from "switchboard";
-import type { Broker, ClusterEvent, SwitchboardOptions } from "switchboard";
+import type { ClusterEvent, SwitchboardOptions } from "switchboard";
 import { connect } from "./client.js";
 import type { TestClient } from "./client.js";
 import { startTestServer } from "./server.js";
@@ -17,18 +17,21 @@ interface Node extends TestServer {
 const BARRIER = "test.barrier";
 
 /**
- * The cluster-events contract, run against any pair of linked brokers: the
- * in-process linked memory brokers and two RedisBrokers on one redis-server.
+ * The cluster-events contract, run against any two linked nodes: `backends`
+ * returns each node's broker (and stores) options for the given node ids, e.g.
+ * linked in-process memory brokers, or Redis backends on one redis-server.
  */
-export function clusterSuite(label: string, makeBrokers: () => Broker[] | Promise<Broker[]>): void {
+export type NodeBackends = (nodeIds: [string, string]) => SwitchboardOptions[] | Promise<SwitchboardOptions[]>;
+
+export function clusterSuite(label: string, backends: NodeBackends): void {
   describe(`cluster events across two nodes (${label})`, () => {
     const open: Node[] = [];
     const clients: TestClient[] = [];
 
     async function twoNodes(optionsA: SwitchboardOptions = {}, optionsB: SwitchboardOptions = {}): Promise<[Node, Node]> {
-      const [brokerA, brokerB] = await makeBrokers();
-      const a = await startNode({ nodeId: "node-a", broker: brokerA, ...optionsA });
-      const b = await startNode({ nodeId: "node-b", broker: brokerB, ...optionsB });
+      const [backendA, backendB] = await backends(["node-a", "node-b"]);
+      const a = await startNode({ ...backendA, nodeId: "node-a", ...optionsA });
+      const b = await startNode({ ...backendB, nodeId: "node-b", ...optionsB });
       return [a, b];
     }
 
