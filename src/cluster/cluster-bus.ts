@@ -43,6 +43,8 @@ export class ClusterBus {
   private readonly localBroadcast: BroadcastOperator;
   private readonly aborter = new AbortController();
   private readonly disconnectLifecycle: (() => void) | undefined;
+  /** One child logger per subscriber, made on its first run rather than per event. */
+  private readonly loggers = new WeakMap<Subscriber, Logger>();
   private readonly counters: ClusterStats = { emitted: 0, received: 0, handled: 0, skipped: 0, failed: 0, dropped: 0 };
   private closed = false;
 
@@ -126,8 +128,7 @@ export class ClusterBus {
         this.host.observer.clusterSubscriberFailed?.(subscriber.name, "overloaded");
         continue;
       }
-      const logger = this.host.logger.child({ channel, subscriber: subscriber.name });
-      const event: ClusterEvent = { ...base, subscriber: subscriber.name, logger };
+      const event: ClusterEvent = { ...base, subscriber: subscriber.name, logger: this.loggerFor(subscriber) };
       subscriber.pending++;
       runSubscriber(subscriber, event).then(
         (outcome) => {
@@ -141,6 +142,15 @@ export class ClusterBus {
         },
       );
     }
+  }
+
+  private loggerFor(subscriber: Subscriber): Logger {
+    let logger = this.loggers.get(subscriber);
+    if (logger === undefined) {
+      logger = this.host.logger.child({ subscriber: subscriber.name });
+      this.loggers.set(subscriber, logger);
+    }
+    return logger;
   }
 
   private fail(subscriber: Subscriber, message: ClusterMessage, error: unknown, what: string): void {

@@ -22,6 +22,7 @@ export interface ClusterEvent<Payload = unknown> {
   readonly broadcast: BroadcastApi;
   /** Broadcast to this node's connections only: `local.to(room).emit(...)`, `local.toAll().emit(...)`. */
   readonly localBroadcast: BroadcastOperator;
+  /** A child logger carrying the subscriber name. */
   readonly logger: Logger;
   /** Aborted when the Switchboard closes; long work and retries should stop. */
   readonly signal: AbortSignal;
