@@ -19,12 +19,14 @@ function copy(value: unknown, path: string, depth: number, seen: Set<object>): J
     if (Number.isFinite(value)) return value;
     throw invalid(path, `is ${String(value)}, which JSON cannot carry`);
   }
+  if (value === undefined) throw invalid(path, "is undefined, which JSON cannot carry (in an array it would arrive as null)");
   if (typeof value !== "object") throw invalid(path, `is a ${typeof value}, which JSON cannot carry`);
   if (depth >= MAX_DEPTH) throw invalid(path, `nests deeper than ${MAX_DEPTH} levels`);
   if (seen.has(value)) throw invalid(path, "is a circular reference");
   seen.add(value);
   try {
-    if (Array.isArray(value)) return value.map((item, index) => copy(item, `${path}[${index}]`, depth + 1, seen));
+    // Array.from visits holes too (as undefined), which JSON would turn into null: refused like undefined.
+    if (Array.isArray(value)) return Array.from(value, (item: unknown, index) => copy(item, `${path}[${index}]`, depth + 1, seen));
     const prototype = Object.getPrototypeOf(value) as unknown;
     if (prototype !== Object.prototype && prototype !== null) {
       const name = (value as { constructor?: { name?: string } }).constructor?.name ?? "object";

@@ -102,7 +102,7 @@ export function clusterSuite(label: string, backends: NodeBackends): void {
       assert.equal(seen[0]!.origin, "node-a");
       assert.equal(seen[0]!.node, "node-b");
       assert.equal(seen[0]!.local, false);
-      for (const bad of [{ when: new Date() }, { n: Number.NaN }, { big: 1n }, new Map(), undefined, { f: () => 1 }]) {
+      for (const bad of [{ when: new Date() }, { n: Number.NaN }, { big: 1n }, new Map(), undefined, { f: () => 1 }, [1, undefined], [1, , 3]]) {
         await assert.rejects(a.sb.cluster.emit("shape", bad), (error: unknown) => error instanceof SwitchboardError && error.code === "bad_request");
       }
       const cyclic: Record<string, unknown> = {};
