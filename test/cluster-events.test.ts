@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { matchByProperty, matchByPropertyPredicate, withFilter, withRateLimit } from "switchboard";
+import { Switchboard, matchByProperty, matchByPropertyPredicate, withFilter, withRateLimit } from "switchboard";
 import type { ClusterEvent } from "switchboard";
 import { installClusterEvents } from "../examples/cluster-events.js";
 import { connect } from "./support/client.js";
@@ -86,5 +86,39 @@ describe("examples/cluster-events.ts on two linked nodes", () => {
       await Promise.all([watcherA.close(), dashboardB.close(), setter.close()]);
       await Promise.all([a.close(), b.close()]);
     }
+  });
+});
+
+describe("a stuck cluster subscriber", () => {
+  it("has at most maxPending events in flight; later ones are dropped, logged and reported", async () => {
+    const failures: string[] = [];
+    const server = await startTestServer({ cluster: { maxPending: 2 }, observer: { clusterSubscriberFailed: (name, reason) => failures.push(`${name}:${reason}`) } });
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let started = 0;
+    let others = 0;
+    try {
+      server.sb.cluster.on({ channel: "jobs", name: "stuck" }, async () => {
+        started++;
+        await gate;
+      });
+      server.sb.cluster.on({ channel: "jobs", name: "healthy" }, () => void others++);
+      for (let n = 0; n < 4; n++) await server.sb.cluster.emit("jobs", n);
+      await waitFor(() => others === 4, "the healthy subscriber to see all four events");
+      assert.equal(started, 2);
+      assert.deepEqual(failures, ["stuck:overloaded", "stuck:overloaded"]);
+      assert.equal(server.sb.cluster.stats().dropped, 2);
+      release();
+      await waitFor(() => server.sb.cluster.stats().handled === 6, "the stuck runs to finish");
+      await server.sb.cluster.emit("jobs", 5);
+      await waitFor(() => started === 3, "the released subscriber to take events again");
+    } finally {
+      release();
+      await server.close();
+    }
+  });
+
+  it("refuses a bad cluster option with a TypeError naming it", () => {
+    assert.throws(() => new Switchboard({ cluster: { maxPending: 0 } }), /cluster\.maxPending/);
   });
 });
