@@ -54,7 +54,7 @@ describe("connection rate per IP", () => {
       assert.equal(await upgradeStatus(server.url, { headers: { "x-forwarded-for": "198.51.100.1, 203.0.113.8" } }), 429);
       const client = await connect(server.url, { headers: { "x-forwarded-for": "203.0.113.9" } });
       const [view] = [...server.sb.connections()];
-      assert.equal(view?.ip, "203.0.113.9");
+      assert.equal((view as { ip?: string } | undefined)?.ip, "203.0.113.9");
       await client.close();
     }));
 
