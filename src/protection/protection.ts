@@ -25,7 +25,6 @@ export interface UpgradeRefusal {
 
 /** The parts of a connection the protection layer reads. */
 export interface GuardedConnection extends OutboundView {
-  readonly id: string;
   readonly ip: string;
   readonly connectedAt: number;
   readonly rooms: ReadonlySet<string>;
@@ -69,7 +68,7 @@ export class Protection {
     this.ipLimiter = new IpRateLimiter(this.settings.ipConnectionRate.perSecond, this.settings.ipConnectionRate.burst);
     this.slowConsumers = new SlowConsumerPolicy(this.settings.maxBufferedBytes, this.settings.slowConsumerGraceMs, (connection, bytes) => {
       this.observer.refused?.("slow_consumer");
-      this.logger.info({ connection: (connection as GuardedConnection).id, bufferedBytes: bytes }, "closing slow consumer");
+      this.logger.info({ connection: connection.id, bufferedBytes: bytes }, "closing slow consumer");
     });
   }
 

@@ -3,6 +3,7 @@ import type { ConnectionGuard } from "./connection-guard.js";
 
 /** What the slow-consumer policy needs of a connection. */
 export interface OutboundView {
+  readonly id: string;
   readonly socket: WebSocket;
   guard: ConnectionGuard | undefined;
 }

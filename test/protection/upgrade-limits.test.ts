@@ -56,6 +56,15 @@ describe("connection rate per IP", () => {
       const [view] = [...server.sb.connections()];
       assert.equal((view as { ip?: string } | undefined)?.ip, "203.0.113.9");
       await client.close();
+      // A malformed hop ends the trust: everything left of it is ignored, the proxy itself is the client.
+      const ipOf = async (forwarded: string): Promise<string | undefined> => {
+        const probe = await connect(server.url, { headers: { "x-forwarded-for": forwarded } });
+        const found = [...server.sb.connections()].find((candidate) => candidate.id === probe.connectionId) as { ip?: string } | undefined;
+        await probe.close();
+        return found?.ip;
+      };
+      assert.equal(await ipOf("203.0.113.10, not-an-ip"), "127.0.0.1");
+      assert.equal(await ipOf("2001:db8::1"), "2001:db8::1");
     }));
 
   it("ignores X-Forwarded-For from an untrusted peer", () =>
