@@ -95,8 +95,8 @@ describe("PostgreSQL change feed on two nodes", () => {
     await expectOnceEach([onA, onB], (frame) => {
       assert.equal(frame.room, "market:m1");
       assert.equal(typeof frame.offset, "number", "delivered through publish, so kept in history");
-      const data = frame.data as { event: string; op: string; table: string; new: { market_id: string; price: number }; old: unknown };
-      assert.equal(data.event, "price.insert");
+      assert.equal(frame.event, "price.insert");
+      const data = frame.data as { op: string; table: string; new: { market_id: string; price: number }; old: unknown };
       assert.equal(data.op, "insert");
       assert.equal(data.table, "prices");
       assert.equal(data.new.market_id, "m1");
@@ -109,14 +109,16 @@ describe("PostgreSQL change feed on two nodes", () => {
   it("carries old and new state of updates and deletes", async () => {
     await admin.query(`UPDATE ${schema}.prices SET price = 99 WHERE market_id = 'm2'`); // no rows yet: nothing sent
     await insert("m2", 10);
-    assert.equal(((await otherMarket.next(isChange)).data as { event: string }).event, "price.insert");
+    assert.equal((await otherMarket.next(isChange)).event, "price.insert");
     await admin.query(`UPDATE ${schema}.prices SET price = 11 WHERE market_id = 'm2'`);
-    const update = (await otherMarket.next(isChange)).data as { event: string; new: { price: number }; old: { price: number } };
-    assert.equal(update.event, "price.update");
+    const updateFrame = await otherMarket.next(isChange);
+    assert.equal(updateFrame.event, "price.update");
+    const update = updateFrame.data as { new: { price: number }; old: { price: number } };
     assert.deepEqual([Number(update.old.price), Number(update.new.price)], [10, 11]);
     await admin.query(`DELETE FROM ${schema}.prices WHERE market_id = 'm2'`);
-    const deleted = (await otherMarket.next(isChange)).data as { event: string; new: unknown; old: { market_id: string } };
-    assert.equal(deleted.event, "price.delete");
+    const deletedFrame = await otherMarket.next(isChange);
+    assert.equal(deletedFrame.event, "price.delete");
+    const deleted = deletedFrame.data as { new: unknown; old: { market_id: string } };
     assert.equal(deleted.new, null);
     assert.equal(deleted.old.market_id, "m2");
   });

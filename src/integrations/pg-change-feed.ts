@@ -23,8 +23,8 @@ export interface ChangeFeedMapping {
   /** Event type: a fixed name or a template, e.g. `price.{op}`. Default `{table}.{op}`. */
   event?: string;
   /**
-   * "publish" (default): `Switchboard.publish()`, a `message` frame kept in room
-   * history with an offset, data `{ event, op, schema, table, new, old }`.
+   * "publish" (default): `Switchboard.publish()`, a `message` frame with `event`,
+   * kept in room history with an offset, data `{ op, schema, table, new, old }`.
    * "event": a custom event frame of type `event` with data `{ op, schema, table, new, old }`; no history.
    */
   deliver?: "publish" | "event";
@@ -237,7 +237,7 @@ export class PgChangeFeed {
     if (room === undefined || event === undefined) return this.drop(mapping.channel, "unmapped", { room: mapping.room, event: mapping.event });
     try {
       if (mapping.deliver === "event") await this.sink.to(room).emit(event, payload);
-      else await this.sink.publish(room, { event, ...payload });
+      else await this.sink.publish(room, payload, { event });
       this.counters.delivered++;
       this.options.metrics?.delivered?.(mapping.channel, room);
     } catch (error) {
