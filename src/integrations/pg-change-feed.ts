@@ -91,11 +91,11 @@ export class PgChangeFeed {
       this.byChannel.set(mapping.channel, list);
     }
     this.options = {
-      reconnectMinMs: 250,
-      reconnectMaxMs: 10_000,
-      leaderPollMs: 2_000,
-      lockName: `switchboard-feed:${[...this.byChannel.keys()].sort().join(",")}`,
       ...options,
+      reconnectMinMs: options.reconnectMinMs ?? 250,
+      reconnectMaxMs: options.reconnectMaxMs ?? 10_000,
+      leaderPollMs: options.leaderPollMs ?? 2_000,
+      lockName: options.lockName ?? `switchboard-feed:${[...this.byChannel.keys()].sort().join(",")}`,
     };
   }
 

@@ -64,7 +64,13 @@ export class WebhookDispatcher {
 
   constructor(private readonly options: WebhookOptions) {
     if (typeof options.url !== "string" || !/^https?:\/\//.test(options.url)) throw new TypeError('WebhookDispatcher: "url" must be an http(s) URL');
-    this.settings = { maxBatch: 100, flushIntervalMs: 1_000, maxQueue: 10_000, maxRetries: 5, retryDelayMs: 500, ...options };
+    this.settings = {
+      maxBatch: options.maxBatch ?? 100,
+      flushIntervalMs: options.flushIntervalMs ?? 1_000,
+      maxQueue: options.maxQueue ?? 10_000,
+      maxRetries: options.maxRetries ?? 5,
+      retryDelayMs: options.retryDelayMs ?? 500,
+    };
     for (const [name, value] of Object.entries(this.settings)) {
       if (!Number.isInteger(value) || value < (name === "maxRetries" ? 0 : 1)) throw new TypeError(`WebhookDispatcher: "${name}" must be a positive integer`);
     }
