@@ -9,3 +9,6 @@ export type { ConnectHookRequest, ConnectHookResponse, HookOptions, JoinHookRequ
 export { WebhookDispatcher } from "./webhooks.js";
 export type { WebhookBatch, WebhookEvent, WebhookEventType, WebhookOptions } from "./webhooks.js";
 export { TokenCapture } from "./token-capture.js";
+export { ConfiguredIntegrations } from "./configured-integrations.js";
+export type { IntegrationHealthCheck } from "./configured-integrations.js";
+export type { IntegrationConfig } from "./integration-config.js";
