@@ -41,7 +41,10 @@ describe("PostgreSQL change feed on two nodes", () => {
   const feedFor = (server: TestServer): PgChangeFeed =>
     new PgChangeFeed(server.sb, {
       connectionString: PG_URL,
-      mappings: [{ channel, room: "market:{market_id}", event: "price.{op}" }],
+      mappings: [
+        { channel, room: "market:{market_id}", event: "price.{op}" },
+        { channel: `${channel}_raw`, room: "market:{market_id}", event: "tick", deliver: "event" },
+      ],
       applicationName,
       reconnectMinMs: 50,
       reconnectMaxMs: 500,
@@ -138,6 +141,20 @@ describe("PostgreSQL change feed on two nodes", () => {
       assert.equal(data.new.note.length, 20_000);
       assert.equal(Number(data.new.price), 7);
     });
+  });
+
+  it("maps custom NOTIFY payloads and drops ones it cannot map", async () => {
+    const dropped = feedA.counters.dropped + feedB.counters.dropped;
+    await admin.query("SELECT pg_notify($1, 'not json'), pg_notify($1, '{\"price\": 1}')", [`${channel}_raw`]);
+    await waitFor(() => feedA.counters.dropped + feedB.counters.dropped === dropped + 2, "invalid and unmapped payloads to be dropped");
+    await admin.query("SELECT pg_notify($1, $2)", [`${channel}_raw`, JSON.stringify({ market_id: "m1", price: 5 })]);
+    const isTick = (frame: Frame): boolean => frame.type === "tick";
+    for (const client of [onA, onB]) {
+      const tick = await client.next(isTick);
+      assert.equal(tick.room, "market:m1");
+      assert.deepEqual(tick.data, { market_id: "m1", price: 5 });
+    }
+    for (const client of [onA, onB, otherMarket]) await client.expectNone(isTick, 200);
   });
 
   it("survives its PostgreSQL sessions being terminated, then fails over when the leader stops", async () => {

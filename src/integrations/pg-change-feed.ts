@@ -64,6 +64,9 @@ export type FeedState = "connecting" | "leader" | "standby" | "disconnected" | "
 
 type ChangePayload = Record<string, unknown>;
 
+/** Bounds every query of the feed (lock, LISTEN, heartbeat, oversized-row fetch). */
+const QUERY_TIMEOUT_MS = 10_000;
+
 export class PgChangeFeed {
   private readonly options: Required<Pick<PgChangeFeedOptions, "reconnectMinMs" | "reconnectMaxMs" | "leaderPollMs" | "lockName">> & PgChangeFeedOptions;
   private readonly byChannel = new Map<string, ChangeFeedMapping[]>();
@@ -135,7 +138,13 @@ export class PgChangeFeed {
 
   private async connect(): Promise<void> {
     if (this.state === "closed") return;
-    const client = new pg.Client({ connectionString: this.options.connectionString, application_name: this.options.applicationName ?? "switchboard-change-feed" });
+    const client = new pg.Client({
+      connectionString: this.options.connectionString,
+      application_name: this.options.applicationName ?? "switchboard-change-feed",
+      // A half-open connection must not look healthy: TCP keepalive plus the leader's heartbeat query below.
+      keepAlive: true,
+      query_timeout: QUERY_TIMEOUT_MS,
+    });
     this.client = client;
     client.on("error", (error) => this.lost(client, error.message));
     client.on("end", () => this.lost(client, "connection ended"));
@@ -160,6 +169,7 @@ export class PgChangeFeed {
       this.state = "leader";
       this.options.logger?.info({ channels: [...this.byChannel.keys()] }, "change feed: listening (this node holds the lock)");
       this.options.metrics?.connected?.("leader");
+      this.scheduleHeartbeat(client);
       return;
     }
     if (this.state !== "standby") {
@@ -169,6 +179,18 @@ export class PgChangeFeed {
     }
     this.timer = setTimeout(() => {
       this.tryToLead(client).catch((error: unknown) => this.lost(client, error instanceof Error ? error.message : String(error)));
+    }, this.options.leaderPollMs);
+    this.timer.unref();
+  }
+
+  /** The leader checks its session now and then, so a dead one is noticed and replaced even when no change flows. */
+  private scheduleHeartbeat(client: pg.Client): void {
+    this.timer = setTimeout(() => {
+      if (this.client !== client) return;
+      client.query("SELECT 1").then(
+        () => this.scheduleHeartbeat(client),
+        (error: unknown) => this.lost(client, error instanceof Error ? error.message : String(error)),
+      );
     }, this.options.leaderPollMs);
     this.timer.unref();
   }
