@@ -23,3 +23,4 @@ export { CLOSE_CODES, CloseCode } from "./protocol/close-codes.js";
 export type { Codec } from "./protocol/codec.js";
 export { jsonCodec } from "./protocol/codec.js";
 export type { ClientFrame, MessageFrame, PresenceMember, PresenceEventFrame, ReplyFrame, RecoveryPosition, WelcomeData } from "./protocol/frames.js";
+export * from "./integrations/index.js";
