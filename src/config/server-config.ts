@@ -1,5 +1,7 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
+import { INTEGRATION_ENVIRONMENT_VARIABLES, integrationConfigShape, refineIntegrationConfig } from "../integrations/integration-config.js";
+import { PROTECTION_ENVIRONMENT_VARIABLES, protectionConfigShape, refineProtectionConfig } from "../protection/protection-config.js";
 
 /**
  * The standalone server's settings: an optional JSON config file, overridden by
@@ -7,7 +9,6 @@ import { z } from "zod";
  * with a message naming the setting.
  */
 const integerFrom = (min: number) => z.coerce.number().int().min(min);
-const flag = z.union([z.boolean(), z.enum(["true", "false"]).transform((value) => value === "true")]);
 const list = z.union([z.array(z.string()), z.string().transform((value) => value.split(",").map((item) => item.trim()).filter((item) => item.length > 0))]);
 
 export const serverConfigSchema = z
@@ -31,34 +32,18 @@ export const serverConfigSchema = z
     multipleRooms: z.union([z.boolean(), z.enum(["true", "false"]).transform((value) => value === "true")]).default(true),
     logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     nodeId: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).optional(),
-    // Protection (docs/protection.md); unset means the library default.
-    allowMissingOrigin: flag.optional(),
-    trustedProxies: list.optional(),
-    rateLimitPerSecond: z.coerce.number().min(0).optional(),
-    rateLimitBurst: integerFrom(1).optional(),
-    rateLimitCloseAfter: integerFrom(0).optional(),
-    ipConnectionsPerSecond: z.coerce.number().min(0).optional(),
-    ipConnectionsBurst: integerFrom(1).optional(),
-    maxConnections: integerFrom(0).optional(),
-    maxConnectionsPerUser: integerFrom(0).optional(),
-    userCapMode: z.enum(["refuse", "close_oldest"]).optional(),
-    maxRoomsPerConnection: integerFrom(0).optional(),
-    joinsPerMinute: integerFrom(0).optional(),
-    maxBufferedBytes: integerFrom(0).optional(),
-    compression: flag.optional(),
-    headersTimeoutMs: integerFrom(0).optional(),
-    requestTimeoutMs: integerFrom(0).optional(),
+    ...integrationConfigShape,
+    ...protectionConfigShape,
   })
   .strict()
   .superRefine((config, context) => {
     const keys = [config.jwtSecret, config.jwtPublicKey, config.jwksUrl].filter((value) => value !== undefined).length;
     if (keys > 1) context.addIssue({ code: "custom", path: ["jwtSecret"], message: "set only one of SWITCHBOARD_JWT_SECRET, SWITCHBOARD_JWT_PUBLIC_KEY, SWITCHBOARD_JWKS_URL" });
     if (config.auth === "jwt" && keys === 0) context.addIssue({ code: "custom", path: ["auth"], message: "SWITCHBOARD_AUTH=jwt needs SWITCHBOARD_JWT_SECRET, SWITCHBOARD_JWT_PUBLIC_KEY or SWITCHBOARD_JWKS_URL" });
-    if (config.headersTimeoutMs !== undefined && config.requestTimeoutMs !== undefined && config.requestTimeoutMs > 0 && config.headersTimeoutMs > config.requestTimeoutMs) {
-      context.addIssue({ code: "custom", path: ["headersTimeoutMs"], message: "must not exceed SWITCHBOARD_REQUEST_TIMEOUT_MS" });
-    }
     if (config.auth === "anonymous" && keys > 0) context.addIssue({ code: "custom", path: ["auth"], message: "SWITCHBOARD_AUTH=anonymous conflicts with a configured JWT key" });
-  });
+  })
+  .superRefine(refineIntegrationConfig)
+  .superRefine(refineProtectionConfig);
 
 export type ServerConfig = z.infer<typeof serverConfigSchema>;
 
@@ -83,22 +68,8 @@ export const ENVIRONMENT_VARIABLES: Record<keyof ServerConfig, string[]> = {
   multipleRooms: ["SWITCHBOARD_MULTIPLE_ROOMS"],
   logLevel: ["SWITCHBOARD_LOG_LEVEL"],
   nodeId: ["SWITCHBOARD_NODE_ID"],
-  allowMissingOrigin: ["SWITCHBOARD_ALLOW_MISSING_ORIGIN"],
-  trustedProxies: ["SWITCHBOARD_TRUSTED_PROXIES"],
-  rateLimitPerSecond: ["SWITCHBOARD_RATE_LIMIT_PER_SECOND"],
-  rateLimitBurst: ["SWITCHBOARD_RATE_LIMIT_BURST"],
-  rateLimitCloseAfter: ["SWITCHBOARD_RATE_LIMIT_CLOSE_AFTER"],
-  ipConnectionsPerSecond: ["SWITCHBOARD_IP_CONNECTIONS_PER_SECOND"],
-  ipConnectionsBurst: ["SWITCHBOARD_IP_CONNECTIONS_BURST"],
-  maxConnections: ["SWITCHBOARD_MAX_CONNECTIONS"],
-  maxConnectionsPerUser: ["SWITCHBOARD_MAX_CONNECTIONS_PER_USER"],
-  userCapMode: ["SWITCHBOARD_USER_CAP_MODE"],
-  maxRoomsPerConnection: ["SWITCHBOARD_MAX_ROOMS_PER_CONNECTION"],
-  joinsPerMinute: ["SWITCHBOARD_JOINS_PER_MINUTE"],
-  maxBufferedBytes: ["SWITCHBOARD_MAX_BUFFERED_BYTES"],
-  compression: ["SWITCHBOARD_COMPRESSION"],
-  headersTimeoutMs: ["SWITCHBOARD_HEADERS_TIMEOUT_MS"],
-  requestTimeoutMs: ["SWITCHBOARD_REQUEST_TIMEOUT_MS"],
+  ...INTEGRATION_ENVIRONMENT_VARIABLES,
+  ...PROTECTION_ENVIRONMENT_VARIABLES,
 };
 
 export class ConfigError extends Error {
@@ -135,7 +106,7 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env, configPat
     const problems = parsed.error.issues.map((issue) => `${issue.path.length > 0 ? settingName(String(issue.path[0])) : "config"}: ${issue.message}`);
     throw new ConfigError(`Invalid configuration:\n  ${problems.join("\n  ")}`);
   }
-  if (parsed.data.auth === undefined && env.NODE_ENV === "production" && parsed.data.jwtSecret === undefined && parsed.data.jwtPublicKey === undefined && parsed.data.jwksUrl === undefined) {
+  if (parsed.data.auth === undefined && env.NODE_ENV === "production" && parsed.data.connectHookUrl === undefined && parsed.data.jwtSecret === undefined && parsed.data.jwtPublicKey === undefined && parsed.data.jwksUrl === undefined) {
     throw new ConfigError("SWITCHBOARD_AUTH: NODE_ENV=production requires an explicit auth choice: set SWITCHBOARD_JWT_SECRET (or a public key / JWKS URL), or SWITCHBOARD_AUTH=anonymous.");
   }
   return parsed.data;
