@@ -3,6 +3,9 @@ import { describe, it } from "node:test";
 import { pino } from "pino";
 import { ConfigError, loadServerConfig } from "../../src/config/server-config.js";
 import { optionsFromConfig } from "../../src/config/switchboard-options.js";
+import { readFileSync } from "node:fs";
+import { PROTECTION_ENVIRONMENT_VARIABLES } from "../../src/protection/protection-config.js";
+import { PROTECTION_DEFAULTS } from "../../src/protection/protection-options.js";
 import { createSwitchboard } from "switchboard";
 import { upgradeStatus } from "../support/client.js";
 import { startServerProcess } from "../support/process.js";
@@ -54,6 +57,12 @@ describe("protection settings", () => {
     const sb = createSwitchboard({ ...options, auth: { anonymous: true } });
     assert.equal(sb.protection.settings.userCapMode, "close_oldest");
     return sb.close();
+  });
+
+  it("docs/protection.md documents every protection setting and option", () => {
+    const doc = readFileSync(new URL("../../docs/protection.md", import.meta.url), "utf8");
+    for (const names of Object.values(PROTECTION_ENVIRONMENT_VARIABLES)) for (const name of names) assert.ok(doc.includes(name), name);
+    for (const option of Object.keys(PROTECTION_DEFAULTS)) assert.ok(doc.includes(`protection.${option}`), `protection.${option}`);
   });
 
   it("names the setting in validation errors", () => {
