@@ -24,3 +24,5 @@ export type { Codec } from "./protocol/codec.js";
 export { jsonCodec } from "./protocol/codec.js";
 export type { ClientFrame, MessageFrame, PresenceMember, PresenceEventFrame, ReplyFrame, RecoveryPosition, WelcomeData } from "./protocol/frames.js";
 export * from "./integrations/index.js";
+export { PROTECTION_DEFAULTS } from "./protection/protection-options.js";
+export type { ProtectionOptions, RateLimit, UserCapMode } from "./protection/protection-options.js";

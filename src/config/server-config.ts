@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { INTEGRATION_ENVIRONMENT_VARIABLES, integrationConfigShape, refineIntegrationConfig } from "../integrations/integration-config.js";
+import { PROTECTION_ENVIRONMENT_VARIABLES, protectionConfigShape, refineProtectionConfig } from "../protection/protection-config.js";
 
 /**
  * The standalone server's settings: an optional JSON config file, overridden by
@@ -32,6 +33,7 @@ export const serverConfigSchema = z
     logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     nodeId: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).optional(),
     ...integrationConfigShape,
+    ...protectionConfigShape,
   })
   .strict()
   .superRefine((config, context) => {
@@ -40,7 +42,8 @@ export const serverConfigSchema = z
     if (config.auth === "jwt" && keys === 0) context.addIssue({ code: "custom", path: ["auth"], message: "SWITCHBOARD_AUTH=jwt needs SWITCHBOARD_JWT_SECRET, SWITCHBOARD_JWT_PUBLIC_KEY or SWITCHBOARD_JWKS_URL" });
     if (config.auth === "anonymous" && keys > 0) context.addIssue({ code: "custom", path: ["auth"], message: "SWITCHBOARD_AUTH=anonymous conflicts with a configured JWT key" });
   })
-  .superRefine(refineIntegrationConfig);
+  .superRefine(refineIntegrationConfig)
+  .superRefine(refineProtectionConfig);
 
 export type ServerConfig = z.infer<typeof serverConfigSchema>;
 
@@ -66,6 +69,7 @@ export const ENVIRONMENT_VARIABLES: Record<keyof ServerConfig, string[]> = {
   logLevel: ["SWITCHBOARD_LOG_LEVEL"],
   nodeId: ["SWITCHBOARD_NODE_ID"],
   ...INTEGRATION_ENVIRONMENT_VARIABLES,
+  ...PROTECTION_ENVIRONMENT_VARIABLES,
 };
 
 export class ConfigError extends Error {

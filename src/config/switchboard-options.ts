@@ -1,6 +1,7 @@
 import type { Logger } from "../log/logger.js";
 import type { SwitchboardOptions } from "../server/options.js";
 import type { ServerConfig } from "./server-config.js";
+import { protectionFromConfig } from "../protection/protection-config.js";
 
 /** Turns the standalone server's config into library options. */
 export function optionsFromConfig(config: ServerConfig, logger: Logger): SwitchboardOptions {
@@ -11,6 +12,7 @@ export function optionsFromConfig(config: ServerConfig, logger: Logger): Switchb
     idleTimeoutMs: config.idleTimeoutMs,
     multipleRooms: config.multipleRooms,
     logger,
+    protection: protectionFromConfig(config),
   };
   if (config.nodeId !== undefined) options.nodeId = config.nodeId;
   const hasKey = config.jwtSecret !== undefined || config.jwtPublicKey !== undefined || config.jwksUrl !== undefined;
