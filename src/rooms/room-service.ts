@@ -141,8 +141,11 @@ export class RoomService {
         await this.deps.broker.publish(roomTopic(room), withExcept({ kind: "room", room, frame: volatileMessageFrame(head) }, options.except));
         return { offset: undefined, epoch: undefined };
       }
-      const { offset, epoch, frame } = await this.deps.history.append(room, head, policy.history);
-      await this.deps.broker.publish(roomTopic(room), withExcept({ kind: "room", room, frame, offset }, options.except));
+      const { history, broker } = this.deps;
+      const atomic = await history.appendAndPublish?.(room, head, policy.history, { broker, topic: roomTopic(room), except: options.except });
+      if (atomic !== undefined) return { offset: atomic.offset, epoch: atomic.epoch };
+      const { offset, epoch, frame } = await history.append(room, head, policy.history);
+      await broker.publish(roomTopic(room), withExcept({ kind: "room", room, frame, offset }, options.except));
       return { offset, epoch };
     } catch (error) {
       throw unavailable(error, this.deps.logger);
@@ -163,6 +166,12 @@ export class RoomService {
     } catch (error) {
       throw unavailable(error, this.deps.logger);
     }
+  }
+
+  /** Announces the leave of a connection whose node died (reported by a shared presence store). */
+  announceExpired(room: string, userId: string | null, connectionId: string): void {
+    const frame = JSON.stringify({ type: "presence", room, data: { event: "leave", userId, connectionId } });
+    this.deps.broker.publish(roomTopic(room), { kind: "room", room, frame }).catch((error: unknown) => this.deps.logger.warn({ err: error, room }, "announcing an expired presence failed"));
   }
 
   private async publishPresence(room: string, event: "join" | "leave", connection: Connection, except: string | undefined): Promise<void> {
