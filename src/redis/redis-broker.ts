@@ -30,12 +30,22 @@ export class RedisBroker implements Broker {
   private readonly topics = new Set<string>();
   private onMessage: BrokerMessageHandler | undefined;
   private closed = false;
+  /** Whether the wanted topics are subscribed on the current subscriber connection. */
+  private subscribed = false;
   private readonly resubscribe = (): void => {
-    if (this.closed || this.topics.size === 0) return;
+    if (this.closed) return;
     const channels = [...this.topics].map((topic) => this.connections.keys.channel(topic));
-    this.subscribeChannels(channels).catch(() => {
-      // The connection dropped again; the next "ready" retries.
-    });
+    (channels.length === 0 ? Promise.resolve() : this.subscribeChannels(channels)).then(
+      () => {
+        this.subscribed = this.connections.subscriber.status === "ready";
+      },
+      () => {
+        // The connection dropped again; the next "ready" retries.
+      },
+    );
+  };
+  private readonly lost = (): void => {
+    this.subscribed = false;
   };
   private readonly receive = (channel: string | Buffer, payload: string | Buffer): void => {
     if (this.closed || this.onMessage === undefined) return;
@@ -58,6 +68,8 @@ export class RedisBroker implements Broker {
     const subscriber = this.connections.subscriber;
     subscriber.on(this.sharded ? "smessage" : "message", this.receive);
     subscriber.on("ready", this.resubscribe);
+    subscriber.on("close", this.lost);
+    if (subscriber.status === "ready") this.resubscribe();
     await this.connections.waitUntilReady(this.startTimeoutMs);
   }
 
@@ -103,7 +115,7 @@ export class RedisBroker implements Broker {
   /** Whether Redis is reachable; a health check turns 503 while it is not. */
   health(): BrokerHealth {
     if (this.closed) return { ok: false, detail: "closed" };
-    const state = this.connections.state();
+    const state = this.connections.ready && !this.subscribed ? "resubscribing" : this.connections.state();
     return state === "ready" ? { ok: true, detail: `${this.name} ${this.connections.description}` } : { ok: false, detail: `${this.name} ${this.connections.description}: ${state}` };
   }
 
@@ -115,6 +127,7 @@ export class RedisBroker implements Broker {
     const subscriber = this.connections.subscriber;
     subscriber.off(this.sharded ? "smessage" : "message", this.receive);
     subscriber.off("ready", this.resubscribe);
+    subscriber.off("close", this.lost);
     this.topics.clear();
     await this.connections.release();
   }
