@@ -36,6 +36,7 @@ export class RedisConnections {
   private references = 0;
   private closing: Promise<void> | undefined;
   private lastError: string | undefined;
+  private everReady = false;
 
   constructor(options: RedisConnectionOptions) {
     this.keys = new RedisKeys(options.keyPrefix);
@@ -53,11 +54,38 @@ export class RedisConnections {
       // Subscriptions are restored by RedisBroker itself on every "ready", from its own topic set.
       this.subscriber = new Redis(options.url, { autoResubscribe: false, maxRetriesPerRequest: null, retryStrategy: retryDelay });
     }
+    this.commands.once("ready", () => {
+      this.everReady = true;
+    });
     for (const client of [this.commands, this.subscriber]) {
       client.on("error", (error: Error) => {
         this.lastError = error.message;
       });
     }
+  }
+
+  /**
+   * The commands connection, once usable. Before its first connection a caller
+   * waits for it (up to `firstConnectTimeoutMs`); after that, a call while Redis
+   * is away fails at once, so that clients get `unavailable` instead of a hang.
+   */
+  async usableCommands(firstConnectTimeoutMs = 5_000): Promise<RedisClient> {
+    const commands = this.commands;
+    if (commands.status === "ready") return commands;
+    if (!this.everReady && (commands.status === "connecting" || commands.status === "wait")) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, firstConnectTimeoutMs);
+        timer.unref();
+        function done(): void {
+          clearTimeout(timer);
+          commands.off("ready", done);
+          resolve();
+        }
+        commands.on("ready", done);
+      });
+      if ((commands.status as string) === "ready") return commands;
+    }
+    throw new Error(`redis is ${this.state()}`);
   }
 
   acquire(): this {

@@ -81,7 +81,6 @@ interface ScriptedClient {
 export class RedisHistoryStore implements HistoryStore {
   readonly name = "redis";
   private readonly connections: RedisConnections;
-  private readonly client: RedisClient & ScriptedClient;
   private companion: RedisBroker | undefined;
 
   constructor(connections: RedisConnections) {
@@ -90,7 +89,6 @@ export class RedisHistoryStore implements HistoryStore {
     // defineCommand is idempotent per name; the stores share one commands connection.
     client.defineCommand("switchboardAppend", { numberOfKeys: 2, lua: APPEND_SCRIPT });
     client.defineCommand("switchboardRead", { numberOfKeys: 2, lua: READ_SCRIPT });
-    this.client = client as RedisClient & ScriptedClient;
   }
 
   /** Lets appendAndPublish publish through this broker's connection in the same script. */
@@ -137,21 +135,17 @@ export class RedisHistoryStore implements HistoryStore {
   }
 
   private async run(room: string, head: string, policy: HistoryPolicy, channel: string, headerTail: string, command: string): Promise<{ offset: number; epoch: string; frame: string }> {
-    this.assertReady();
+    const client = (await this.connections.usableCommands()) as RedisClient & ScriptedClient;
     const keys = this.connections.keys;
     const expiresAt = Date.now() + policy.ttlMs;
-    const [offset, epoch, frame] = await this.client.switchboardAppend(keys.historyMeta(room), keys.historyStream(room), newEpoch(), head, String(policy.size), String(policy.ttlMs), String(expiresAt), channel, headerTail, command);
+    const [offset, epoch, frame] = await client.switchboardAppend(keys.historyMeta(room), keys.historyStream(room), newEpoch(), head, String(policy.size), String(policy.ttlMs), String(expiresAt), channel, headerTail, command);
     return { offset: Number(offset), epoch, frame };
   }
 
-  private read_(room: string, mode: "none" | "tail" | "after", after: number, count: number): Promise<ReadReply> {
-    this.assertReady();
+  private async read_(room: string, mode: "none" | "tail" | "after", after: number, count: number): Promise<ReadReply> {
+    const client = (await this.connections.usableCommands()) as RedisClient & ScriptedClient;
     const keys = this.connections.keys;
-    return this.client.switchboardRead(keys.historyMeta(room), keys.historyStream(room), newEpoch(), mode, String(after), String(count));
-  }
-
-  private assertReady(): void {
-    if (this.connections.commands.status !== "ready") throw new Error(`redis is ${this.connections.state()}`);
+    return client.switchboardRead(keys.historyMeta(room), keys.historyStream(room), newEpoch(), mode, String(after), String(count));
   }
 }
 

@@ -80,7 +80,7 @@ export class RedisPresenceStore implements PresenceStore {
 
   async update(room: string, connectionId: string, meta: Record<string, unknown> | undefined): Promise<boolean> {
     const key = this.connections.keys.presence(room);
-    const commands = this.client();
+    const commands = await this.client();
     const raw = await commands.hget(key, connectionId);
     if (raw === null) return false;
     const stored = JSON.parse(raw) as StoredEntry;
@@ -99,18 +99,18 @@ export class RedisPresenceStore implements PresenceStore {
     entries?.delete(connectionId);
     if (entries?.size === 0) this.local.delete(room);
     const keys = this.connections.keys;
-    const commands = this.client();
+    const commands = await this.client();
     await Promise.all([commands.hdel(keys.presence(room), connectionId), commands.srem(keys.nodeEntries(this.node), member(room, connectionId))]);
     if ((await commands.hlen(keys.presence(room))) === 0) await commands.zrem(keys.presenceRooms(), room);
   }
 
   async members(room: string): Promise<PresenceMember[]> {
-    const raw = await this.client().hgetall(this.connections.keys.presence(room));
+    const raw = await (await this.client()).hgetall(this.connections.keys.presence(room));
     return groupByUser(Object.entries(raw).map(([connectionId, value]) => toEntry(connectionId, value)));
   }
 
   async rooms(): Promise<Array<{ room: string; connections: number }>> {
-    const commands = this.client();
+    const commands = await this.client();
     const names = await commands.zrange(this.connections.keys.presenceRooms(), "0", "-1");
     const counts = await Promise.all(names.map((room) => commands.hlen(this.connections.keys.presence(room))));
     return names.map((room, index) => ({ room, connections: counts[index]! })).filter((row) => row.connections > 0);
@@ -124,7 +124,10 @@ export class RedisPresenceStore implements PresenceStore {
     this.connections.commands.off("ready", this.onReady);
     if (this.connections.commands.status === "ready") {
       const keys = this.connections.keys;
-      await Promise.allSettled([this.connections.commands.zrem(keys.nodes(), this.node), this.connections.commands.del(keys.nodeEntries(this.node))]);
+      const commands = this.connections.commands;
+      // Entries still held (a store closed before its connections) go too, or nobody would ever sweep them.
+      const leftovers = [...this.local].flatMap(([room, entries]) => [...entries.keys()].map((connectionId) => commands.hdel(keys.presence(room), connectionId)));
+      await Promise.allSettled([...leftovers, commands.zrem(keys.nodes(), this.node), commands.del(keys.nodeEntries(this.node))]);
     }
     this.local.clear();
     await this.connections.release();
@@ -134,7 +137,7 @@ export class RedisPresenceStore implements PresenceStore {
     const keys = this.connections.keys;
     const stored: StoredEntry = { u: entry.userId, n: entry.node };
     if (entry.meta !== undefined) stored.m = entry.meta;
-    const commands = this.client();
+    const commands = await this.client();
     await Promise.all([
       commands.hset(keys.presence(room), entry.connectionId, JSON.stringify(stored)),
       commands.sadd(keys.nodeEntries(this.node), member(room, entry.connectionId)),
@@ -182,10 +185,8 @@ export class RedisPresenceStore implements PresenceStore {
     await commands.del(keys.nodeEntries(node));
   }
 
-  private client(): RedisConnections["commands"] {
-    const commands = this.connections.commands;
-    if (commands.status !== "ready") throw new Error(`redis is ${this.connections.state()}`);
-    return commands;
+  private client(): Promise<RedisConnections["commands"]> {
+    return this.connections.usableCommands();
   }
 }
 
