@@ -9,6 +9,7 @@ import { PreparedFrame, messageFrameHead, volatileMessageFrame } from "../protoc
 import type { PublishOptions, PublishResult } from "../server/broadcast-operator.js";
 import type { Connection } from "../server/connection.js";
 import type { Hub } from "../server/hub.js";
+import { PresenceMeta } from "./presence-meta.js";
 import type { RoomPolicies } from "./room-policy.js";
 
 export interface JoinResult {
@@ -47,12 +48,15 @@ export const MAX_RECOVERY_MESSAGES = 10_000;
  * presence, join-time recovery from history, and publications.
  */
 export class RoomService {
+  /** Client-set presence meta (status, typing) with optional TTLs. */
+  readonly meta: PresenceMeta;
   private readonly deps: RoomServiceDeps;
   /** Subscriptions in progress or done, so that concurrent joins all wait for the same one. */
   private readonly subscriptions = new Map<string, Promise<void>>();
 
   constructor(deps: RoomServiceDeps) {
     this.deps = deps;
+    this.meta = new PresenceMeta({ broker: deps.broker, presence: deps.presence, logger: deps.logger });
   }
 
   async join(connection: Connection, room: string, since: RecoveryPosition | undefined): Promise<PendingJoin> {
@@ -113,6 +117,7 @@ export class RoomService {
   async leave(connection: Connection, room: string, announce = true): Promise<boolean> {
     if (!connection.rooms.has(room)) return false;
     connection.stopHolding(room);
+    this.meta.forget(connection.id, room);
     if (this.deps.hub.leaveRoom(connection, room)) {
       this.subscriptions.delete(room);
       this.deps.broker.unsubscribe(roomTopic(room)).catch((error: unknown) => this.deps.logger.warn({ err: error, room }, "broker unsubscribe failed"));

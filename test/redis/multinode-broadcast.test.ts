@@ -86,6 +86,25 @@ describe("two nodes on Redis", () => {
     assert.deepEqual(members.map((member) => member.userId), ["erin"]);
   });
 
+  it("carries presence meta (a typing indicator with a TTL) to members on every node", async () => {
+    const ivy = await as(nodes[0]!, "ivy");
+    const jack = await as(nodes[1]!, "jack");
+    await ivy.ok({ type: "join", room: "chat:typing" });
+    await jack.ok({ type: "join", room: "chat:typing" });
+    const isUpdate = (frame: { type: string; data?: unknown }): boolean => frame.type === "presence" && (frame.data as { event: string }).event === "update";
+    assert.deepEqual(await jack.ok({ type: "presence", room: "chat:typing", meta: { typing: true }, ttlMs: 300 }), { room: "chat:typing", meta: { typing: true } });
+    const typing = await ivy.next(isUpdate);
+    assert.deepEqual(typing.data, { event: "update", userId: "jack", connectionId: jack.connectionId, meta: { typing: true } });
+    const members = (await ivy.ok({ type: "presence", room: "chat:typing" })).members as Array<{ userId: string; meta?: unknown }>;
+    assert.deepEqual(members.find((member) => member.userId === "jack")?.meta, { typing: true });
+    const cleared = await ivy.next(isUpdate, 5_000);
+    assert.deepEqual(cleared.data, { event: "update", userId: "jack", connectionId: jack.connectionId });
+    const refused = await ivy.request({ type: "presence", room: "chat:other", meta: { typing: true } });
+    assert.equal((refused.error as { code: string }).code, "not_found");
+    const bad = await ivy.request({ type: "presence", room: "chat:typing", meta: [1] });
+    assert.equal((bad.error as { code: string }).code, "bad_request");
+  });
+
   it("disconnects a user on whichever node holds the connection", async () => {
     const gina = await as(nodes[1]!, "gina");
     await nodes[0]!.sb.disconnect({ userId: "gina", reason: "banned" });
