@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Redis } from "ioredis";
 import { connect } from "../support/client.js";
+import { freePort } from "../support/process.js";
 import type { Frame, TestClient } from "../support/client.js";
 import { startRedisNodes } from "../support/redis-nodes.js";
 import { startRedisServer } from "../support/redis-server.js";
@@ -154,5 +155,29 @@ describe("a Redis restart with persistence", () => {
     const rejoined = await again.ok({ type: "join", room, since: { offset: position.offset, epoch: position.epoch } });
     assert.equal(rejoined.recovered, true);
     for (let index = 0; index < 25; index++) assert.equal((await again.nextOfType("message")).data, index);
+  });
+});
+
+describe("a node started while Redis is down", () => {
+  it("serves local connections, answers unavailable, and connects on its own once Redis is up", async () => {
+    const port = await freePort();
+    const [node] = await startRedisNodes(`redis://127.0.0.1:${port}`, 1, {}, { startTimeoutMs: 200 });
+    let redis: PrivateRedis | undefined;
+    try {
+      assert.equal(node!.sb.broker.health().ok, false);
+      assert.match(node!.sb.broker.health().detail ?? "", /127\.0\.0\.1/);
+      const client = await connect(node!.url);
+      const refused = await client.request({ type: "join", room: "late:room" });
+      assert.equal((refused.error as { code: string }).code, "unavailable");
+      redis = await startRedisServer([], port);
+      await until(() => node!.sb.broker.health().ok, "the node to connect");
+      await client.ok({ type: "join", room: "late:room" });
+      await client.ok({ type: "publish", room: "late:room", data: 2 });
+      assert.equal((await client.nextOfType("message")).data, 2);
+      await client.close();
+    } finally {
+      await node!.close();
+      await redis?.stop();
+    }
   });
 });

@@ -16,8 +16,8 @@ export interface PrivateRedis {
   restart(): Promise<void>;
 }
 
-export async function startRedisServer(extraArgs: string[] = []): Promise<PrivateRedis> {
-  const port = await freePort();
+export async function startRedisServer(extraArgs: string[] = [], chosenPort?: number): Promise<PrivateRedis> {
+  const port = chosenPort ?? (await freePort());
   let child: ChildProcess | undefined;
   const launch = async (): Promise<void> => {
     const started = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", ...extraArgs], { stdio: ["ignore", "pipe", "pipe"] });
