@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { Redis } from "ioredis";
 import { connect } from "../support/client.js";
 import type { TestClient } from "../support/client.js";
 import { startRedisNodes } from "../support/redis-nodes.js";
@@ -103,6 +104,34 @@ describe("two nodes on Redis", () => {
     assert.equal((refused.error as { code: string }).code, "not_found");
     const bad = await ivy.request({ type: "presence", room: "chat:typing", meta: [1] });
     assert.equal((bad.error as { code: string }).code, "bad_request");
+  });
+
+  it("subscribes a node to a room's channel only while it has local members there", async () => {
+    const admin = new Redis(redis.url);
+    const subscribers = async (): Promise<number> => {
+      const reply = (await admin.pubsub("NUMSUB", "switchboard:{room:count:me}")) as [string, number];
+      return Number(reply[1]);
+    };
+    try {
+      const kim = await as(nodes[0]!, "kim");
+      const kim2 = await as(nodes[0]!, "kim");
+      assert.equal(await subscribers(), 0);
+      await kim.ok({ type: "join", room: "count:me" });
+      await kim2.ok({ type: "join", room: "count:me" });
+      assert.equal(await subscribers(), 1);
+      const lee = await as(nodes[1]!, "lee");
+      await lee.ok({ type: "join", room: "count:me" });
+      assert.equal(await subscribers(), 2);
+      await kim.ok({ type: "leave", room: "count:me" });
+      assert.equal(await subscribers(), 2);
+      await kim2.ok({ type: "leave", room: "count:me" });
+      await lee.ok({ type: "leave", room: "count:me" });
+      // Unsubscribing is not awaited by leave; poll briefly (bounded).
+      for (let attempt = 0; attempt < 100 && (await subscribers()) !== 0; attempt++) await new Promise((resolve) => setTimeout(resolve, 10));
+      assert.equal(await subscribers(), 0);
+    } finally {
+      admin.disconnect();
+    }
   });
 
   it("disconnects a user on whichever node holds the connection", async () => {
