@@ -45,6 +45,8 @@ export class RedisPresenceStore implements PresenceStore {
   private readonly node: string;
   private readonly local = new Map<string, Map<string, PresenceEntry>>();
   private readonly listeners: ExpiredPresenceListener[] = [];
+  /** Removals that failed while Redis was away, as "room\nconnectionId". */
+  private readonly pendingRemovals = new Set<string>();
   private readonly timer: NodeJS.Timeout;
   /** No sweeping until this time: after (re)connecting, live nodes get one TTL to heartbeat first. */
   private sweepAfter: number;
@@ -72,6 +74,7 @@ export class RedisPresenceStore implements PresenceStore {
   }
 
   async add(room: string, entry: PresenceEntry): Promise<void> {
+    this.pendingRemovals.delete(member(room, entry.connectionId));
     let entries = this.local.get(room);
     if (entries === undefined) this.local.set(room, (entries = new Map()));
     entries.set(entry.connectionId, entry);
@@ -98,10 +101,13 @@ export class RedisPresenceStore implements PresenceStore {
     const entries = this.local.get(room);
     entries?.delete(connectionId);
     if (entries?.size === 0) this.local.delete(room);
-    const keys = this.connections.keys;
-    const commands = await this.client();
-    await Promise.all([commands.hdel(keys.presence(room), connectionId), commands.srem(keys.nodeEntries(this.node), member(room, connectionId))]);
-    if ((await commands.hlen(keys.presence(room))) === 0) await commands.zrem(keys.presenceRooms(), room);
+    try {
+      await this.delete(room, connectionId);
+    } catch (error) {
+      // Redis is away: retry on a later heartbeat, or the entry would outlive its connection while this node lives.
+      this.pendingRemovals.add(member(room, connectionId));
+      throw error;
+    }
   }
 
   async members(room: string): Promise<PresenceMember[]> {
@@ -133,6 +139,13 @@ export class RedisPresenceStore implements PresenceStore {
     await this.connections.release();
   }
 
+  private async delete(room: string, connectionId: string): Promise<void> {
+    const keys = this.connections.keys;
+    const commands = await this.client();
+    await Promise.all([commands.hdel(keys.presence(room), connectionId), commands.srem(keys.nodeEntries(this.node), member(room, connectionId))]);
+    if ((await commands.hlen(keys.presence(room))) === 0) await commands.zrem(keys.presenceRooms(), room);
+  }
+
   private async write(room: string, entry: PresenceEntry): Promise<void> {
     const keys = this.connections.keys;
     const stored: StoredEntry = { u: entry.userId, n: entry.node };
@@ -157,6 +170,13 @@ export class RedisPresenceStore implements PresenceStore {
       await Promise.all([...this.local].flatMap(([room, entries]) => [...entries.values()].map((entry) => this.write(room, entry))));
     }
     this.registered = true;
+    for (const pending of [...this.pendingRemovals]) {
+      const separator = pending.indexOf("\n");
+      const [room, connectionId] = [pending.slice(0, separator), pending.slice(separator + 1)];
+      // Skip it if the connection joined the room again meanwhile.
+      if (this.local.get(room)?.has(connectionId) !== true) await this.delete(room, connectionId);
+      this.pendingRemovals.delete(pending);
+    }
     if (now < this.sweepAfter) return;
     const dead = await commands.zrangebyscore(keys.nodes(), "-inf", now - this.nodeTtlMs);
     for (const node of dead) {

@@ -89,9 +89,17 @@ export class RoomService {
     }
     const result: JoinResult = { room, ...position };
     if (policy.presence) {
-      await presence.add(room, { connectionId: connection.id, userId: connection.userId, node: this.deps.node });
-      result.presence = await presence.members(room);
-      await this.publishPresence(room, "join", connection, connection.id);
+      try {
+        await presence.add(room, { connectionId: connection.id, userId: connection.userId, node: this.deps.node });
+        result.presence = await presence.members(room);
+        await this.publishPresence(room, "join", connection, connection.id);
+      } catch (error) {
+        // A shared store or broker went away mid-join: undo the membership so nothing half-joined remains.
+        connection.stopHolding(room);
+        await presence.remove(room, connection.id).catch(() => undefined);
+        await this.leave(connection, room, false);
+        throw unavailable(error, this.deps.logger);
+      }
     }
     const recovered = page?.complete;
     if (recovered !== undefined) result.recovered = recovered;

@@ -158,6 +158,35 @@ describe("a Redis restart with persistence", () => {
   });
 });
 
+describe("presence through a Redis outage, with persistence", () => {
+  it("removes the entry of a connection that closed while Redis was away", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "switchboard-redis-"));
+    const redis = await startRedisServer(["--dir", directory, "--appendonly", "yes", "--appendfsync", "always"]);
+    const nodes = await startRedisNodes(redis.url, 2);
+    try {
+      const stays = await connect(nodes[0]!.url);
+      const goes = await connect(nodes[1]!.url);
+      await stays.ok({ type: "join", room: "lobby:outage" });
+      await goes.ok({ type: "join", room: "lobby:outage" });
+      await redis.stop();
+      await until(() => nodes.every((node) => !node.sb.broker.health().ok), "Redis to be down");
+      await goes.close();
+      await redis.restart();
+      await until(() => nodes.every((node) => node.sb.broker.health().ok), "Redis to be back");
+      let members = -1;
+      await until(() => {
+        nodes[0]!.sb.presence("lobby:outage").then((list) => (members = list.length), () => undefined);
+        return members === 1;
+      }, "the closed connection's entry to go");
+      await stays.close();
+    } finally {
+      await Promise.all(nodes.map((node) => node.close()));
+      await redis.stop();
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("Redis killed and restarted mid-traffic, with persistence", () => {
   let redis: PrivateRedis;
   let nodes: TestServer[];
