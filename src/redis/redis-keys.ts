@@ -8,6 +8,7 @@ export class RedisKeys {
   readonly prefix: string;
 
   constructor(prefix = "switchboard:") {
+    if (/[{}]/.test(prefix)) throw new TypeError(`The Redis key prefix must not contain braces (they would change the hash tag), got ${prefix}`);
     this.prefix = prefix;
   }
 

@@ -164,6 +164,11 @@ export class RedisPresenceStore implements PresenceStore {
     const keys = this.connections.keys;
     const commands = this.connections.commands;
     const now = Date.now();
+    if (!this.registered) {
+      // A previous run with this node id (a restarted worker, a fixed SWITCHBOARD_NODE_ID) may have
+      // crashed leaving entries; this run's heartbeat would keep them alive forever, so they go now.
+      await this.expireNode(this.node);
+    }
     const added = await commands.zadd(keys.nodes(), now, this.node);
     if (Number(added) === 1 && this.registered) {
       // This node was missing from the cluster view: Redis lost it or another node swept it.
@@ -194,6 +199,7 @@ export class RedisPresenceStore implements PresenceStore {
       const separator = value.indexOf("\n");
       const room = value.slice(0, separator);
       const connectionId = value.slice(separator + 1);
+      if (node === this.node && this.local.get(room)?.has(connectionId) === true) continue;
       const raw = await commands.hget(keys.presence(room), connectionId);
       if (raw === null) continue;
       // Only the node whose HDEL removed the entry announces the leave.
@@ -202,7 +208,13 @@ export class RedisPresenceStore implements PresenceStore {
       const entry = toEntry(connectionId, raw);
       for (const listener of this.listeners) listener(room, entry);
     }
-    await commands.del(keys.nodeEntries(node));
+    if (node !== this.node) await commands.del(keys.nodeEntries(node));
+    else await Promise.all(members.filter((value) => !this.ownsLocally(value)).map((value) => commands.srem(keys.nodeEntries(node), value)));
+  }
+
+  private ownsLocally(value: string): boolean {
+    const separator = value.indexOf("\n");
+    return this.local.get(value.slice(0, separator))?.has(value.slice(separator + 1)) === true;
   }
 
   private client(): Promise<RedisConnections["commands"]> {

@@ -17,10 +17,10 @@ export const memoryBackends: BackendFactory = {
 };
 
 /** Redis implementations, each with its own connections, on a private redis-server. */
-export function redisBackends(url: () => string): BackendFactory {
+export function redisBackends(url: () => string, sharded = false): BackendFactory {
   return {
-    name: "redis",
-    broker: async () => new RedisBroker(new RedisConnections({ url: url() }), { node: "contract" }),
+    name: sharded ? "redis (sharded pub/sub)" : "redis",
+    broker: async () => new RedisBroker(new RedisConnections({ url: url() }), { node: "contract", sharded }),
     history: () => new RedisHistoryStore(new RedisConnections({ url: url() })),
     presence: (node) => new RedisPresenceStore(new RedisConnections({ url: url() }), { node, nodeTtlMs: 1_000 }),
   };

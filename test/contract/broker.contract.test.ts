@@ -14,7 +14,7 @@ after(async () => {
   await redis.stop();
 });
 
-for (const backends of [memoryBackends, redisBackends(() => redis.url)]) {
+for (const backends of [memoryBackends, redisBackends(() => redis.url), redisBackends(() => redis.url, true)]) {
   describe(`Broker contract: ${backends.name}`, () => {
     let broker: Broker;
     const received: Array<[string, BrokerMessage]> = [];

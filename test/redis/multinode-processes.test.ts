@@ -50,3 +50,35 @@ describe("switchboard start processes on one Redis", () => {
     assert.equal(((await watcher.ok({ type: "presence", room: "lobby:kill" })).members as unknown[]).length, 1);
   });
 });
+
+describe("a node restarted under the same id after a crash", () => {
+  let redis: PrivateRedis;
+  const processes: ServerProcess[] = [];
+
+  before(async () => {
+    redis = await startRedisServer();
+  });
+  after(async () => {
+    await Promise.all(processes.map((node) => node.stop()));
+    await redis.stop();
+  });
+
+  it("clears the entries its previous run left behind and announces the leaves", async () => {
+    // A long TTL: only the restarted node itself can clear the old entries within this test.
+    const env = { REDIS_URL: redis.url, SWITCHBOARD_AUTH: "anonymous", SWITCHBOARD_NODE_TTL_MS: "60000" };
+    const stable = await startServerProcess({ ...env, SWITCHBOARD_NODE_ID: "stable" });
+    processes.push(stable);
+    const crashing = await startServerProcess({ ...env, SWITCHBOARD_NODE_ID: "same" });
+    const watcher = await connect(stable.url);
+    const victim = await connect(crashing.url);
+    await watcher.ok({ type: "join", room: "lobby:same" });
+    await victim.ok({ type: "join", room: "lobby:same" });
+    await crashing.stop("SIGKILL");
+    const restarted = await startServerProcess({ ...env, SWITCHBOARD_NODE_ID: "same" });
+    processes.push(restarted);
+    const leave = await watcher.next((frame) => frame.type === "presence" && (frame.data as { event: string }).event === "leave", 10_000);
+    assert.equal((leave.data as { connectionId: string }).connectionId, victim.connectionId);
+    assert.equal(((await watcher.ok({ type: "presence", room: "lobby:same" })).members as unknown[]).length, 1);
+    await watcher.close();
+  });
+});
