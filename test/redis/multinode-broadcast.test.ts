@@ -155,4 +155,32 @@ describe("two nodes on Redis", () => {
       assert.deepEqual(message.data, { index });
     }
   });
+  it("shuts a node down cleanly while another keeps publishing: leaves at once, its subscriptions gone", async () => {
+    const watcher = await as(nodes[0]!, "watcher");
+    const leaving = await as(nodes[1]!, "leaving");
+    await watcher.ok({ type: "join", room: "busy:room" });
+    await leaving.ok({ type: "join", room: "busy:room" });
+    let publishing = true;
+    const loop = (async () => {
+      for (let index = 0; index < 500 && publishing; index++) {
+        await nodes[0]!.sb.publish("busy:room", index);
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+    })();
+    await leaving.nextOfType("message");
+    await nodes[1]!.sb.close();
+    assert.equal((await leaving.closed).code, 1001);
+    assert.deepEqual(nodes[1]!.sb.broker.health(), { ok: false, detail: "closed" });
+    // The graceful leave is immediate: no waiting for the node TTL.
+    const members = await nodes[0]!.sb.presence("busy:room");
+    assert.deepEqual(members.map((member) => member.userId), ["watcher"]);
+    // The closed node's Redis connections are gone: only node 1 still receives the room.
+    const admin = new Redis(redis.url);
+    const [, subscribers] = (await admin.pubsub("NUMSUB", "switchboard:{room:busy:room}")) as [string, number];
+    admin.disconnect();
+    assert.equal(Number(subscribers), 1);
+    publishing = false;
+    await loop;
+    assert.equal(nodes[1]!.sb.stats().connections, 0);
+  });
 });
