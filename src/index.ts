@@ -34,3 +34,4 @@ export { RedisPresenceStore } from "./redis/redis-presence-store.js";
 export type { RedisPresenceOptions } from "./redis/redis-presence-store.js";
 export type { AtomicPublish } from "./history/history-store.js";
 export type { ExpiredPresenceListener } from "./presence/presence-store.js";
+export * from "./integrations/index.js";

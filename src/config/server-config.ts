@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
+import { INTEGRATION_ENVIRONMENT_VARIABLES, integrationConfigShape, refineIntegrationConfig } from "../integrations/integration-config.js";
 
 /**
  * The standalone server's settings: an optional JSON config file, overridden by
@@ -35,6 +36,7 @@ export const serverConfigSchema = z
     multipleRooms: z.union([z.boolean(), z.enum(["true", "false"]).transform((value) => value === "true")]).default(true),
     logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     nodeId: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).optional(),
+    ...integrationConfigShape,
   })
   .strict()
   .superRefine((config, context) => {
@@ -42,7 +44,8 @@ export const serverConfigSchema = z
     if (keys > 1) context.addIssue({ code: "custom", path: ["jwtSecret"], message: "set only one of SWITCHBOARD_JWT_SECRET, SWITCHBOARD_JWT_PUBLIC_KEY, SWITCHBOARD_JWKS_URL" });
     if (config.auth === "jwt" && keys === 0) context.addIssue({ code: "custom", path: ["auth"], message: "SWITCHBOARD_AUTH=jwt needs SWITCHBOARD_JWT_SECRET, SWITCHBOARD_JWT_PUBLIC_KEY or SWITCHBOARD_JWKS_URL" });
     if (config.auth === "anonymous" && keys > 0) context.addIssue({ code: "custom", path: ["auth"], message: "SWITCHBOARD_AUTH=anonymous conflicts with a configured JWT key" });
-  });
+  })
+  .superRefine(refineIntegrationConfig);
 
 export type ServerConfig = z.infer<typeof serverConfigSchema>;
 
@@ -72,6 +75,7 @@ export const ENVIRONMENT_VARIABLES: Record<keyof ServerConfig, string[]> = {
   multipleRooms: ["SWITCHBOARD_MULTIPLE_ROOMS"],
   logLevel: ["SWITCHBOARD_LOG_LEVEL"],
   nodeId: ["SWITCHBOARD_NODE_ID"],
+  ...INTEGRATION_ENVIRONMENT_VARIABLES,
 };
 
 export class ConfigError extends Error {
@@ -108,7 +112,7 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env, configPat
     const problems = parsed.error.issues.map((issue) => `${issue.path.length > 0 ? settingName(String(issue.path[0])) : "config"}: ${issue.message}`);
     throw new ConfigError(`Invalid configuration:\n  ${problems.join("\n  ")}`);
   }
-  if (parsed.data.auth === undefined && env.NODE_ENV === "production" && parsed.data.jwtSecret === undefined && parsed.data.jwtPublicKey === undefined && parsed.data.jwksUrl === undefined) {
+  if (parsed.data.auth === undefined && env.NODE_ENV === "production" && parsed.data.connectHookUrl === undefined && parsed.data.jwtSecret === undefined && parsed.data.jwtPublicKey === undefined && parsed.data.jwksUrl === undefined) {
     throw new ConfigError("SWITCHBOARD_AUTH: NODE_ENV=production requires an explicit auth choice: set SWITCHBOARD_JWT_SECRET (or a public key / JWKS URL), or SWITCHBOARD_AUTH=anonymous.");
   }
   return parsed.data;
