@@ -1,3 +1,4 @@
+import { NODES_TOPIC } from "../broker/broker.js";
 import type { Broker, BrokerHealth, BrokerMessage, BrokerMessageHandler } from "../broker/broker.js";
 import type { RedisConnections } from "./redis-connections.js";
 import { decodeEnvelope, encodeEnvelope } from "./redis-envelope.js";
@@ -75,28 +76,34 @@ export class RedisBroker implements Broker {
 
   async publish(topic: string, message: BrokerMessage): Promise<void> {
     this.assertOpen();
-    await this.publishRaw(this.connections.keys.channel(topic), encodeEnvelope(this.node, message));
-  }
-
-  /** Publishes an already encoded envelope (used by the history store's script fallback and tests). */
-  async publishRaw(channel: string, payload: string): Promise<void> {
+    const channel = this.connections.keys.channel(topic);
+    const payload = encodeEnvelope(this.node, message);
     const commands = this.connections.commands;
     if (commands.status !== "ready") throw new Error(`redis is ${this.connections.state()}`);
     if (this.sharded) await commands.spublish(channel, payload);
     else await commands.publish(channel, payload);
   }
 
+  /**
+   * Resolves once messages on the topic are delivered. While Redis is away a room
+   * topic is refused, so that a join fails with `unavailable` instead of claiming a
+   * gap-free recovery it cannot give; the nodes topic stays wanted and is
+   * subscribed on the next "ready" (a node must not refuse to start).
+   */
   async subscribe(topic: string): Promise<void> {
     this.assertOpen();
     if (this.topics.has(topic)) return;
     this.topics.add(topic);
-    // While Redis is away the topic stays wanted and is subscribed on the next "ready".
-    if (this.connections.subscriber.status !== "ready") return;
-    try {
-      await this.subscribeChannels([this.connections.keys.channel(topic)]);
-    } catch {
-      // Same as above: the reconnect resubscribes.
+    if (this.connections.subscriber.status === "ready") {
+      try {
+        await this.subscribeChannels([this.connections.keys.channel(topic)]);
+        return;
+      } catch (error) {
+        if (topic === NODES_TOPIC) return;
+        throw error;
+      }
     }
+    if (topic !== NODES_TOPIC) throw new Error(`redis is ${this.connections.state()}`);
   }
 
   async unsubscribe(topic: string): Promise<void> {
