@@ -25,8 +25,8 @@ export interface RedisBrokerOptions {
 export class RedisBroker implements Broker {
   readonly name: string;
   readonly sharded: boolean;
-  private readonly connections: RedisConnections;
   readonly node: string;
+  private readonly connections: RedisConnections;
   private readonly startTimeoutMs: number;
   private readonly topics = new Set<string>();
   private onMessage: BrokerMessageHandler | undefined;
@@ -52,7 +52,13 @@ export class RedisBroker implements Broker {
     if (this.closed || this.onMessage === undefined) return;
     const topic = this.connections.keys.topicOf(channel.toString());
     if (topic === undefined || !this.topics.has(topic)) return;
-    const decoded = decodeEnvelope(payload.toString());
+    let decoded;
+    try {
+      decoded = decodeEnvelope(payload.toString());
+    } catch {
+      // Not ours (a stray publisher on our channel): drop it rather than break the connection's reader.
+      return;
+    }
     if (decoded !== undefined) this.onMessage(topic, decoded.message);
   };
 
