@@ -29,6 +29,8 @@ export async function startServer(config: ServerConfig = loadServerConfig()): Pr
   if (switchboard.authenticator.mode === "anonymous") {
     logger.warn("AUTH IS OFF: anyone can connect anonymously. Set SWITCHBOARD_JWT_SECRET (or a public key / JWKS URL) to require tokens; in production, running without auth needs SWITCHBOARD_AUTH=anonymous.");
   } else logger.info(`auth: ${switchboard.authenticator.description}`);
+  const brokerHealth = switchboard.broker.health();
+  if (!brokerHealth.ok) logger.warn({ broker: brokerHealth.detail }, "the broker is not reachable yet; serving local connections and retrying (publishes fail with unavailable until it is)");
   logger.info({ url, broker: switchboard.broker.name, auth: switchboard.authenticator.description }, `Switchboard listening on ${url}`);
   return { switchboard, config, logger, port: address.port, url, integrations };
 }

@@ -141,6 +141,7 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
       onJoin: (connection, room) => this.emitLifecycle("join", connection, room),
       onLeave: (connection, room) => this.emitLifecycle("leave", connection, room),
     });
+    this.presenceStore.onExpired?.((room, entry) => this.roomService.announceExpired(room, entry.userId, entry.connectionId));
     const verifier = this.authenticator.verifier;
     this.commandHost = {
       rooms: this.roomService,
