@@ -5,12 +5,15 @@ import type { ClusterEvent } from "switchboard";
 import { installClusterEvents } from "../examples/cluster-events.js";
 import { connect } from "./support/client.js";
 import { clusterSuite } from "./support/cluster-suite.js";
-import { linkedBrokers } from "./support/linked-brokers.js";
+import { SharedBus } from "./support/shared-broker.js";
 import { startTestServer } from "./support/server.js";
 import type { TestServer } from "./support/server.js";
 import { waitFor } from "./support/wait.js";
 
-clusterSuite("linked in-memory brokers", () => linkedBrokers(2).map((broker) => ({ broker })));
+clusterSuite("in-process shared bus", () => {
+  const bus = new SharedBus();
+  return [{ broker: bus.broker() }, { broker: bus.broker() }];
+});
 
 describe("cluster events on one node with the default in-memory broker", () => {
   let server: TestServer;
@@ -58,9 +61,10 @@ describe("cluster events on one node with the default in-memory broker", () => {
   });
 });
 
-describe("examples/cluster-events.ts on two linked nodes", () => {
+describe("examples/cluster-events.ts on two nodes sharing a bus", () => {
   it("fans a status change out to every node's watchers and forwards queue jobs and audience to dashboards", async () => {
-    const [brokerA, brokerB] = linkedBrokers(2);
+    const bus = new SharedBus();
+    const [brokerA, brokerB] = [bus.broker(), bus.broker()];
     const a = await startTestServer({ nodeId: "node-a", broker: brokerA, cluster: { lifecycleEvents: true } });
     const b = await startTestServer({ nodeId: "node-b", broker: brokerB, cluster: { lifecycleEvents: true } });
     installClusterEvents(a.sb);

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from "node:http";
+import { SwitchboardError } from "../protocol/error-codes.js";
 import { AuthenticationError } from "./identity.js";
 import type { AuthenticateHook, Identity } from "./identity.js";
 import { JwtVerifier } from "./jwt-verifier.js";
@@ -48,6 +49,8 @@ export class Authenticator {
       try {
         identity = await this.hook(request);
       } catch (error) {
+        // A hook whose own backend is down says so; the upgrade then gets 503, not 401.
+        if (error instanceof SwitchboardError && error.code === "unavailable") throw error;
         throw new AuthenticationError(error instanceof Error ? error.message : "authentication failed");
       }
       if (identity === null || identity === undefined) throw new AuthenticationError("authentication failed");

@@ -1,6 +1,8 @@
 import { parseArgs } from "node:util";
 import { ConfigError, loadServerConfig } from "../config/server-config.js";
+import cluster from "node:cluster";
 import { closeOnSignals, startServer } from "./start.js";
+import { startWorkers } from "./workers.js";
 
 const USAGE = `Usage: switchboard <command> [options]
 
@@ -9,20 +11,25 @@ Commands:
 
 Run "switchboard <command> --help" for a command's options.`;
 
-const START_USAGE = `Usage: switchboard start [--config path.json] [--port N]
+const START_USAGE = `Usage: switchboard start [--config path.json] [--port N] [--workers N]
 
 Starts Switchboard. Settings come from a JSON config file (--config or
-SWITCHBOARD_CONFIG) overridden by environment variables; see docs/server.md.`;
+SWITCHBOARD_CONFIG) overridden by environment variables; see docs/server.md.
+--workers N (or SWITCHBOARD_WORKERS) runs N processes on one port, coordinated
+through Redis (REDIS_URL is required); see docs/scaling.md.`;
 
 async function start(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { config: { type: "string" }, port: { type: "string" }, help: { type: "boolean", short: "h" } }, strict: true });
+  const { values } = parseArgs({ args, options: { config: { type: "string" }, port: { type: "string" }, workers: { type: "string" }, help: { type: "boolean", short: "h" } }, strict: true });
   if (values.help === true) {
     console.log(START_USAGE);
     return;
   }
   const env = { ...process.env };
   if (values.port !== undefined) env.SWITCHBOARD_PORT = values.port;
-  const running = await startServer(loadServerConfig(env, values.config ?? env.SWITCHBOARD_CONFIG));
+  if (values.workers !== undefined) env.SWITCHBOARD_WORKERS = values.workers;
+  const config = loadServerConfig(env, values.config ?? env.SWITCHBOARD_CONFIG);
+  if (cluster.isPrimary && config.workers > 1) return startWorkers(config, config.workers);
+  const running = await startServer(config);
   closeOnSignals(running);
 }
 

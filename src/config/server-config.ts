@@ -1,5 +1,7 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
+import { INTEGRATION_ENVIRONMENT_VARIABLES, integrationConfigShape, refineIntegrationConfig } from "../integrations/integration-config.js";
+import { PROTECTION_ENVIRONMENT_VARIABLES, protectionConfigShape, refineProtectionConfig } from "../protection/protection-config.js";
 
 /**
  * The standalone server's settings: an optional JSON config file, overridden by
@@ -24,12 +26,19 @@ export const serverConfigSchema = z
     apiKeys: list.default([]),
     allowedOrigins: list.optional(),
     redisUrl: z.string().url().optional(),
+    redisSharded: z.union([z.boolean(), z.enum(["true", "false"]).transform((value) => value === "true")]).default(false),
+    redisCluster: z.union([z.boolean(), z.enum(["true", "false"]).transform((value) => value === "true")]).default(false),
+    redisKeyPrefix: z.string().min(1).max(64).regex(/^[^{}]*$/, "must not contain braces").default("switchboard:"),
+    nodeTtlMs: integerFrom(1_000).default(15_000),
+    workers: integerFrom(1).max(256).default(1),
     maxPayload: integerFrom(1).default(65_536),
     heartbeatMs: integerFrom(1).default(25_000),
     idleTimeoutMs: integerFrom(0).default(0),
     multipleRooms: z.union([z.boolean(), z.enum(["true", "false"]).transform((value) => value === "true")]).default(true),
     logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     nodeId: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).optional(),
+    ...integrationConfigShape,
+    ...protectionConfigShape,
   })
   .strict()
   .superRefine((config, context) => {
@@ -37,7 +46,9 @@ export const serverConfigSchema = z
     if (keys > 1) context.addIssue({ code: "custom", path: ["jwtSecret"], message: "set only one of SWITCHBOARD_JWT_SECRET, SWITCHBOARD_JWT_PUBLIC_KEY, SWITCHBOARD_JWKS_URL" });
     if (config.auth === "jwt" && keys === 0) context.addIssue({ code: "custom", path: ["auth"], message: "SWITCHBOARD_AUTH=jwt needs SWITCHBOARD_JWT_SECRET, SWITCHBOARD_JWT_PUBLIC_KEY or SWITCHBOARD_JWKS_URL" });
     if (config.auth === "anonymous" && keys > 0) context.addIssue({ code: "custom", path: ["auth"], message: "SWITCHBOARD_AUTH=anonymous conflicts with a configured JWT key" });
-  });
+  })
+  .superRefine(refineIntegrationConfig)
+  .superRefine(refineProtectionConfig);
 
 export type ServerConfig = z.infer<typeof serverConfigSchema>;
 
@@ -56,12 +67,19 @@ export const ENVIRONMENT_VARIABLES: Record<keyof ServerConfig, string[]> = {
   apiKeys: ["SWITCHBOARD_API_KEY"],
   allowedOrigins: ["SWITCHBOARD_ALLOWED_ORIGINS"],
   redisUrl: ["REDIS_URL", "SWITCHBOARD_REDIS_URL"],
+  redisSharded: ["SWITCHBOARD_REDIS_SHARDED"],
+  redisCluster: ["SWITCHBOARD_REDIS_CLUSTER"],
+  redisKeyPrefix: ["SWITCHBOARD_REDIS_KEY_PREFIX"],
+  nodeTtlMs: ["SWITCHBOARD_NODE_TTL_MS"],
+  workers: ["SWITCHBOARD_WORKERS"],
   maxPayload: ["SWITCHBOARD_MAX_PAYLOAD"],
   heartbeatMs: ["SWITCHBOARD_HEARTBEAT_MS"],
   idleTimeoutMs: ["SWITCHBOARD_IDLE_TIMEOUT_MS"],
   multipleRooms: ["SWITCHBOARD_MULTIPLE_ROOMS"],
   logLevel: ["SWITCHBOARD_LOG_LEVEL"],
   nodeId: ["SWITCHBOARD_NODE_ID"],
+  ...INTEGRATION_ENVIRONMENT_VARIABLES,
+  ...PROTECTION_ENVIRONMENT_VARIABLES,
 };
 
 export class ConfigError extends Error {
@@ -98,7 +116,7 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env, configPat
     const problems = parsed.error.issues.map((issue) => `${issue.path.length > 0 ? settingName(String(issue.path[0])) : "config"}: ${issue.message}`);
     throw new ConfigError(`Invalid configuration:\n  ${problems.join("\n  ")}`);
   }
-  if (parsed.data.auth === undefined && env.NODE_ENV === "production" && parsed.data.jwtSecret === undefined && parsed.data.jwtPublicKey === undefined && parsed.data.jwksUrl === undefined) {
+  if (parsed.data.auth === undefined && env.NODE_ENV === "production" && parsed.data.connectHookUrl === undefined && parsed.data.jwtSecret === undefined && parsed.data.jwtPublicKey === undefined && parsed.data.jwksUrl === undefined) {
     throw new ConfigError("SWITCHBOARD_AUTH: NODE_ENV=production requires an explicit auth choice: set SWITCHBOARD_JWT_SECRET (or a public key / JWKS URL), or SWITCHBOARD_AUTH=anonymous.");
   }
   return parsed.data;

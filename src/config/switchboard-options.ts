@@ -1,6 +1,9 @@
+import { randomBytes } from "node:crypto";
 import type { Logger } from "../log/logger.js";
+import { createRedisBackends } from "../redis/redis-backends.js";
 import type { SwitchboardOptions } from "../server/options.js";
 import type { ServerConfig } from "./server-config.js";
+import { protectionFromConfig } from "../protection/protection-config.js";
 
 /** Turns the standalone server's config into library options. */
 export function optionsFromConfig(config: ServerConfig, logger: Logger): SwitchboardOptions {
@@ -11,8 +14,14 @@ export function optionsFromConfig(config: ServerConfig, logger: Logger): Switchb
     idleTimeoutMs: config.idleTimeoutMs,
     multipleRooms: config.multipleRooms,
     logger,
+    protection: protectionFromConfig(config),
   };
   if (config.nodeId !== undefined) options.nodeId = config.nodeId;
+  if (config.redisUrl !== undefined) {
+    // The node id is fixed here so that the Redis presence heartbeat and the Switchboard agree on it.
+    const nodeId = config.nodeId ?? `node-${randomBytes(4).toString("hex")}`;
+    Object.assign(options, createRedisBackends(config.redisUrl, { nodeId, sharded: config.redisSharded, cluster: config.redisCluster, keyPrefix: config.redisKeyPrefix, nodeTtlMs: config.nodeTtlMs }));
+  }
   const hasKey = config.jwtSecret !== undefined || config.jwtPublicKey !== undefined || config.jwksUrl !== undefined;
   if (hasKey && config.auth !== "anonymous") {
     options.auth = {

@@ -1,3 +1,4 @@
+import type { Broker } from "../broker/broker.js";
 import type { RecoveryPosition } from "../protocol/frames.js";
 
 /** How much of a room's past is kept. */
@@ -26,6 +27,14 @@ export interface HistoryPage {
   complete: boolean;
 }
 
+/** Where appendAndPublish sends the sealed frame. */
+export interface AtomicPublish {
+  broker: Broker;
+  topic: string;
+  /** A connection the publication skips. */
+  except: string | undefined;
+}
+
 /**
  * Recent messages per room, each with a monotonic offset; the room's epoch changes
  * whenever its history is lost, so a client knows its offset no longer applies.
@@ -37,6 +46,13 @@ export interface HistoryStore {
    * sealMessageFrame). Returns the offset, epoch and sealed frame.
    */
   append(room: string, frameHead: string, policy: HistoryPolicy): Promise<{ offset: number; epoch: string; frame: string }>;
+  /**
+   * Optional: append and publish the sealed frame in one atomic step, so every
+   * node sees a room's offsets in order even when several nodes publish to it.
+   * Resolves undefined when it cannot publish through `publish.broker`; the
+   * caller then publishes itself.
+   */
+  appendAndPublish?(room: string, frameHead: string, policy: HistoryPolicy, publish: AtomicPublish): Promise<{ offset: number; epoch: string; frame: string } | undefined>;
   /** The room's current position without reading messages. */
   position(room: string): Promise<RecoveryPosition>;
   /** Messages after `since` (all kept messages without it), oldest first, at most `limit`. */

@@ -19,6 +19,7 @@ export const REDACTED_PATHS = [
   'req.headers["sec-websocket-protocol"]',
   "config.jwtSecret",
   "config.apiKeys",
+  "config.integrationSecret",
 ];
 
 export function createLogger(level: string = "info"): Logger {

@@ -8,6 +8,9 @@ export interface PresenceEntry {
   meta?: Record<string, unknown>;
 }
 
+/** Called for each entry a shared store removed because its node stopped heartbeating. */
+export type ExpiredPresenceListener = (room: string, entry: PresenceEntry) => void;
+
 /**
  * Who is in which room, across all nodes. The in-memory store is the reference;
  * a shared store (Redis) lets every node answer for the whole cluster.
@@ -22,6 +25,8 @@ export interface PresenceStore {
   members(room: string): Promise<PresenceMember[]>;
   /** Every room with at least one present connection, with its connection count. */
   rooms(): Promise<Array<{ room: string; connections: number }>>;
+  /** Optional: shared stores report entries of dead nodes here, so that leaves are announced. */
+  onExpired?(listener: ExpiredPresenceListener): void;
   close(): Promise<void>;
 }
 

@@ -13,7 +13,7 @@ export const CLOSE_CODES = {
   4001: { name: "token_expired", reconnect: "with_fresh_token", meaning: "The token expired or became invalid; reconnect with a fresh token." },
   4003: { name: "forbidden", reconnect: "no", meaning: "Forbidden; do not reconnect." },
   4008: { name: "slow_consumer", reconnect: "backoff", meaning: "The client did not read fast enough; reconnect and recover missed messages." },
-  4009: { name: "disconnected", reconnect: "backoff", meaning: "Disconnected by the server API or an operator." },
+  4009: { name: "disconnected", reconnect: "backoff", meaning: "Disconnected by the server API or an operator, or replaced by a newer connection of the same user (per-user cap)." },
 } as const;
 
 export type CloseCode = keyof typeof CLOSE_CODES;

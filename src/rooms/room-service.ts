@@ -9,6 +9,7 @@ import { PreparedFrame, messageFrameHead, volatileMessageFrame } from "../protoc
 import type { PublishOptions, PublishResult } from "../server/broadcast-operator.js";
 import type { Connection } from "../server/connection.js";
 import type { Hub } from "../server/hub.js";
+import { PresenceMeta } from "./presence-meta.js";
 import type { RoomPolicies } from "./room-policy.js";
 
 export interface JoinResult {
@@ -47,12 +48,15 @@ export const MAX_RECOVERY_MESSAGES = 10_000;
  * presence, join-time recovery from history, and publications.
  */
 export class RoomService {
+  /** Client-set presence meta (status, typing) with optional TTLs. */
+  readonly meta: PresenceMeta;
   private readonly deps: RoomServiceDeps;
   /** Subscriptions in progress or done, so that concurrent joins all wait for the same one. */
   private readonly subscriptions = new Map<string, Promise<void>>();
 
   constructor(deps: RoomServiceDeps) {
     this.deps = deps;
+    this.meta = new PresenceMeta({ broker: deps.broker, presence: deps.presence, logger: deps.logger });
   }
 
   async join(connection: Connection, room: string, since: RecoveryPosition | undefined): Promise<PendingJoin> {
@@ -85,9 +89,17 @@ export class RoomService {
     }
     const result: JoinResult = { room, ...position };
     if (policy.presence) {
-      await presence.add(room, { connectionId: connection.id, userId: connection.userId, node: this.deps.node });
-      result.presence = await presence.members(room);
-      await this.publishPresence(room, "join", connection, connection.id);
+      try {
+        await presence.add(room, { connectionId: connection.id, userId: connection.userId, node: this.deps.node });
+        result.presence = await presence.members(room);
+        await this.publishPresence(room, "join", connection, connection.id);
+      } catch (error) {
+        // A shared store or broker went away mid-join: undo the membership so nothing half-joined remains.
+        connection.stopHolding(room);
+        await presence.remove(room, connection.id).catch(() => undefined);
+        await this.leave(connection, room, false);
+        throw unavailable(error, this.deps.logger);
+      }
     }
     const recovered = page?.complete;
     if (recovered !== undefined) result.recovered = recovered;
@@ -113,6 +125,7 @@ export class RoomService {
   async leave(connection: Connection, room: string, announce = true): Promise<boolean> {
     if (!connection.rooms.has(room)) return false;
     connection.stopHolding(room);
+    this.meta.forget(connection.id, room);
     if (this.deps.hub.leaveRoom(connection, room)) {
       this.subscriptions.delete(room);
       this.deps.broker.unsubscribe(roomTopic(room)).catch((error: unknown) => this.deps.logger.warn({ err: error, room }, "broker unsubscribe failed"));
@@ -141,8 +154,11 @@ export class RoomService {
         await this.deps.broker.publish(roomTopic(room), withExcept({ kind: "room", room, frame: volatileMessageFrame(head) }, options.except));
         return { offset: undefined, epoch: undefined };
       }
-      const { offset, epoch, frame } = await this.deps.history.append(room, head, policy.history);
-      await this.deps.broker.publish(roomTopic(room), withExcept({ kind: "room", room, frame, offset }, options.except));
+      const { history, broker } = this.deps;
+      const atomic = await history.appendAndPublish?.(room, head, policy.history, { broker, topic: roomTopic(room), except: options.except });
+      if (atomic !== undefined) return { offset: atomic.offset, epoch: atomic.epoch };
+      const { offset, epoch, frame } = await history.append(room, head, policy.history);
+      await broker.publish(roomTopic(room), withExcept({ kind: "room", room, frame, offset }, options.except));
       return { offset, epoch };
     } catch (error) {
       throw unavailable(error, this.deps.logger);
@@ -163,6 +179,12 @@ export class RoomService {
     } catch (error) {
       throw unavailable(error, this.deps.logger);
     }
+  }
+
+  /** Announces the leave of a connection whose node died (reported by a shared presence store). */
+  announceExpired(room: string, userId: string | null, connectionId: string): void {
+    const frame = JSON.stringify({ type: "presence", room, data: { event: "leave", userId, connectionId } });
+    this.deps.broker.publish(roomTopic(room), { kind: "room", room, frame }).catch((error: unknown) => this.deps.logger.warn({ err: error, room }, "announcing an expired presence failed"));
   }
 
   private async publishPresence(room: string, event: "join" | "leave", connection: Connection, except: string | undefined): Promise<void> {

@@ -56,6 +56,7 @@ export async function runBuiltInCommand(host: CommandHost, connection: Connectio
       const policy = host.policies.resolve(room);
       if (!connection.rooms.has(room) && !(await mayJoin(host, connection, room, policy))) throw new SwitchboardError("forbidden", `Not allowed to see presence in ${room}.`);
       if (!policy.presence) throw new SwitchboardError("not_found", `Presence is not tracked in ${room}.`);
+      if (frame.meta !== undefined) return host.reply(connection, frame, await host.rooms.meta.set(connection, room, frame.meta, frame.ttlMs));
       return host.reply(connection, frame, { members: await host.rooms.members(room) });
     }
     case "history":

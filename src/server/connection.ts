@@ -1,5 +1,7 @@
 import type { WebSocket } from "ws";
 import type { Identity } from "../auth/identity.js";
+import type { ConnectionGuard } from "../protection/connection-guard.js";
+import type { SlowConsumerPolicy } from "../protection/slow-consumer.js";
 import type { Codec } from "../protocol/codec.js";
 import type { PreparedFrame } from "../protocol/prepared-frame.js";
 
@@ -25,6 +27,10 @@ export class Connection {
   alive = true;
   lastFrameAt: number;
   expiryTimer: NodeJS.Timeout | undefined;
+  /** Rate-limit and slow-consumer state (src/protection); set when the connection is accepted. */
+  guard: ConnectionGuard | undefined;
+  /** Drops sends to a connection that stopped reading (and closes it with 4008). */
+  slowConsumers: SlowConsumerPolicy | undefined;
   private holding: Map<string, HeldBack[]> | undefined;
   private applicationState: Record<string, unknown> | undefined;
 
@@ -58,12 +64,14 @@ export class Connection {
   /** Sends one frame object, encoded for this connection alone. */
   send(frame: object): void {
     if (this.socket.readyState !== 1) return;
+    if (this.slowConsumers?.blocksSend(this) === true) return;
     this.socket.send(this.codec.encode(frame), this.codec.binary ? BINARY : TEXT);
   }
 
   /** Sends a frame encoded once for all its recipients. */
   sendPrepared(frame: PreparedFrame): void {
     if (this.socket.readyState !== 1) return;
+    if (this.slowConsumers?.blocksSend(this) === true) return;
     this.socket.send(frame.bytesFor(this.codec), this.codec.binary ? BINARY : TEXT);
   }
 

@@ -4,6 +4,7 @@ import type { ClusterOptions } from "../cluster/types.js";
 import type { HistoryStore } from "../history/history-store.js";
 import type { Logger } from "../log/logger.js";
 import type { PresenceStore } from "../presence/presence-store.js";
+import type { ProtectionOptions } from "../protection/protection-options.js";
 import type { RoomPolicyOptions } from "../rooms/room-policy.js";
 import type { RoomAccessHook } from "./commands.js";
 import type { SwitchboardObserver } from "./observer.js";
@@ -38,6 +39,8 @@ export interface SwitchboardOptions {
   logLevel?: string;
   /** Instrumentation hooks (the Prometheus metrics implement them). */
   observer?: SwitchboardObserver;
+  /** Limits against hostile or broken clients (rates, caps, origins, slow consumers); see docs/protection.md. */
+  protection?: ProtectionOptions;
   /** Server-side events across nodes (`sb.cluster`): emit-to-self, lifecycle events, per-subscriber backlog. */
   cluster?: ClusterOptions;
 }

@@ -26,6 +26,9 @@ import type { Codec } from "../protocol/codec.js";
 import { CloseCode } from "../protocol/close-codes.js";
 import { SwitchboardError } from "../protocol/error-codes.js";
 import { PROTOCOL_VERSION, isFrameId, toClientFrame } from "../protocol/frames.js";
+import { Protection } from "../protection/protection.js";
+import type { UpgradeRefusal } from "../protection/protection.js";
+import type { RateLimit } from "../protection/protection-options.js";
 import type { ClientFrame, PresenceMember, WelcomeData } from "../protocol/frames.js";
 import { assertRoomName } from "../rooms/room-name.js";
 import { RoomPolicies } from "../rooms/room-policy.js";
@@ -96,6 +99,8 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
   readonly historyStore: HistoryStore;
   readonly options: ResolvedOptions;
   readonly observer: SwitchboardObserver;
+  /** Rate limits, caps, origin checks and the slow-consumer policy (src/protection). */
+  readonly protection: Protection;
   /** Resolves once the broker is started; upgrades wait for it. */
   readonly ready: Promise<void>;
   /** Server-side events across nodes: `cluster.emit(channel, payload)`, `cluster.on({ channel }, handler)`. */
@@ -123,6 +128,7 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
     this.logger = (options.logger ?? createLogger(options.logLevel)).child({ node: this.node });
     this.authenticator = new Authenticator(options.auth);
     this.observer = options.observer ?? {};
+    this.protection = new Protection(options.protection, this.observer, this.logger);
     this.broker = options.broker ?? new MemoryBroker();
     this.presenceStore = options.presence ?? new MemoryPresenceStore();
     this.historyStore = options.history ?? new MemoryHistoryStore();
@@ -138,6 +144,7 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
       onJoin: (connection, room) => this.emitLifecycle("join", connection, room),
       onLeave: (connection, room) => this.emitLifecycle("leave", connection, room),
     });
+    this.presenceStore.onExpired?.((room, entry) => this.roomService.announceExpired(room, entry.userId, entry.connectionId));
     const verifier = this.authenticator.verifier;
     this.commandHost = {
       rooms: this.roomService,
@@ -154,7 +161,8 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
       noServer: true,
       clientTracking: false,
       maxPayload: this.options.maxPayload,
-      perMessageDeflate: false,
+      // Off by default; when on, ws bounds the decompressed size by maxPayload too.
+      perMessageDeflate: this.protection.settings.compression,
       handleProtocols: (protocols) => this.chooseSubprotocol(protocols),
     });
     this.baseOperator = new BroadcastOperator(this);
@@ -192,6 +200,13 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
     return this;
   }
 
+  /** Gives a handler (type, or type + action) its own per-connection rate, stricter than the frame rate. */
+  limit(route: Route, rate: RateLimit): this {
+    const { type, action } = typeof route === "string" ? { type: route, action: undefined } : route;
+    this.protection.limitRoute(type, action, rate);
+    return this;
+  }
+
   /** Adds an encoding selectable by subprotocol (e.g. MessagePack). */
   addCodec(codec: Codec): this {
     this.codecs.set(codec.subprotocol, codec);
@@ -221,18 +236,25 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
   /** Takes over one upgrade request (for servers that route upgrades themselves). */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     if (this.closing !== undefined) return rejectUpgrade(socket, 503, "unavailable", "The server is shutting down.");
+    const refusal = this.protection.checkUpgrade(request, this.hub.connections.size);
+    if (refusal !== undefined) return this.refuseUpgrade(request, socket, refusal);
+    this.protection.upgradeStarted();
     const onEarlyError = (): void => {
       socket.destroy();
     };
     socket.on("error", onEarlyError);
     Promise.all([this.ready, this.authenticator.authenticate(request)]).then(
       ([, identity]) => {
+        this.protection.upgradeFinished();
         socket.off("error", onEarlyError);
         if (socket.destroyed) return;
         if (this.closing !== undefined) return rejectUpgrade(socket, 503, "unavailable", "The server is shutting down.");
+        const userRefusal = this.protection.checkUser(identity.userId, identity.userId === null ? undefined : this.hub.userConnections(identity.userId));
+        if (userRefusal !== undefined) return this.refuseUpgrade(request, socket, userRefusal);
         this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, request, identity));
       },
       (error: unknown) => {
+        this.protection.upgradeFinished();
         socket.off("error", onEarlyError);
         if (error instanceof AuthenticationError) {
           this.logger.info({ url: redactUrl(request.url), reason: error.message }, "upgrade refused: unauthorized");
@@ -245,9 +267,14 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
     );
   }
 
+  private refuseUpgrade(request: IncomingMessage, socket: Duplex, refusal: UpgradeRefusal): void {
+    this.logger.info({ url: redactUrl(request.url), ip: this.protection.clientIp(request), reason: refusal.reason }, `upgrade refused: ${refusal.status}`);
+    rejectUpgrade(socket, refusal.status, refusal.code, refusal.message, refusal.headers);
+  }
+
   /** Starts a standalone HTTP server serving only the WebSocket endpoint. */
   async listen(port: number, host = "0.0.0.0"): Promise<AddressInfo> {
-    const server = createServer((request, response) => {
+    const server = createServer(this.protection.httpServerOptions(), (request, response) => {
       const status = (request.url ?? "/").split("?")[0] === this.options.path ? 426 : 404;
       response.writeHead(status, { "Content-Type": "application/json" });
       response.end(JSON.stringify({ error: { code: status === 426 ? "bad_request" : "not_found", message: status === 426 ? "WebSocket upgrade required." : "Not found." } }));
@@ -272,9 +299,11 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
 
   private accept(ws: WebSocket, request: IncomingMessage, identity: Identity): void {
     const codec = this.codecs.get(ws.protocol) ?? jsonCodec;
-    const ip = request.socket.remoteAddress ?? "";
+    const ip = this.protection.clientIp(request);
     const connection = new Connection(randomBytes(9).toString("base64url"), ws, codec, identity, ip);
     this.hub.add(connection);
+    this.protection.connectionAccepted(connection, connection.userId === null ? undefined : this.hub.userConnections(connection.userId));
+    connection.slowConsumers = this.protection.slowConsumers;
     ws.on("message", (data, isBinary) => this.onFrame(connection, data as Buffer, isBinary));
     ws.on("pong", () => {
       connection.alive = true;
@@ -302,6 +331,11 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
     this.counters.framesIn++;
     this.counters.bytesIn += data.length;
     this.observer.frameReceived?.(data.length);
+    const verdict = this.protection.admitFrame(connection);
+    if (verdict !== "ok") {
+      if (verdict === "limited") this.replyRateLimited(connection, data, isBinary);
+      return;
+    }
     let decoded: unknown;
     let frame: ClientFrame;
     try {
@@ -315,12 +349,25 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
     this.dispatch(connection, frame).catch((error: unknown) => this.sendError(connection, frame.id, error));
   }
 
+  /** Answers a frame over the rate limit without processing it; its id is read only to address the reply. */
+  private replyRateLimited(connection: Connection, data: Buffer, isBinary: boolean): void {
+    let id: unknown;
+    try {
+      const decoded = connection.codec.decode(data, isBinary);
+      if (typeof decoded === "object" && decoded !== null) id = (decoded as { id?: unknown }).id;
+    } catch {
+      // Undecodable: answer without an id.
+    }
+    this.sendError(connection, isFrameId(id) ? id : undefined, new SwitchboardError("rate_limited", "Too many frames; this one was not processed. Slow down."));
+  }
+
   private async dispatch(connection: Connection, frame: ClientFrame): Promise<void> {
     if (this.events.listenerCount("message") > 0) this.emitLifecycle("message", connection, frame);
     if (frame.type === "ping") {
       connection.send(frame.id === undefined ? { type: "pong", ts: Date.now() } : { type: "pong", id: frame.id, ts: Date.now() });
       return;
     }
+    this.protection.checkFrame(connection, frame);
     let replied = false;
     const reply = (data: unknown): void => {
       if (replied) return;
@@ -440,6 +487,7 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
     }, this.options.heartbeatMs);
     heartbeat.unref();
     this.timers.push(heartbeat);
+    this.timers.push(this.protection.startSweep(() => this.hub.connections.values()));
     const idleTimeoutMs = this.options.idleTimeoutMs;
     if (idleTimeoutMs > 0) {
       const idle = setInterval(

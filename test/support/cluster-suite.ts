@@ -19,7 +19,7 @@ const BARRIER = "test.barrier";
 /**
  * The cluster-events contract, run against any two linked nodes: `backends`
  * returns each node's broker (and stores) options for the given node ids, e.g.
- * linked in-process memory brokers, or Redis backends on one redis-server.
+ * an in-process SharedBus, or Redis backends on one redis-server.
  */
 export type NodeBackends = (nodeIds: [string, string]) => SwitchboardOptions[] | Promise<SwitchboardOptions[]>;
 

@@ -1,0 +1,14 @@
+export { PgChangeFeed } from "./pg-change-feed.js";
+export type { ChangeFeedMapping, ChangeFeedMetrics, FeedState, HealthStatus, PgChangeFeedOptions } from "./pg-change-feed.js";
+export { SIGNATURE_HEADER, TIMESTAMP_HEADER, signRequest, verifyRequest } from "./request-signing.js";
+export type { BackendEndpoint } from "./backend-call.js";
+export { eventProxy } from "./event-proxy.js";
+export type { EventProxyOptions, ProxyRequest, ProxyResponse } from "./event-proxy.js";
+export { httpConnectHook, httpJoinHook } from "./http-hooks.js";
+export type { ConnectHookRequest, ConnectHookResponse, HookOptions, JoinHookRequest } from "./http-hooks.js";
+export { WebhookDispatcher } from "./webhooks.js";
+export type { WebhookBatch, WebhookEvent, WebhookEventType, WebhookOptions } from "./webhooks.js";
+export { TokenCapture } from "./token-capture.js";
+export { ConfiguredIntegrations } from "./configured-integrations.js";
+export type { IntegrationHealthCheck } from "./configured-integrations.js";
+export type { IntegrationConfig } from "./integration-config.js";

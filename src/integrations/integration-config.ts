@@ -1,0 +1,96 @@
+import { z } from "zod";
+
+/**
+ * The standalone server's integration settings, merged into the server config
+ * schema (src/config/server-config.ts), so teams that do not write Node can use
+ * the change feed, proxy, hooks and webhooks with configuration alone.
+ */
+const list = z.union([z.array(z.string()), z.string().transform((value) => value.split(",").map((item) => item.trim()).filter((item) => item.length > 0))]);
+const flag = z.union([z.boolean(), z.enum(["true", "false"]).transform((value) => value === "true")]);
+const httpUrl = z.string().url().regex(/^https?:\/\//, "must be an http(s) URL");
+
+export const changeFeedMappingSchema = z
+  .object({
+    channel: z.string().min(1).max(63),
+    room: z.string().min(1),
+    event: z.string().min(1).optional(),
+    deliver: z.enum(["publish", "event"]).optional(),
+  })
+  .strict();
+
+/** A JSON array in the config file, or the same array as a JSON string in the environment. */
+const feedList = z.preprocess(
+  (value) => {
+    if (typeof value !== "string") return value;
+    try {
+      return JSON.parse(value) as unknown;
+    } catch {
+      return value;
+    }
+  },
+  z.array(changeFeedMappingSchema, { error: 'must be a JSON array such as [{"channel":"market_changes","room":"market:{market_id}"}]' }),
+);
+
+export const integrationConfigShape = {
+  pgUrl: z.string().min(1).optional(),
+  pgFeeds: feedList.optional(),
+  pgLeaderPollMs: z.coerce.number().int().min(10).default(2_000),
+  integrationSecret: z.string().min(16, "must be at least 16 characters").optional(),
+  backendTimeoutMs: z.coerce.number().int().min(1).default(5_000),
+  proxyUrl: httpUrl.optional(),
+  proxyEvents: list.default([]),
+  proxyIdempotentEvents: list.default([]),
+  proxyForwardToken: flag.default(false),
+  connectHookUrl: httpUrl.optional(),
+  joinHookUrl: httpUrl.optional(),
+  webhookUrl: httpUrl.optional(),
+  webhookEvents: z
+    .union([z.array(z.enum(["connect", "disconnect", "join", "leave"])), list.pipe(z.array(z.enum(["connect", "disconnect", "join", "leave"])))])
+    .default(["connect", "disconnect", "join", "leave"]),
+};
+
+export const INTEGRATION_ENVIRONMENT_VARIABLES = {
+  pgUrl: ["SWITCHBOARD_PG_URL"],
+  pgFeeds: ["SWITCHBOARD_PG_FEEDS"],
+  pgLeaderPollMs: ["SWITCHBOARD_PG_LEADER_POLL_MS"],
+  integrationSecret: ["SWITCHBOARD_INTEGRATION_SECRET"],
+  backendTimeoutMs: ["SWITCHBOARD_BACKEND_TIMEOUT_MS"],
+  proxyUrl: ["SWITCHBOARD_PROXY_URL"],
+  proxyEvents: ["SWITCHBOARD_PROXY_EVENTS"],
+  proxyIdempotentEvents: ["SWITCHBOARD_PROXY_IDEMPOTENT_EVENTS"],
+  proxyForwardToken: ["SWITCHBOARD_PROXY_FORWARD_TOKEN"],
+  connectHookUrl: ["SWITCHBOARD_CONNECT_HOOK_URL"],
+  joinHookUrl: ["SWITCHBOARD_JOIN_HOOK_URL"],
+  webhookUrl: ["SWITCHBOARD_WEBHOOK_URL"],
+  webhookEvents: ["SWITCHBOARD_WEBHOOK_EVENTS"],
+} satisfies Record<keyof typeof integrationConfigShape, string[]>;
+
+export interface IntegrationConfig {
+  pgUrl?: string | undefined;
+  pgFeeds?: z.infer<typeof changeFeedMappingSchema>[] | undefined;
+  pgLeaderPollMs: number;
+  integrationSecret?: string | undefined;
+  backendTimeoutMs: number;
+  proxyUrl?: string | undefined;
+  proxyEvents: string[];
+  proxyIdempotentEvents: string[];
+  proxyForwardToken: boolean;
+  connectHookUrl?: string | undefined;
+  joinHookUrl?: string | undefined;
+  webhookUrl?: string | undefined;
+  webhookEvents: Array<"connect" | "disconnect" | "join" | "leave">;
+}
+
+type Issue = { code: "custom"; path: string[]; message: string };
+
+/** Cross-field checks, with messages naming the environment variables. */
+export function refineIntegrationConfig(config: IntegrationConfig & { auth?: string | undefined }, context: { addIssue(issue: Issue): void }): void {
+  const issue = (path: string, message: string): void => context.addIssue({ code: "custom", path: [path], message });
+  if (config.pgUrl !== undefined && (config.pgFeeds === undefined || config.pgFeeds.length === 0)) issue("pgFeeds", "SWITCHBOARD_PG_URL needs SWITCHBOARD_PG_FEEDS (which channels go to which rooms)");
+  if (config.pgFeeds !== undefined && config.pgFeeds.length > 0 && config.pgUrl === undefined) issue("pgUrl", "SWITCHBOARD_PG_FEEDS needs SWITCHBOARD_PG_URL");
+  if (config.proxyUrl !== undefined && config.proxyEvents.length === 0) issue("proxyEvents", "SWITCHBOARD_PROXY_URL needs SWITCHBOARD_PROXY_EVENTS (event type patterns, e.g. order.*)");
+  if (config.proxyEvents.length > 0 && config.proxyUrl === undefined) issue("proxyUrl", "SWITCHBOARD_PROXY_EVENTS needs SWITCHBOARD_PROXY_URL");
+  const callsBackend = config.proxyUrl !== undefined || config.connectHookUrl !== undefined || config.joinHookUrl !== undefined || config.webhookUrl !== undefined;
+  if (callsBackend && config.integrationSecret === undefined) issue("integrationSecret", "backend calls are signed: set SWITCHBOARD_INTEGRATION_SECRET (a shared secret of at least 16 characters)");
+  if (config.connectHookUrl !== undefined && config.auth !== undefined) issue("connectHookUrl", "SWITCHBOARD_CONNECT_HOOK_URL decides who connects; leave SWITCHBOARD_AUTH unset");
+}

@@ -1,0 +1,69 @@
+import type { WebSocket } from "ws";
+import type { ConnectionGuard } from "./connection-guard.js";
+
+/** What the slow-consumer policy needs of a connection. */
+export interface OutboundView {
+  readonly id: string;
+  readonly socket: WebSocket;
+  guard: ConnectionGuard | undefined;
+}
+
+/**
+ * Bytes accepted for a connection but not yet handed to the kernel: ws's
+ * `bufferedAmount` (the socket's write queue plus frames waiting behind a
+ * compression job). A write path that queues frames itself (corking,
+ * coalescing) adds its own queued bytes here.
+ */
+export function unsentBytes(connection: OutboundView): number {
+  return connection.socket.bufferedAmount;
+}
+
+/**
+ * Closes connections that do not read: once a connection's unsent bytes exceed
+ * `maxBufferedBytes`, every further send to it is dropped (so its memory stays
+ * bounded and fast clients are never waited on), it is closed with 4008, and its
+ * socket is destroyed `graceMs` later if the peer never takes the close frame.
+ */
+export class SlowConsumerPolicy {
+  constructor(
+    private readonly maxBufferedBytes: number,
+    private readonly graceMs: number,
+    private readonly onSlow: (connection: OutboundView, bytes: number) => void,
+  ) {}
+
+  get enabled(): boolean {
+    return this.maxBufferedBytes > 0;
+  }
+
+  /** Called before each send; true when the send must be dropped. Cheap: one getter and a compare. */
+  blocksSend(connection: OutboundView): boolean {
+    const guard = connection.guard;
+    if (guard === undefined || !this.enabled) return false;
+    if (guard.slow) return true;
+    const bytes = unsentBytes(connection);
+    if (bytes <= this.maxBufferedBytes) return false;
+    this.closeSlow(connection, guard, bytes);
+    return true;
+  }
+
+  /** The periodic check, for connections that stopped receiving sends while over the bound. */
+  sweep(connections: Iterable<OutboundView>): void {
+    if (!this.enabled) return;
+    for (const connection of connections) {
+      const guard = connection.guard;
+      if (guard === undefined || guard.slow) continue;
+      const bytes = unsentBytes(connection);
+      if (bytes > this.maxBufferedBytes) this.closeSlow(connection, guard, bytes);
+    }
+  }
+
+  private closeSlow(connection: OutboundView, guard: ConnectionGuard, bytes: number): void {
+    guard.slow = true;
+    this.onSlow(connection, bytes);
+    const socket = connection.socket;
+    if (socket.readyState === 1) socket.close(4008, "slow consumer");
+    const timer = setTimeout(() => socket.terminate(), this.graceMs);
+    timer.unref();
+    socket.once("close", () => clearTimeout(timer));
+  }
+}

@@ -1,0 +1,159 @@
+import { Cluster, Redis } from "ioredis";
+import type { ClusterNode } from "ioredis";
+import { RedisKeys } from "./redis-keys.js";
+
+export type RedisClient = Redis | Cluster;
+
+export interface RedisConnectionOptions {
+  /** A redis:// or rediss:// URL of a standalone Redis (or the entry point of a cluster when `cluster` is set). */
+  url: string;
+  /** Treat the URL as one node of a Redis Cluster and discover the rest. */
+  cluster?: boolean;
+  /** Prefix of every key and channel. Default "switchboard:". */
+  keyPrefix?: string;
+  /** Commands (publish, history, presence) fail after this long instead of hanging on a stalled Redis. Default 5000. */
+  commandTimeoutMs?: number;
+}
+
+/** Reconnect backoff: quick at first, at most 2 s apart, forever; a node outlives a Redis outage. */
+function retryDelay(attempt: number): number {
+  return Math.min(50 * 2 ** Math.min(attempt, 6), 2_000);
+}
+
+/**
+ * The two Redis connections a node needs, shared by the broker and the stores:
+ * one for commands and publishing (no offline queue, so a call fails at once
+ * while Redis is away instead of piling up) and one in subscriber mode. Each
+ * user acquires a reference; the connections close with the last release, so
+ * stores closing in parallel with the broker never find the connection gone.
+ */
+export class RedisConnections {
+  readonly commands: RedisClient;
+  readonly subscriber: RedisClient;
+  readonly keys: RedisKeys;
+  readonly description: string;
+  readonly isCluster: boolean;
+  private references = 0;
+  private closing: Promise<void> | undefined;
+  private lastError: string | undefined;
+  private everReady = false;
+
+  constructor(options: RedisConnectionOptions) {
+    this.keys = new RedisKeys(options.keyPrefix);
+    this.description = describeUrl(options.url);
+    this.isCluster = options.cluster === true;
+    const commandTimeout = options.commandTimeoutMs ?? 5_000;
+    if (this.isCluster) {
+      const entry = new URL(options.url);
+      const startup: ClusterNode[] = [{ host: entry.hostname, port: Number(entry.port || 6379) }];
+      const redisOptions = { ...(entry.password === "" ? {} : { password: decodeURIComponent(entry.password) }), ...(entry.username === "" ? {} : { username: decodeURIComponent(entry.username) }) };
+      this.commands = new Cluster(startup, { redisOptions: { ...redisOptions, commandTimeout, maxRetriesPerRequest: 1 }, enableOfflineQueue: false, clusterRetryStrategy: retryDelay });
+      this.subscriber = new Cluster(startup, { redisOptions, shardedSubscribers: true, clusterRetryStrategy: retryDelay });
+    } else {
+      this.commands = new Redis(options.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout, retryStrategy: retryDelay });
+      // Subscriptions are restored by RedisBroker itself on every "ready", from its own topic set.
+      this.subscriber = new Redis(options.url, { autoResubscribe: false, maxRetriesPerRequest: null, retryStrategy: retryDelay });
+    }
+    this.commands.once("ready", () => {
+      this.everReady = true;
+    });
+    for (const client of [this.commands, this.subscriber]) {
+      client.on("error", (error: Error) => {
+        this.lastError = error.message;
+      });
+    }
+  }
+
+  /**
+   * The commands connection, once usable. Before its first connection a caller
+   * waits for it (up to `firstConnectTimeoutMs`); after that, a call while Redis
+   * is away fails at once, so that clients get `unavailable` instead of a hang.
+   */
+  async usableCommands(firstConnectTimeoutMs = 5_000): Promise<RedisClient> {
+    const commands = this.commands;
+    if (commands.status === "ready") return commands;
+    if (!this.everReady && (commands.status === "connecting" || commands.status === "wait")) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, firstConnectTimeoutMs);
+        timer.unref();
+        function done(): void {
+          clearTimeout(timer);
+          commands.off("ready", done);
+          resolve();
+        }
+        commands.on("ready", done);
+      });
+      if ((commands.status as string) === "ready") return commands;
+    }
+    throw new Error(`redis is ${this.state()}`);
+  }
+
+  acquire(): this {
+    this.references++;
+    return this;
+  }
+
+  /** Both connections are usable. */
+  get ready(): boolean {
+    return this.commands.status === "ready" && this.subscriber.status === "ready";
+  }
+
+  /** A short state for health checks and logs. */
+  state(): string {
+    if (this.ready) return "ready";
+    const status = this.commands.status === "ready" ? this.subscriber.status : this.commands.status;
+    return this.lastError === undefined ? status : `${status} (${this.lastError})`;
+  }
+
+  /** Resolves when both connections are ready, or false after `timeoutMs`. */
+  waitUntilReady(timeoutMs: number): Promise<boolean> {
+    if (this.ready) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const check = (): void => {
+        if (!this.ready) return;
+        finish(true);
+      };
+      const finish = (value: boolean): void => {
+        clearTimeout(timer);
+        this.commands.off("ready", check);
+        this.subscriber.off("ready", check);
+        resolve(value);
+      };
+      const timer = setTimeout(() => finish(false), timeoutMs);
+      timer.unref();
+      this.commands.on("ready", check);
+      this.subscriber.on("ready", check);
+    });
+  }
+
+  /** Releases one reference; the last one closes both connections. */
+  release(): Promise<void> {
+    this.references--;
+    if (this.references > 0) return Promise.resolve();
+    this.closing ??= Promise.allSettled([quit(this.commands), quit(this.subscriber)]).then(() => undefined);
+    return this.closing;
+  }
+}
+
+async function quit(client: RedisClient): Promise<void> {
+  if (client.status === "ready") {
+    try {
+      await client.quit();
+      return;
+    } catch {
+      // Fall through to a hard disconnect.
+    }
+  }
+  client.disconnect();
+}
+
+/** The URL without its password, for logs and health. */
+export function describeUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== "") parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return "redis (unparsable URL)";
+  }
+}

@@ -1,0 +1,84 @@
+import type { Broker } from "../broker/broker.js";
+import { roomTopic } from "../broker/broker.js";
+import type { Logger } from "../log/logger.js";
+import type { PresenceStore } from "../presence/presence-store.js";
+import { SwitchboardError } from "../protocol/error-codes.js";
+import type { Connection } from "../server/connection.js";
+
+/** Largest presence meta, as JSON: it is copied into every member list and event. */
+export const MAX_PRESENCE_META_BYTES = 1_024;
+/** Longest TTL of a meta (a typing indicator lasts seconds, not hours). */
+export const MAX_PRESENCE_META_TTL_MS = 600_000;
+
+export interface PresenceMetaDeps {
+  broker: Broker;
+  presence: PresenceStore;
+  logger: Logger;
+}
+
+/**
+ * A connection's presence meta in a room (status, "typing"): set by the client,
+ * stored with its presence entry on every node, announced as an `update` event,
+ * and cleared again after `ttlMs` when one is given. The TTL timer lives on the
+ * node that holds the connection; if that node dies, the entry goes with it.
+ */
+export class PresenceMeta {
+  private readonly deps: PresenceMetaDeps;
+  /** Pending TTL timers by connection id and room. */
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+
+  constructor(deps: PresenceMetaDeps) {
+    this.deps = deps;
+  }
+
+  async set(connection: Connection, room: string, meta: unknown, ttlMs: unknown): Promise<{ room: string; meta: Record<string, unknown> | null }> {
+    if (meta !== null && (typeof meta !== "object" || Array.isArray(meta))) throw new SwitchboardError("bad_request", '"meta" must be an object, or null to clear it.');
+    if (meta !== null && JSON.stringify(meta).length > MAX_PRESENCE_META_BYTES) throw new SwitchboardError("too_large", `"meta" is at most ${MAX_PRESENCE_META_BYTES} bytes of JSON.`);
+    if (ttlMs !== undefined && (typeof ttlMs !== "number" || !Number.isInteger(ttlMs) || ttlMs < 1 || ttlMs > MAX_PRESENCE_META_TTL_MS)) {
+      throw new SwitchboardError("bad_request", `"ttlMs" must be an integer from 1 to ${MAX_PRESENCE_META_TTL_MS}.`);
+    }
+    if (!connection.rooms.has(room)) throw new SwitchboardError("not_found", `Not a member of ${room}.`);
+    const value = meta === null ? undefined : (meta as Record<string, unknown>);
+    this.clearTimer(connection.id, room);
+    await this.apply(connection, room, value);
+    if (ttlMs !== undefined && value !== undefined) {
+      const timer = setTimeout(() => {
+        this.timers.delete(key(connection.id, room));
+        if (connection.rooms.has(room)) this.apply(connection, room, undefined).catch((error: unknown) => this.deps.logger.warn({ err: error, room }, "clearing presence meta failed"));
+      }, ttlMs);
+      timer.unref();
+      this.timers.set(key(connection.id, room), timer);
+    }
+    return { room, meta: value ?? null };
+  }
+
+  /** Drops a pending TTL when the connection leaves the room. */
+  forget(connectionId: string, room: string): void {
+    this.clearTimer(connectionId, room);
+  }
+
+  private async apply(connection: Connection, room: string, meta: Record<string, unknown> | undefined): Promise<void> {
+    let updated: boolean;
+    const data: Record<string, unknown> = { event: "update", userId: connection.userId, connectionId: connection.id };
+    if (meta !== undefined) data.meta = meta;
+    try {
+      updated = await this.deps.presence.update(room, connection.id, meta);
+      if (updated) await this.deps.broker.publish(roomTopic(room), { kind: "room", room, frame: JSON.stringify({ type: "presence", room, data }) });
+    } catch (error) {
+      this.deps.logger.warn({ err: error, room }, "presence meta update failed");
+      throw new SwitchboardError("unavailable", "The presence store or broker is unavailable; retry later.");
+    }
+    if (!updated) throw new SwitchboardError("not_found", `Not present in ${room}.`);
+  }
+
+  private clearTimer(connectionId: string, room: string): void {
+    const timer = this.timers.get(key(connectionId, room));
+    if (timer === undefined) return;
+    clearTimeout(timer);
+    this.timers.delete(key(connectionId, room));
+  }
+}
+
+function key(connectionId: string, room: string): string {
+  return `${connectionId}\n${room}`;
+}
