@@ -37,3 +37,5 @@ export type { ExpiredPresenceListener } from "./presence/presence-store.js";
 export * from "./integrations/index.js";
 export { PROTECTION_DEFAULTS } from "./protection/protection-options.js";
 export type { ProtectionOptions, RateLimit, UserCapMode } from "./protection/protection-options.js";
+export { ClusterBus, ClusterLifecycle, composeHandlers, matchByProperty, matchByPropertyPredicate, withErrorHandler, withFilter, withRateLimit, withRetry, withValidation } from "./cluster/index.js";
+export type { ClusterEvent, ClusterHandler, ClusterMatcher, ClusterMiddleware, ClusterOptions, ClusterPredicate, ClusterStats, ClusterSubscription, ConnectionClosedPayload, ConnectionLifecyclePayload, JsonValue, RateLimitOptions, RetryOptions, RoomLifecyclePayload } from "./cluster/index.js";

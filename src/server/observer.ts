@@ -33,4 +33,6 @@ export interface SwitchboardObserver {
   brokerPublished?(): void;
   brokerReceived?(): void;
   brokerFailed?(operation: string): void;
+  /** A cluster subscriber threw (and no middleware suppressed it), or had too many events in flight and one was dropped. */
+  clusterSubscriberFailed?(subscriber: string, reason: "threw" | "overloaded"): void;
 }

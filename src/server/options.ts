@@ -1,5 +1,6 @@
 import type { AuthOptions } from "../auth/authenticator.js";
 import type { Broker } from "../broker/broker.js";
+import type { ClusterOptions } from "../cluster/types.js";
 import type { HistoryStore } from "../history/history-store.js";
 import type { Logger } from "../log/logger.js";
 import type { PresenceStore } from "../presence/presence-store.js";
@@ -40,6 +41,8 @@ export interface SwitchboardOptions {
   observer?: SwitchboardObserver;
   /** Limits against hostile or broken clients (rates, caps, origins, slow consumers); see docs/protection.md. */
   protection?: ProtectionOptions;
+  /** Server-side events across nodes (`sb.cluster`): emit-to-self, lifecycle events, per-subscriber backlog. */
+  cluster?: ClusterOptions;
 }
 
 export interface ResolvedOptions {

@@ -9,6 +9,7 @@ import type { StandardSchemaV1 } from "@standard-schema/spec";
 import { WebSocketServer } from "ws";
 import type { WebSocket } from "ws";
 import { Authenticator } from "../auth/authenticator.js";
+import { ClusterBus } from "../cluster/cluster-bus.js";
 import { AuthenticationError } from "../auth/identity.js";
 import type { Identity } from "../auth/identity.js";
 import { NODES_TOPIC, roomTopic } from "../broker/broker.js";
@@ -102,6 +103,8 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
   readonly protection: Protection;
   /** Resolves once the broker is started; upgrades wait for it. */
   readonly ready: Promise<void>;
+  /** Server-side events across nodes: `cluster.emit(channel, payload)`, `cluster.on({ channel }, handler)`. */
+  readonly cluster: ClusterBus;
 
   protected readonly hub = new Hub();
   protected readonly roomService: RoomService;
@@ -163,6 +166,7 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
       handleProtocols: (protocols) => this.chooseSubprotocol(protocols),
     });
     this.baseOperator = new BroadcastOperator(this);
+    this.cluster = new ClusterBus(this, options.cluster);
     this.ready = this.broker.start((topic, message) => this.onBrokerMessage(topic, message)).then(() => this.broker.subscribe(NODES_TOPIC));
     this.ready.catch((error: unknown) => this.logger.error({ err: error }, "broker failed to start"));
     this.startTimers();
@@ -606,7 +610,7 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
         return;
       }
       case "cluster":
-        this.events.emit("cluster-message", message);
+        this.cluster.receive(message);
         return;
     }
   }
@@ -631,6 +635,7 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
     }, this.options.shutdownTimeoutMs);
     await drained;
     clearTimeout(deadline);
+    this.cluster.close();
     for (const { server, listener } of this.attached) server.off("upgrade", listener);
     await Promise.allSettled([this.broker.close(), this.presenceStore.close(), this.historyStore.close()]);
     if (this.ownServer !== undefined) {

@@ -1,0 +1,41 @@
+import type { ConnectionView } from "../server/broadcast-operator.js";
+import type { LifecycleEvents } from "../server/switchboard.js";
+import { ClusterLifecycle } from "./lifecycle-channels.js";
+import type { ConnectionClosedPayload, ConnectionLifecyclePayload, RoomLifecyclePayload } from "./lifecycle-channels.js";
+
+/** The Switchboard's local lifecycle events, which the bus republishes cluster-wide. */
+export interface LifecycleSource {
+  readonly node: string;
+  on<Event extends keyof LifecycleEvents>(event: Event, listener: (...args: LifecycleEvents[Event]) => void): unknown;
+  off<Event extends keyof LifecycleEvents>(event: Event, listener: (...args: LifecycleEvents[Event]) => void): unknown;
+}
+
+type Publish = (channel: string, payload: ConnectionLifecyclePayload | ConnectionClosedPayload | RoomLifecyclePayload) => Promise<void>;
+
+/**
+ * Publishes connection opened/closed and room joined/left on the bus, each
+ * with the node that holds the connection. Returns a function that stops it.
+ */
+export function connectLifecycle(source: LifecycleSource, publish: Publish): () => void {
+  const node = source.node;
+  const send = (channel: string, payload: ConnectionLifecyclePayload | ConnectionClosedPayload | RoomLifecyclePayload): void => {
+    // A lifecycle event must never disturb the connection it describes; publish failures are logged by the bus.
+    publish(channel, payload).catch(() => undefined);
+  };
+  const base = (connection: ConnectionView): ConnectionLifecyclePayload => ({ node, connectionId: connection.id, userId: connection.userId });
+  const onConnect = (connection: ConnectionView): void => send(ClusterLifecycle.connectionOpened, base(connection));
+  const onDisconnect = (connection: ConnectionView, code: number, reason: string): void =>
+    send(ClusterLifecycle.connectionClosed, { ...base(connection), code, reason } satisfies ConnectionClosedPayload);
+  const onJoin = (connection: ConnectionView, room: string): void => send(ClusterLifecycle.roomJoined, { ...base(connection), room } satisfies RoomLifecyclePayload);
+  const onLeave = (connection: ConnectionView, room: string): void => send(ClusterLifecycle.roomLeft, { ...base(connection), room } satisfies RoomLifecyclePayload);
+  source.on("connect", onConnect);
+  source.on("disconnect", onDisconnect);
+  source.on("join", onJoin);
+  source.on("leave", onLeave);
+  return () => {
+    source.off("connect", onConnect);
+    source.off("disconnect", onDisconnect);
+    source.off("join", onJoin);
+    source.off("leave", onLeave);
+  };
+}
