@@ -70,7 +70,8 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiRouteDeps): voi
     const query = parseWith(historyQuery, request.query, "history query");
     const since = query.offset === undefined || query.epoch === undefined ? undefined : { offset: query.offset, epoch: query.epoch };
     const page = await sb.history(room, query.limit, since);
-    return { room, ...page };
+    // The same shape as the `history` command's reply: message frames as objects.
+    return { room, messages: page.messages.map((message) => JSON.parse(message.frame) as unknown), offset: page.offset, epoch: page.epoch, complete: page.complete };
   });
 }
 

@@ -40,7 +40,7 @@ export class SwitchboardMetrics implements SwitchboardObserver {
 
   constructor() {
     const registers = [this.registry];
-    collectDefaultMetrics({ register: this.registry, prefix: "switchboard_process_" });
+    collectDefaultMetrics({ register: this.registry, prefix: "switchboard_" });
     const stats = (): ReturnType<Switchboard["stats"]> | undefined => this.sb?.stats();
     const brokerUp = (): boolean => this.sb === undefined || this.sb.broker.health().ok;
     new Gauge({ name: "switchboard_connections", help: "Open WebSocket connections on this node.", registers, collect() { this.set(stats()?.connections ?? 0); } });
