@@ -10,6 +10,7 @@ import { after, before, describe, it } from "node:test";
 import WebSocket from "ws";
 import { serveClientBundle } from "switchboard";
 import type * as ClientModule from "switchboard/client";
+import { startServerProcess } from "../support/process.js";
 import { startTestServer } from "../support/server.js";
 import type { TestServer } from "../support/server.js";
 
@@ -63,6 +64,21 @@ describe("browser bundle at /switchboard.js", () => {
       assert.deepEqual(await received, { text: "from the bundle" });
     } finally {
       await client.close();
+    }
+  });
+
+  it("is served by the standalone server (switchboard start)", async () => {
+    const standalone = await startServerProcess();
+    try {
+      const response = await fetch(`http://127.0.0.1:${standalone.port}/switchboard.js`);
+      assert.equal(response.status, 200);
+      assert.equal(response.headers.get("content-type"), "text/javascript; charset=utf-8");
+      assert.match(await response.text(), /export\s*\{[^}]*\bconnect\b/);
+      const head = await fetch(`http://127.0.0.1:${standalone.port}/switchboard.js`, { method: "HEAD" });
+      assert.equal(head.status, 200);
+      assert.equal(await head.text(), "");
+    } finally {
+      await standalone.stop();
     }
   });
 
