@@ -286,7 +286,7 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
     rejectUpgrade(socket, refusal.status, refusal.code, refusal.message, refusal.headers);
   }
 
-  /** Starts a standalone HTTP server serving only the WebSocket endpoint. */
+  /** Starts a standalone HTTP server serving the WebSocket endpoint and the browser client (/switchboard.js). */
   async listen(port: number, host = "0.0.0.0"): Promise<AddressInfo> {
     const server = createServer(this.protection.httpServerOptions(), (request, response) => {
       if (serveClientBundle(request, response)) return;
