@@ -9,6 +9,7 @@ import { RequestTracker } from "./requests.js";
 import type { TrackedRequest } from "./requests.js";
 import { Room } from "./room.js";
 import { TokenSource } from "./token-source.js";
+import { resolveServerUrl, withToken } from "./url.js";
 import type {
   ClientEvents,
   ClientOptions,
@@ -68,7 +69,7 @@ export class SwitchboardClient<Events extends object = DefaultEvents, Requests e
   private refreshTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(url: string, options: ClientOptions, resolveWebSocket: () => Promise<WebSocketConstructor>) {
-    this.url = url;
+    this.url = resolveServerUrl(url);
     this.options = options;
     this.backoff = options.reconnect === false ? false : { ...BACKOFF_DEFAULTS, ...options.reconnect };
     this.resolveWebSocket = resolveWebSocket;
@@ -384,11 +385,4 @@ export class SwitchboardClient<Events extends object = DefaultEvents, Requests e
       this.lifecycle.emit("error", error instanceof Error ? error : new Error(String(error)));
     }
   }
-}
-
-function withToken(url: string, token: string | undefined): string {
-  if (token === undefined) return url;
-  const parsed = new URL(url);
-  parsed.searchParams.set("token", token);
-  return parsed.toString();
 }

@@ -118,3 +118,19 @@ describe("client requests and events", () => {
     assert.equal(typeof typed, "function");
   });
 });
+
+describe("client URLs", () => {
+  it("throws from connect() for a URL that is not ws(s) or http(s), and maps http to ws", async () => {
+    assert.throws(() => connect("not a url"), TypeError);
+    assert.throws(() => connect("ftp://127.0.0.1/ws"), TypeError);
+    const server = await startTestServer();
+    const client = connect(server.url.replace("ws://", "http://"));
+    try {
+      assert.ok(client.url.startsWith("ws://"));
+      await connected(client);
+    } finally {
+      await client.close();
+      await server.close();
+    }
+  });
+});
