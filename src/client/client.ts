@@ -191,7 +191,14 @@ export class SwitchboardClient<Events extends object = DefaultEvents, Requests e
       return this.reconnect(ABNORMAL_CLOSURE, "could not prepare the connection", false);
     }
     if (generation !== this.generation || this.currentState === "closed") return;
-    const socket = new WebSocketImpl(url, "switchboard.v1.json");
+    let socket: WebSocketLike;
+    try {
+      socket = new WebSocketImpl(url, "switchboard.v1.json");
+    } catch (error) {
+      // E.g. a page's security policy refusing the URL: reported, then retried like any failed attempt.
+      this.lifecycle.emit("error", error instanceof Error ? error : new Error(String(error)));
+      return this.reconnect(ABNORMAL_CLOSURE, "could not open the WebSocket", false);
+    }
     this.socket = socket;
     socket.onmessage = (event) => {
       if (this.socket === socket) this.onText(event.data);
