@@ -38,10 +38,10 @@ export async function startServerProcess(env: Record<string, string> = {}, port?
   const exited = new Promise<number | string>((resolve) => child.on("exit", (code, signal) => resolve(code ?? signal ?? -1)));
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
-      // Not ours to leave behind: a child that never announced itself would keep the test process alive.
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      // A server that never came up must not outlive the test: its pipes would keep the test file running.
+      child.kill("SIGKILL");
       reject(new Error(`server did not start:\n${output}`));
-    }, 15_000);
+    }, 30_000);
     const check = (): void => {
       if (output.includes("Switchboard listening")) {
         clearTimeout(timer);
