@@ -1,0 +1,46 @@
+/**
+ * `npm run bench`: Switchboard, Socket.IO 4 and a hand-tuned ws broadcast under
+ * the same load, side by side. See docs/performance.md.
+ */
+import { writeFileSync } from "node:fs";
+import { USAGE, parseBenchArgs } from "./options.js";
+import { killAllStarted } from "./processes.js";
+import { runBench } from "./run.js";
+import { renderTables } from "./table.js";
+
+export async function benchMain(argv: string[], command: string): Promise<number> {
+  let options;
+  try {
+    options = parseBenchArgs(argv);
+  } catch (error) {
+    console.error(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
+    return 2;
+  }
+  if (options === "help") {
+    console.log(USAGE);
+    return 0;
+  }
+  const result = await runBench(options, command);
+  console.log(`${result.command}\n${result.date} · ${result.machine.cpu} · ${result.machine.nproc} CPUs · node ${result.machine.node} · ${result.machine.pinned ? "server on CPU 0, load generator on the others" : "not pinned (no taskset or one CPU)"}\n`);
+  console.log(renderTables(result.results));
+  if (options.json !== undefined) writeFileSync(options.json, `${JSON.stringify(result, null, 2)}\n`);
+  const failed = Object.values(result.results).some((byTarget) => Object.values(byTarget).some((figures) => typeof figures.error === "string"));
+  return failed ? 1 : 0;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const signals: NodeJS.Signals[] = ["SIGINT", "SIGTERM"];
+  for (const signal of signals)
+    process.once(signal, () => {
+      killAllStarted();
+      process.exit(130);
+    });
+  benchMain(process.argv.slice(2), `npm run bench -- ${process.argv.slice(2).join(" ")}`.trim()).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      console.error(error);
+      killAllStarted();
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,102 @@
+import { readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { startServer, startClients, stopAll } from "./harness.js";
+import type { ServerUnderTest } from "./harness.js";
+import type { BenchOptions, ScenarioName } from "./options.js";
+import { pinning } from "./processes.js";
+import { Progress } from "./progress.js";
+import { connect } from "./scenarios/connect.js";
+import { fanout } from "./scenarios/fanout.js";
+import { idle } from "./scenarios/idle.js";
+import { latency } from "./scenarios/latency.js";
+import { redis } from "./scenarios/redis.js";
+import type { Figures, Scenario, ScenarioContext, Variant } from "./scenarios/types.js";
+import { JWT_SECRET } from "./harness.js";
+import type { TargetName } from "./targets/target.js";
+
+export interface BenchResult {
+  command: string;
+  date: string;
+  machine: { nproc: number; node: string; cpu: string; pinned: boolean };
+  size: string;
+  sizes: BenchOptions["sizes"];
+  results: Record<string, Record<string, Figures>>;
+}
+
+const SCENARIO_RUNS: Record<Exclude<ScenarioName, "redis">, Scenario> = { fanout, latency, idle, connect };
+
+function localVariant(target: TargetName, msgpack = false): Variant {
+  return {
+    name: msgpack ? "switchboard (msgpack)" : target,
+    protocol: msgpack ? "switchboard-msgpack" : target,
+    start: (jwt) => startServer({ target, ...(jwt ? { jwtSecret: JWT_SECRET } : {}) }),
+  };
+}
+
+function externalVariant(url: string, msgpack: boolean): Variant {
+  // Scenarios address Switchboard at `${base}/ws`.
+  const base = url.replace(/\/ws\/?$/, "").replace(/\/$/, "");
+  const server: ServerUnderTest = { rpc: undefined, base };
+  return { name: msgpack ? "switchboard (msgpack)" : "switchboard", protocol: msgpack ? "switchboard-msgpack" : "switchboard", start: () => Promise.resolve(server) };
+}
+
+function cpuModel(): string {
+  try {
+    return /model name\s*:\s*(.+)/.exec(readFileSync("/proc/cpuinfo", "utf8"))?.[1]?.trim() ?? "unknown";
+  } catch {
+    return "unknown";
+  }
+}
+
+/** Runs every chosen scenario against every chosen target, each run with fresh server and generator processes. */
+export async function runBench(options: BenchOptions, command: string): Promise<BenchResult> {
+  const plan: Array<{ scenario: ScenarioName; variant: Variant | number }> = [];
+  for (const scenario of options.scenarios) {
+    if (scenario === "redis") {
+      if (options.url === undefined && options.targets.includes("switchboard")) plan.push({ scenario, variant: 1 }, { scenario, variant: 2 });
+      continue;
+    }
+    if (options.url !== undefined) {
+      if (scenario === "fanout" || scenario === "latency") plan.push({ scenario, variant: externalVariant(options.url, false) });
+      if (scenario === "fanout") plan.push({ scenario, variant: externalVariant(options.url, true) });
+      continue;
+    }
+    // The baseline first, so a partial run still has it.
+    const ordered = [...options.targets].sort((a, b) => Number(b === "ws") - Number(a === "ws"));
+    for (const target of ordered) {
+      plan.push({ scenario, variant: localVariant(target) });
+      if (scenario === "fanout" && target === "switchboard") plan.push({ scenario, variant: localVariant(target, true) });
+    }
+  }
+  const progress = new Progress(plan.length);
+  const results: Record<string, Record<string, Figures>> = {};
+  // Generator processes live for the whole run; each scenario run closes its connections.
+  let clients = startClients(options.clients);
+  for (const { scenario, variant } of plan) {
+    const column = typeof variant === "number" ? `${variant} node${variant === 1 ? "" : "s"}` : variant.name;
+    const context: ScenarioContext = { sizes: options.sizes, clientProcesses: options.clients, progress: (detail) => progress.show(`${scenario} · ${column} · ${detail}`) };
+    context.progress("starting");
+    let figures: Figures;
+    try {
+      figures = typeof variant === "number" ? await redis(context, variant, clients) : await SCENARIO_RUNS[scenario as Exclude<ScenarioName, "redis">](context, variant, clients);
+      await Promise.all(clients.map((client) => client.call("close")));
+    } catch (error) {
+      figures = { error: error instanceof Error ? error.message : String(error) };
+      // A failed run may leave a generator wedged: replace them all.
+      await stopAll([], clients);
+      clients = startClients(options.clients);
+    }
+    (results[scenario] ??= {})[column] = figures;
+    progress.step(`${scenario} · ${column} · done`);
+  }
+  progress.finish();
+  await stopAll([], clients);
+  return {
+    command,
+    date: new Date().toISOString(),
+    machine: { nproc: availableParallelism(), node: process.version, cpu: cpuModel(), pinned: pinning.available },
+    size: options.size,
+    sizes: options.sizes,
+    results,
+  };
+}
