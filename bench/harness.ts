@@ -10,6 +10,8 @@ export const JWT_SECRET = "switchboard-bench-secret-0123456789abcdef";
 export interface ServerUnderTest {
   rpc: RpcClient | undefined;
   base: string;
+  /** Kept running for the next scenario with the same server settings (stopped at the end of the run). */
+  shared?: boolean;
 }
 
 export async function startServer(config: ServerConfig, name: string = config.target): Promise<ServerUnderTest> {
@@ -22,8 +24,9 @@ export function startClients(count: number): RpcClient[] {
   return Array.from({ length: count }, (_, index) => startChild("./client-child.ts", `client ${index + 1}`, pinning.available ? pinning.clients : undefined));
 }
 
+/** Stops the generator processes and the servers that are not shared. */
 export async function stopAll(server: ServerUnderTest | ServerUnderTest[], clients: RpcClient[]): Promise<void> {
-  const servers = Array.isArray(server) ? server : [server];
+  const servers = (Array.isArray(server) ? server : [server]).filter((s) => s.shared !== true);
   await Promise.allSettled([...clients.map(stopChild), ...servers.map((s) => (s.rpc === undefined ? Promise.resolve() : stopChild(s.rpc)))]);
 }
 

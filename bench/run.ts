@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { startServer, startClients, stopAll } from "./harness.js";
 import type { ServerUnderTest } from "./harness.js";
+import { SCENARIOS } from "./options.js";
 import type { BenchOptions, ScenarioName } from "./options.js";
 import { pinning } from "./processes.js";
 import { Progress } from "./progress.js";
@@ -25,11 +26,26 @@ export interface BenchResult {
 
 const SCENARIO_RUNS: Record<Exclude<ScenarioName, "redis">, Scenario> = { fanout, latency, idle, connect };
 
+/**
+ * Server processes by settings, reused across the scenarios that load the same
+ * target with the same settings (starting one costs seconds on a busy machine).
+ * All of a run's server processes start together at the beginning; scenarios
+ * run in a fixed order so that idle (which measures memory growth) is the
+ * first to load its server.
+ */
+const warm = new Map<string, Promise<ServerUnderTest>>();
+
 function localVariant(target: TargetName, msgpack = false): Variant {
   return {
     name: msgpack ? "switchboard (msgpack)" : target,
     protocol: msgpack ? "switchboard-msgpack" : target,
-    start: (jwt) => startServer({ target, ...(jwt ? { jwtSecret: JWT_SECRET } : {}) }),
+    start: (jwt) => {
+      const config = { target, ...(jwt ? { jwtSecret: JWT_SECRET } : {}) };
+      const key = JSON.stringify(config);
+      let server = warm.get(key);
+      if (server === undefined) warm.set(key, (server = startServer(config).then((started) => ({ ...started, shared: true }))));
+      return server;
+    },
   };
 }
 
@@ -51,7 +67,7 @@ function cpuModel(): string {
 /** Runs every chosen scenario against every chosen target, each run with fresh server and generator processes. */
 export async function runBench(options: BenchOptions, command: string): Promise<BenchResult> {
   const plan: Array<{ scenario: ScenarioName; variant: Variant | number }> = [];
-  for (const scenario of options.scenarios) {
+  for (const scenario of SCENARIOS.filter((name) => options.scenarios.includes(name))) {
     if (scenario === "redis") {
       if (options.url === undefined && options.targets.includes("switchboard")) plan.push({ scenario, variant: 1 }, { scenario, variant: 2 });
       continue;
@@ -66,6 +82,15 @@ export async function runBench(options: BenchOptions, command: string): Promise<
     for (const target of ordered) {
       plan.push({ scenario, variant: localVariant(target) });
       if (scenario === "fanout" && target === "switchboard") plan.push({ scenario, variant: localVariant(target, true) });
+    }
+  }
+  if (options.url === undefined) {
+    for (const target of options.targets) {
+      const plain = options.scenarios.includes("fanout") || options.scenarios.includes("latency");
+      const jwt = options.scenarios.includes("idle") || options.scenarios.includes("connect");
+      // Started now, awaited by the first scenario that needs them; failures surface there.
+      if (plain) void localVariant(target).start(false).catch(() => undefined);
+      if (jwt) void localVariant(target).start(true).catch(() => undefined);
     }
   }
   const progress = new Progress(plan.length);
@@ -91,6 +116,9 @@ export async function runBench(options: BenchOptions, command: string): Promise<
   }
   progress.finish();
   await stopAll([], clients);
+  const servers = await Promise.allSettled(warm.values());
+  await stopAll(servers.flatMap((settled) => (settled.status === "fulfilled" ? [{ ...settled.value, shared: false }] : [])), []);
+  warm.clear();
   return {
     command,
     date: new Date().toISOString(),

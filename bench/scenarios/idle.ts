@@ -9,13 +9,16 @@ interface Memory {
 
 /**
  * Idle authenticated connections, each joined to a room of `roomSize`: the
- * server's RSS and heap growth (after a full GC on both sides) divided by the
- * number of connections.
+ * server's RSS and heap growth (after a full GC) divided by the number of
+ * connections. Runs before any other load on its server process.
  */
 export async function idle(context: ScenarioContext, variant: Variant, clients: RpcClient[]): Promise<Figures> {
   const { connections, roomSize } = context.sizes.idle;
   const server = await variant.start(true);
   try {
+    // The first collection after start-up frees start-up garbage; measure from the settled heap.
+    await server.rpc!.call<Memory>("memory");
+    await new Promise((resolve) => setTimeout(resolve, 300));
     const before = await server.rpc!.call<Memory>("memory");
     context.progress("connecting");
     let global = 0;
