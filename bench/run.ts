@@ -88,10 +88,12 @@ export async function runBench(options: BenchOptions, command: string): Promise<
     for (const target of options.targets) {
       const plain = options.scenarios.includes("fanout") || options.scenarios.includes("latency");
       const jwt = options.scenarios.includes("idle") || options.scenarios.includes("connect");
-      // Started now, awaited by the first scenario that needs them; failures surface there.
+      // Started together; failures surface in the scenario that needs the server.
       if (plain) void localVariant(target).start(false).catch(() => undefined);
       if (jwt) void localVariant(target).start(true).catch(() => undefined);
     }
+    // Nothing is measured while servers are still starting on the server core.
+    await Promise.allSettled(warm.values());
   }
   const progress = new Progress(plan.length);
   const results: Record<string, Record<string, Figures>> = {};
