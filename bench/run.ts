@@ -53,7 +53,13 @@ function externalVariant(url: string, msgpack: boolean): Variant {
   // Scenarios address Switchboard at `${base}/ws`.
   const base = url.replace(/\/ws\/?$/, "").replace(/\/$/, "");
   const server: ServerUnderTest = { rpc: undefined, base };
-  return { name: msgpack ? "switchboard (msgpack)" : "switchboard", protocol: msgpack ? "switchboard-msgpack" : "switchboard", start: () => Promise.resolve(server) };
+  const secret = process.env.SWITCHBOARD_JWT_SECRET;
+  return {
+    name: msgpack ? "switchboard (msgpack)" : "switchboard",
+    protocol: msgpack ? "switchboard-msgpack" : "switchboard",
+    start: () => Promise.resolve(server),
+    ...(secret === undefined || secret === "" ? {} : { clientJwtSecret: secret }),
+  };
 }
 
 function cpuModel(): string {

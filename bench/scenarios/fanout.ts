@@ -15,7 +15,7 @@ export async function fanout(context: ScenarioContext, variant: Variant, clients
   try {
     context.progress("connecting");
     const split = shares(members - 2, clients.length);
-    const common = { protocol: variant.protocol, base: server.base, concurrency: 50, timeoutMs: 30_000 };
+    const common = { protocol: variant.protocol, base: server.base, concurrency: 50, timeoutMs: 30_000, ...(variant.clientJwtSecret === undefined ? {} : { jwtSecret: variant.clientJwtSecret }) };
     await openAll(clients, split.map((count) => new Array<string>(count).fill(ROOM)), common);
     // Publisher, then watcher: the watcher is the room's last member.
     const publisher = await openAll([clients[0]!], [[ROOM]], { ...common, concurrency: 1 });

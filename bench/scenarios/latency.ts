@@ -16,7 +16,7 @@ export async function latency(context: ScenarioContext, variant: Variant, client
     const counts = shares(connections, clients.length);
     let global = 0;
     const perProcess = counts.map((count) => Array.from({ length: count }, () => `bench:room-${global++ % rooms}`));
-    const opened = await openAll(clients, perProcess, { protocol: variant.protocol, base: server.base, concurrency: 50, timeoutMs: 30_000 });
+    const opened = await openAll(clients, perProcess, { protocol: variant.protocol, base: server.base, concurrency: 50, timeoutMs: 30_000, ...(variant.clientJwtSecret === undefined ? {} : { jwtSecret: variant.clientJwtSecret }) });
     // The publisher of room r is global connection r; find which process holds it.
     const publishers = clients.map(() => [] as Array<{ room: string; publisher: number }>);
     let offset = 0;

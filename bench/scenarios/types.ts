@@ -20,6 +20,8 @@ export interface Variant {
   name: string;
   protocol: ProtocolName;
   start(jwt: boolean): Promise<ServerUnderTest>;
+  /** For a server started elsewhere that requires JWTs: the HS256 secret to mint the bench's tokens with. */
+  clientJwtSecret?: string;
 }
 
 export type Scenario = (context: ScenarioContext, variant: Variant, clients: RpcClient[]) => Promise<Figures>;

@@ -3,11 +3,13 @@ import { ConfigError, loadServerConfig } from "../config/server-config.js";
 import cluster from "node:cluster";
 import { closeOnSignals, startServer } from "./start.js";
 import { startWorkers } from "./workers.js";
+import { bench } from "./bench.js";
 
 const USAGE = `Usage: switchboard <command> [options]
 
 Commands:
   start        Start the Switchboard server (settings from SWITCHBOARD_* variables or --config)
+  bench        Load a running server: fan-out and latency (see docs/performance.md)
 
 Run "switchboard <command> --help" for a command's options.`;
 
@@ -38,6 +40,8 @@ async function main(argv: string[]): Promise<void> {
   switch (command) {
     case "start":
       return start(rest);
+    case "bench":
+      return bench(rest);
     case undefined:
     case "--help":
     case "-h":
