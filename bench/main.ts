@@ -2,6 +2,7 @@
  * `npm run bench`: Switchboard, Socket.IO 4 and a hand-tuned ws broadcast under
  * the same load, side by side. See docs/performance.md.
  */
+import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { USAGE, parseBenchArgs } from "./options.js";
 import { killAllStarted } from "./processes.js";
@@ -20,12 +21,21 @@ export async function benchMain(argv: string[], command: string): Promise<number
     console.log(USAGE);
     return 0;
   }
+  warnAboutFileLimit(options.sizes.idle.connections);
   const result = await runBench(options, command);
   console.log(`${result.command}\n${result.date} · ${result.machine.cpu} · ${result.machine.nproc} CPUs · node ${result.machine.node} · ${options.url !== undefined ? `server at ${options.url}` : result.machine.pinned ? "server on CPU 0, load generator on the others" : "not pinned (no taskset or one CPU)"}\n`);
   console.log(renderTables(result.results));
   if (options.json !== undefined) writeFileSync(options.json, `${JSON.stringify(result, null, 2)}\n`);
   const failed = Object.values(result.results).some((byTarget) => Object.values(byTarget).some((figures) => typeof figures.error === "string"));
   return failed ? 1 : 0;
+}
+
+/** The idle scenario holds one descriptor per connection in the server: say so up front when the limit is too low. */
+function warnAboutFileLimit(connections: number): void {
+  const limit = Number(spawnSync("sh", ["-c", "ulimit -n"], { encoding: "utf8" }).stdout.trim());
+  if (Number.isFinite(limit) && limit < connections + 1_000) {
+    console.error(`warning: ulimit -n is ${limit}; the idle scenario opens ${connections} connections. Raise it (ulimit -n ${connections + 5_000}) before running.`);
+  }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
