@@ -4,6 +4,7 @@
  * side by side (pinned to the core the server does not use) so that no single
  * client process limits what the server can deliver.
  */
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { SignJWT } from "jose";
 import { WebSocket } from "ws";
 import { PROTOCOLS, now, payload } from "./client/protocols.js";
@@ -37,6 +38,8 @@ export interface OpenResult {
   endedAt: number;
   firstError?: string;
   firstIndex: number;
+  /** CPU this process spent from the first upgrade to the last (token minting excluded). */
+  cpuMicros: number;
 }
 
 export interface Report {
@@ -46,6 +49,8 @@ export interface Report {
   cpuMicros: number;
   wallMs: number;
   latencies: number[];
+  /** 99th percentile of this process's event-loop delay since the reset (ms): high means it was starved or overloaded. */
+  loopDelayP99Ms: number;
 }
 
 export interface PumpArgs {
@@ -73,6 +78,8 @@ const MAX_SAMPLES = 500_000;
 let cpuAtReset = cpuMicros();
 let wallAtReset = performance.now();
 let onDelivery: ((connection: BenchConnection) => void) | undefined;
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
 
 function openOne(proto: Protocol, base: string, token: string | undefined, room: string | undefined, joinId: number, timeoutMs: number): Promise<BenchConnection> {
   const { url, protocols } = proto.open(base, token);
@@ -154,6 +161,7 @@ serveRpc({
     protocol = proto;
     const tokens = args.jwtSecret === undefined ? undefined : await mint(args.jwtSecret, args.count, args.userPrefix);
     const startedAt = now();
+    const cpuAtStart = cpuMicros();
     let next = 0;
     let failed = 0;
     let firstError: string | undefined;
@@ -171,10 +179,11 @@ serveRpc({
     };
     await Promise.all(Array.from({ length: Math.min(args.concurrency, args.count) }, worker));
     const endedAt = now();
+    const cpuSpent = cpuMicros() - cpuAtStart;
     // Keep indexes stable: a failed slot stays a hole the scenarios never use.
     const base = connections.length;
     for (let index = 0; index < args.count; index++) connections[base + index] = slots[index]!;
-    return { opened: args.count - failed, failed, startedAt, endedAt, firstIndex: base, ...(firstError === undefined ? {} : { firstError }) };
+    return { opened: args.count - failed, failed, startedAt, endedAt, firstIndex: base, cpuMicros: cpuSpent, ...(firstError === undefined ? {} : { firstError }) };
   },
 
   reset(args: { record: boolean }) {
@@ -186,11 +195,12 @@ serveRpc({
     for (const connection of connections) if (connection !== undefined) connection.delivered = 0;
     cpuAtReset = cpuMicros();
     wallAtReset = performance.now();
+    loopDelay.reset();
     return {};
   },
 
   report(): Report {
-    return { delivered, firstAt, lastAt, cpuMicros: cpuMicros() - cpuAtReset, wallMs: performance.now() - wallAtReset, latencies };
+    return { delivered, firstAt, lastAt, cpuMicros: cpuMicros() - cpuAtReset, wallMs: performance.now() - wallAtReset, latencies, loopDelayP99Ms: loopDelay.percentile(99) / 1e6 };
   },
 
   /** Publishes as fast as delivery allows: each room keeps at most `window` publications ahead of its watcher. */

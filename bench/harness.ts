@@ -33,10 +33,11 @@ export async function stopAll(server: ServerUnderTest | ServerUnderTest[], clien
 export interface ServerCpu {
   cpuMicros: number;
   at: number;
+  loopDelayP99Ms: number;
 }
 
 export function serverCpu(server: ServerUnderTest): Promise<ServerCpu> {
-  return server.rpc === undefined ? Promise.resolve({ cpuMicros: Number.NaN, at: performance.now() }) : server.rpc.call<ServerCpu>("cpu");
+  return server.rpc === undefined ? Promise.resolve({ cpuMicros: Number.NaN, at: performance.now(), loopDelayP99Ms: Number.NaN }) : server.rpc.call<ServerCpu>("cpu");
 }
 
 /** Splits `total` into `parts` near-equal shares. */
@@ -84,11 +85,23 @@ export async function waitDelivered(clients: RpcClient[], expected: number, time
 }
 
 /** The load generator's CPU use: per process and summed (they share one core), as fractions of one core. */
-export function generatorLoad(reports: Report[]): { maxProcess: number; total: number; saturated: boolean } {
+export function generatorLoad(reports: Report[]): { maxProcess: number; total: number; saturated: boolean; loopDelayP99Ms: number } {
   const loads = reports.map((report) => report.cpuMicros / 1000 / Math.max(1, report.wallMs));
   const total = loads.reduce((sum, load) => sum + load, 0);
   const maxProcess = Math.max(...loads);
-  return { maxProcess: round(maxProcess, 2), total: round(total, 2), saturated: maxProcess > 0.9 || (pinning.available && total > 0.9) };
+  const loopDelayP99Ms = round(Math.max(...reports.map((report) => report.loopDelayP99Ms)), 1);
+  return { maxProcess: round(maxProcess, 2), total: round(total, 2), saturated: maxProcess > 0.9 || (pinning.available && total > 0.9), loopDelayP99Ms };
+}
+
+/** Server CPU use between two samples: share of one core, and the server's event-loop delay p99 over that time. */
+export function serverFigures(before: ServerCpu, after: ServerCpu): { serverCpuShare: number; serverLoopDelayP99Ms: number } {
+  return { serverCpuShare: round((after.cpuMicros - before.cpuMicros) / 1000 / (after.at - before.at), 2), serverLoopDelayP99Ms: round(after.loopDelayP99Ms, 1) };
+}
+
+/** The generator's own figures, attached to every scenario's result. */
+export function generatorFigures(reports: Report[]): { generatorCpu: number; generatorSaturated: boolean; generatorLoopDelayP99Ms: number } {
+  const load = generatorLoad(reports);
+  return { generatorCpu: load.total, generatorSaturated: load.saturated, generatorLoopDelayP99Ms: load.loopDelayP99Ms };
 }
 
 export function sumDelivered(reports: Report[]): number {

@@ -23,7 +23,7 @@ export async function benchMain(argv: string[], command: string): Promise<number
   }
   warnAboutFileLimit(options.sizes.idle.connections);
   const result = await runBench(options, command);
-  console.log(`${result.command}\n${result.date} · ${result.machine.cpu} · ${result.machine.nproc} CPUs · node ${result.machine.node} · ${options.url !== undefined ? `server at ${options.url}` : result.machine.pinned ? "server on CPU 0, load generator on the others" : "not pinned (no taskset or one CPU)"}\n`);
+  console.log(`${result.command}\n${result.date} · ${result.machine.cpu} · ${result.machine.nproc} CPUs · node ${result.machine.node} · load average ${result.machine.loadAverageAtStart.join(" ")} · ${options.url !== undefined ? `server at ${options.url}` : result.machine.pinned ? "server on CPU 0, load generator on the others" : "not pinned (no taskset or one CPU)"}\n`);
   console.log(renderTables(result.results));
   if (options.json !== undefined) writeFileSync(options.json, `${JSON.stringify(result, null, 2)}\n`);
   const failed = Object.values(result.results).some((byTarget) => Object.values(byTarget).some((figures) => typeof figures.error === "string"));

@@ -16,14 +16,14 @@ export interface Sizes {
 
 export const SIZES: Record<"full" | "quick" | "smoke", Sizes> = {
   full: {
-    fanout: { members: 1_000, messages: 2_000, window: 8 },
+    fanout: { members: 1_000, messages: 2_000, window: 64 },
     latency: { connections: 5_000, rooms: 500, perSecond: 2_000, durationMs: 10_000 },
     idle: { connections: 10_000, roomSize: 10 },
     connect: { connections: 5_000, concurrency: 50 },
     redis: { rooms: 100, members: 10, messagesPerRoom: 300, window: 4 },
   },
   quick: {
-    fanout: { members: 300, messages: 300, window: 8 },
+    fanout: { members: 300, messages: 300, window: 32 },
     latency: { connections: 500, rooms: 50, perSecond: 500, durationMs: 2_000 },
     idle: { connections: 1_000, roomSize: 10 },
     connect: { connections: 500, concurrency: 25 },

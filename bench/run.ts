@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { availableParallelism } from "node:os";
+import { availableParallelism, loadavg } from "node:os";
 import { startServer, startClients, stopAll } from "./harness.js";
 import type { ServerUnderTest } from "./harness.js";
 import { SCENARIOS } from "./options.js";
@@ -18,7 +18,7 @@ import type { TargetName } from "./targets/target.js";
 export interface BenchResult {
   command: string;
   date: string;
-  machine: { nproc: number; node: string; cpu: string; pinned: boolean };
+  machine: { nproc: number; node: string; cpu: string; pinned: boolean; loadAverageAtStart: number[]; loadAverageAtEnd: number[] };
   size: string;
   sizes: BenchOptions["sizes"];
   results: Record<string, Record<string, Figures>>;
@@ -101,6 +101,7 @@ export async function runBench(options: BenchOptions, command: string): Promise<
     // Nothing is measured while servers are still starting on the server core.
     await Promise.allSettled(warm.values());
   }
+  const loadAverageAtStart = loadavg().map((value) => Math.round(value * 100) / 100);
   const progress = new Progress(plan.length);
   const results: Record<string, Record<string, Figures>> = {};
   // Generator processes live for the whole run; each scenario run closes its connections.
@@ -130,7 +131,7 @@ export async function runBench(options: BenchOptions, command: string): Promise<
   return {
     command,
     date: new Date().toISOString(),
-    machine: { nproc: availableParallelism(), node: process.version, cpu: cpuModel(), pinned: pinning.available },
+    machine: { nproc: availableParallelism(), node: process.version, cpu: cpuModel(), pinned: pinning.available, loadAverageAtStart, loadAverageAtEnd: loadavg().map((value) => Math.round(value * 100) / 100) },
     size: options.size,
     sizes: options.sizes,
     results,

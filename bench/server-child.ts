@@ -2,10 +2,13 @@
  * The server under test, in its own process (pinned to its own core by the
  * parent). Answers the parent's requests for its CPU time and memory.
  */
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { cpuMicros, serveRpc } from "./rpc.js";
 import type { RunningTarget, ServerConfig } from "./targets/target.js";
 
 let running: RunningTarget | undefined;
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
 
 function collectGarbage(): void {
   const gc = (globalThis as { gc?: () => void }).gc;
@@ -23,8 +26,11 @@ serveRpc({
     else running = await (await import("./targets/ws-baseline.js")).startWsBaseline(config);
     return { port: running.port };
   },
+  /** CPU time so far, and the event-loop delay p99 (ms) since the previous call. */
   cpu() {
-    return { cpuMicros: cpuMicros(), at: performance.now() };
+    const loopDelayP99Ms = loopDelay.percentile(99) / 1e6;
+    loopDelay.reset();
+    return { cpuMicros: cpuMicros(), at: performance.now(), loopDelayP99Ms };
   },
   memory() {
     collectGarbage();

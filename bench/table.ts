@@ -53,6 +53,8 @@ export function renderTables(results: Record<string, Record<string, Figures>>): 
       if (typeof figures.lost === "number" && figures.lost !== 0) notes.push(`lost ${figures.lost}`);
       if (figures.generatorSaturated === true) notes.push(`generator saturated (${String(figures.generatorCpu)} cores)`);
       else if (typeof figures.generatorCpu === "number") notes.push(`generator ${figures.generatorCpu} cores`);
+      if (typeof figures.serverCpuShare === "number" && Number.isFinite(figures.serverCpuShare)) notes.push(`server ${figures.serverCpuShare} cores, loop delay p99 ${String(figures.serverLoopDelayP99Ms)} ms`);
+      if (typeof figures.generatorLoopDelayP99Ms === "number") notes.push(`generator loop delay p99 ${figures.generatorLoopDelayP99Ms} ms`);
       if (typeof figures.error === "string") notes.push(`error: ${figures.error}`);
       return notes.join(", ") || "—";
     });

@@ -1,4 +1,4 @@
-import { generatorLoad, lastDelivery, openAll, resetAll, round, serverCpu, shares, stopAll, sumDelivered, waitDelivered } from "../harness.js";
+import { generatorFigures, serverFigures, lastDelivery, openAll, resetAll, round, serverCpu, shares, stopAll, sumDelivered, waitDelivered } from "../harness.js";
 import type { ScenarioContext, Variant, Figures } from "./types.js";
 import type { RpcClient } from "../rpc.js";
 
@@ -35,17 +35,15 @@ export async function fanout(context: ScenarioContext, variant: Variant, clients
     const cpuAfter = await serverCpu(server);
     const delivered = sumDelivered(reports);
     const seconds = (lastDelivery(reports) - pumped.startedAt) / 1000;
-    const load = generatorLoad(reports);
     return {
       deliveredPerSecond: round(delivered / seconds),
       serverCpuMicrosPerDelivery: round((cpuAfter.cpuMicros - cpuBefore.cpuMicros) / Math.max(1, delivered), 2),
-      serverCpuShare: round((cpuAfter.cpuMicros - cpuBefore.cpuMicros) / 1000 / (cpuAfter.at - cpuBefore.at), 2),
+      ...serverFigures(cpuBefore, cpuAfter),
       delivered,
       lost: expected - delivered,
       members,
       published: pumped.published,
-      generatorCpu: load.total,
-      generatorSaturated: load.saturated,
+      ...generatorFigures(reports),
     };
   } finally {
     await stopAll(server, []);

@@ -1,4 +1,4 @@
-import { generatorLoad, openAll, resetAll, round, shares, stopAll, sumDelivered, waitDelivered } from "../harness.js";
+import { generatorFigures, serverCpu, serverFigures, openAll, resetAll, round, shares, stopAll, sumDelivered, waitDelivered } from "../harness.js";
 import { percentiles } from "../stats.js";
 import type { RpcClient } from "../rpc.js";
 import type { Figures, ScenarioContext, Variant } from "./types.js";
@@ -29,6 +29,7 @@ export async function latency(context: ScenarioContext, variant: Variant, client
     });
     await resetAll(clients, true);
     context.progress("publishing at a fixed rate");
+    const cpuBefore = await serverCpu(server);
     const results = await Promise.all(
       clients.map((client, process) => {
         const own = publishers[process]!;
@@ -40,9 +41,9 @@ export async function latency(context: ScenarioContext, variant: Variant, client
     const perRoom = connections / rooms;
     const expected = Math.round(published * perRoom);
     const reports = await waitDelivered(clients, expected, 10_000);
+    const cpuAfter = await serverCpu(server);
     const samples = reports.flatMap((report) => report.latencies);
     const quantiles = percentiles(samples);
-    const load = generatorLoad(reports);
     const delivered = sumDelivered(reports);
     return {
       p50Ms: round(quantiles.p50, 2),
@@ -52,8 +53,8 @@ export async function latency(context: ScenarioContext, variant: Variant, client
       published,
       delivered,
       lost: expected - delivered,
-      generatorCpu: load.total,
-      generatorSaturated: load.saturated,
+      ...serverFigures(cpuBefore, cpuAfter),
+      ...generatorFigures(reports),
     };
   } finally {
     await stopAll(server, []);

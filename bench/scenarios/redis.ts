@@ -1,5 +1,5 @@
 import { startRedisServer } from "../../test/support/redis-server.js";
-import { generatorLoad, lastDelivery, openAll, resetAll, round, startServer, stopAll, sumDelivered, waitDelivered } from "../harness.js";
+import { generatorFigures, lastDelivery, openAll, resetAll, round, startServer, stopAll, sumDelivered, waitDelivered } from "../harness.js";
 import type { ServerUnderTest } from "../harness.js";
 import type { RpcClient } from "../rpc.js";
 import type { Figures, ScenarioContext } from "./types.js";
@@ -44,14 +44,12 @@ export async function redis(context: ScenarioContext, nodes: number, clients: Rp
     const reports = await waitDelivered(clients, expected, 10_000);
     const delivered = sumDelivered(reports);
     const startedAt = Math.min(...results.map((result) => result.startedAt));
-    const load = generatorLoad(reports);
     return {
       deliveredPerSecond: round(delivered / ((lastDelivery(reports) - startedAt) / 1000)),
       delivered,
       lost: expected - delivered,
       nodes,
-      generatorCpu: load.total,
-      generatorSaturated: load.saturated,
+      ...generatorFigures(reports),
     };
   } finally {
     await stopAll(servers, []);
