@@ -77,7 +77,7 @@ describe("npm run bench (smoke sizes)", () => {
   });
 
   it("switchboard bench loads an already running server (fan-out in both encodings, latency)", { timeout: 120_000 }, async () => {
-    const server = await startServerProcess({ SWITCHBOARD_IP_CONNECTIONS_PER_SECOND: "0", SWITCHBOARD_RATE_LIMIT_PER_SECOND: "0", SWITCHBOARD_JOINS_PER_MINUTE: "0", SWITCHBOARD_LOG_LEVEL: "warn" });
+    const server = await startServerProcess({ SWITCHBOARD_IP_CONNECTIONS_PER_SECOND: "0", SWITCHBOARD_RATE_LIMIT_PER_SECOND: "0", SWITCHBOARD_JOINS_PER_MINUTE: "0" });
     const dir = mkdtempSync(join(tmpdir(), "switchboard-bench-"));
     try {
       const file = join(dir, "bench.json");
