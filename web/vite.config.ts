@@ -14,7 +14,7 @@ export default defineConfig({
   logLevel: "warn",
   publicDir: false,
   resolve: {
-    alias: { "switchboard/client": here("../src/client/index.ts") },
+    alias: { "switchboard/client": here("../src/client/browser.ts") },
   },
   // Preact's automatic JSX runtime through esbuild: no Babel preset needed.
   esbuild: { jsx: "automatic", jsxImportSource: "preact" },

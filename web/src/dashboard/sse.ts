@@ -8,12 +8,13 @@ export interface SseEvent {
 }
 
 export async function readSse(stream: ReadableStream<Uint8Array>, onEvent: (event: SseEvent) => void): Promise<void> {
-  const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
+  const reader = stream.getReader();
+  const decoder = new TextDecoder();
   let buffer = "";
   for (;;) {
     const { value, done } = await reader.read();
     if (done) return;
-    buffer += value;
+    buffer += decoder.decode(value, { stream: true });
     // Events end with a blank line; keep any partial event for the next chunk.
     const blocks = buffer.split(/\r?\n\r?\n/);
     buffer = blocks.pop() ?? "";
