@@ -9,6 +9,8 @@ export interface WebFaceOptions {
   dist: string;
   /** The WebSocket path the demo connects to, e.g. "/ws". */
   wsPath: string;
+  /** When the pages are served on another port than the WebSocket (a separate API port). */
+  wsPort?: number | (() => number | undefined);
   /** "jwt" makes the demo ask for a token before connecting. */
   auth: "anonymous" | "jwt";
   /** Enables POST /web/dev-token (development only; see docs/web.md). */
@@ -41,8 +43,12 @@ export function mountWebFace(app: FastifyInstance, options: WebFaceOptions): voi
   const dashboard = files.get("/dashboard/index.html");
   if (demo === undefined || dashboard === undefined) throw new Error(`${options.dist} is not a built web face (index.html or dashboard/index.html missing); run npm run build`);
 
-  const webConfig = JSON.stringify({ wsPath: options.wsPath, auth: options.auth, devTokens: options.devTokens !== undefined });
-  app.get("/web-config.json", async (_request, reply) => reply.header("content-type", "application/json; charset=utf-8").header("cache-control", "no-store").send(webConfig));
+  // Computed per request: the WebSocket port may only be known once the server listens.
+  const webConfig = (): string => {
+    const wsPort = typeof options.wsPort === "function" ? options.wsPort() : options.wsPort;
+    return JSON.stringify({ wsPath: options.wsPath, wsPort, auth: options.auth, devTokens: options.devTokens !== undefined });
+  };
+  app.get("/web-config.json", async (_request, reply) => reply.header("content-type", "application/json; charset=utf-8").header("cache-control", "no-store").send(webConfig()));
   app.get("/", async (_request, reply) => send(reply, demo));
   app.get("/dashboard", async (_request, reply) => send(reply, dashboard));
   app.get("/dashboard/", async (_request, reply) => send(reply, dashboard));

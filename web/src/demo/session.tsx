@@ -23,7 +23,7 @@ function roomFromHash(): string | null {
 
 /** One SDK connection for the page's lifetime: the banner, the lobby and the open room. */
 export function Session({ config, token, onSignOut }: Props) {
-  const client = useMemo(() => connect(webSocketUrl(config.wsPath), token === null ? {} : { token }), [config.wsPath, token]);
+  const client = useMemo(() => connect(webSocketUrl(config), token === null ? {} : { token }), [config, token]);
   const [state, setState] = useState<ConnectionState>(client.state as ConnectionState);
   const [info, setInfo] = useState<StateInfo | undefined>(undefined);
   const [notice, setNotice] = useState<BannerNotice | null>(null);

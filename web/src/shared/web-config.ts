@@ -2,6 +2,8 @@
 export interface WebConfig {
   /** WebSocket path on this origin, e.g. "/ws". */
   wsPath: string;
+  /** Set when this page is served on another port than the WebSocket. */
+  wsPort?: number;
   /** "anonymous": anyone may connect; "jwt": the demo needs a token. */
   auth: "anonymous" | "jwt";
   /** Whether POST /web/dev-token mints demo tokens (development only, off by default). */
@@ -15,7 +17,8 @@ export async function loadWebConfig(): Promise<WebConfig> {
 }
 
 /** The WebSocket URL on the page's own origin (ws: for http:, wss: for https:). */
-export function webSocketUrl(path: string): string {
+export function webSocketUrl(config: Pick<WebConfig, "wsPath" | "wsPort">): string {
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-  return `${scheme}//${location.host}${path}`;
+  const host = config.wsPort === undefined ? location.host : `${location.hostname}:${config.wsPort}`;
+  return `${scheme}//${host}${config.wsPath}`;
 }
