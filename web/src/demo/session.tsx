@@ -27,6 +27,8 @@ export function Session({ config, token, onSignOut }: Props) {
   const [state, setState] = useState<ConnectionState>(client.state as ConnectionState);
   const [info, setInfo] = useState<StateInfo | undefined>(undefined);
   const [notice, setNotice] = useState<BannerNotice | null>(null);
+  // The last drop stays visible after reconnecting, so a user sees why the page blinked.
+  const [lastClose, setLastClose] = useState<StateInfo | undefined>(undefined);
   const [room, setRoom] = useState<string | null>(() => roomFromHash());
   const [name, setName] = useState(() => (token === null ? storedName() : (tokenSubject(token) ?? "you")));
 
@@ -34,6 +36,7 @@ export function Session({ config, token, onSignOut }: Props) {
     const onState = (next: ConnectionState, detail?: StateInfo): void => {
       setState(next);
       setInfo(detail);
+      if ((next === "reconnecting" || next === "closed") && detail?.code !== undefined) setLastClose(detail);
     };
     client.on("state", onState);
     return () => client.close();
@@ -59,7 +62,7 @@ export function Session({ config, token, onSignOut }: Props) {
 
   return (
     <>
-      <ConnectionBanner state={state} info={info} notice={notice} />
+      <ConnectionBanner state={state} info={info} lastClose={lastClose} notice={notice} />
       <header class="top">
         <h1>Switchboard demo</h1>
         <div class="row">
