@@ -15,12 +15,12 @@ async function enter(page: Page, httpUrl: string, name: string, room: string): P
   await page.getByRole("button", { name: "Save name" }).click();
   await page.getByTestId("me").getByText(name).waitFor(WAIT);
   await page.locator(`button[data-room="${room}"]`).click();
-  await page.getByLabel("Message").waitFor(WAIT);
+  await page.getByLabel("Message", { exact: true }).waitFor(WAIT);
   await page.locator('[data-testid="banner"][data-state="connected"]').waitFor(WAIT);
 }
 
 async function say(page: Page, text: string): Promise<void> {
-  const composer = page.getByLabel("Message");
+  const composer = page.getByLabel("Message", { exact: true });
   await composer.fill(text);
   await composer.press("Enter");
 }
@@ -48,9 +48,9 @@ describe("demo app in chromium", { timeout: 120_000 }, () => {
     await alice.getByTestId("presence").getByText("bob").waitFor(WAIT);
     await bob.getByTestId("presence").getByText("alice").waitFor(WAIT);
 
-    await bob.getByLabel("Message").fill("typing a long thought");
+    await bob.getByLabel("Message", { exact: true }).fill("typing a long thought");
     await alice.getByTestId("typing").getByText("bob is typing…").waitFor(WAIT);
-    await bob.getByLabel("Message").press("Enter");
+    await bob.getByLabel("Message", { exact: true }).press("Enter");
     await alice.getByTestId("messages").getByText("typing a long thought").waitFor(WAIT);
 
     await say(alice, "hello bob");
@@ -100,7 +100,7 @@ describe("demo app in chromium", { timeout: 120_000 }, () => {
     for (let presses = 0; presses < 10 && !(await roomButton.evaluate((element) => element === document.activeElement)); presses += 1) await page.keyboard.press("Tab");
     assert.equal(await roomButton.evaluate((element) => element === document.activeElement), true, "a room button is reachable with Tab");
     await page.keyboard.press("Enter");
-    const composer = page.getByLabel("Message");
+    const composer = page.getByLabel("Message", { exact: true });
     await composer.waitFor(WAIT);
     await page.locator('[data-testid="banner"][data-state="connected"]').waitFor(WAIT);
     await composer.focus();
