@@ -67,7 +67,7 @@ describe("dashboard in chromium", { timeout: 120_000 }, () => {
     const before = await waitForNumber(page, "total-connections", (value) => Number.isFinite(value), "connections shown");
 
     for (let index = 0; index < 3; index += 1) {
-      const client = await connect(`${server.url}?token=${await mintToken({ sub: `load-${index}` })}`);
+      const client = await connect(`${server.url}?token=${await mintToken({ sub: `load-${index}` }, { expiresIn: "1h" })}`);
       clients.push(client);
       await client.ok({ type: "join", room: "chat:load" });
     }
@@ -128,7 +128,7 @@ describe("dashboard in chromium", { timeout: 120_000 }, () => {
   it("the demo asks for a token when the server requires JWT and accepts a pasted one", async () => {
     const page = await browser.page();
     await page.goto(`${server.httpUrl}/`);
-    await page.getByLabel("Paste a token").fill(await mintToken({ sub: "frank" }));
+    await page.getByLabel("Paste a token").fill(await mintToken({ sub: "frank" }, { expiresIn: "1h" }));
     await page.getByRole("button", { name: "Use this token" }).click();
     await page.locator('[data-testid="banner"][data-state="connected"]').waitFor(WAIT);
     await page.getByTestId("me").getByText("frank").waitFor(WAIT);
