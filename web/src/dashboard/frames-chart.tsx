@@ -3,6 +3,8 @@ import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import type { SeriesPoint } from "./types.ts";
 
+const WINDOW_SECONDS = 300;
+
 /** Frames in/out per second over the server's series window (this node, one point a second). */
 export function FramesChart({ series }: { series: SeriesPoint[] }) {
   const host = useRef<HTMLDivElement>(null);
@@ -14,7 +16,8 @@ export function FramesChart({ series }: { series: SeriesPoint[] }) {
     const options: uPlot.Options = {
       width: Math.max(280, element.clientWidth),
       height: 220,
-      scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(5, max * 1.1)] } },
+      // A fixed five-minute window, so the chart reads the same from the first second on.
+      scales: { x: { time: true, range: (_u, _min, max) => [max - WINDOW_SECONDS, max] }, y: { range: (_u, _min, max) => [0, Math.max(5, max * 1.1)] } },
       axes: [{ stroke: "currentColor", grid: { stroke: "rgba(128,128,128,0.2)" } }, { stroke: "currentColor", grid: { stroke: "rgba(128,128,128,0.2)" }, size: 56 }],
       series: [
         {},
@@ -42,7 +45,7 @@ export function FramesChart({ series }: { series: SeriesPoint[] }) {
     <figure style="margin:0">
       <div class="chart" ref={host} data-testid="frames-chart" data-points={series.length} data-last-in={last?.framesInPerSecond ?? 0} data-last-out={last?.framesOutPerSecond ?? 0} />
       <figcaption class="small muted">
-        Frames per second on this node over the last {Math.max(1, Math.round(series.length / 60))} min
+        Frames per second on this node over the last {WINDOW_SECONDS / 60} minutes
         {last !== undefined && ` — now ${last.framesInPerSecond.toFixed(1)} in, ${last.framesOutPerSecond.toFixed(1)} out`}.
       </figcaption>
     </figure>

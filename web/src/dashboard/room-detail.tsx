@@ -81,7 +81,7 @@ export function RoomDetail({ api, room, onClose }: { api: Api; room: string; onC
           {members.length === 0 && <li class="muted small">Nobody is here.</li>}
         </ul>
       )}
-      <p class="small muted">Anonymous members have no user id to disconnect by.</p>
+      {members?.some((member) => member.userId === null) === true && <p class="small muted">Anonymous members have no user id to disconnect by.</p>}
       <h3 style="font-size:0.95rem">Recent history</h3>
       <ol class="plain" data-testid="room-history">
         {messages.map((message) => (
