@@ -17,9 +17,9 @@ export interface BroadcastTargets {
 
 export type BrokerMessage =
   /** A frame for the members of one room; `offset` is set for publications kept in history. */
-  | { kind: "room"; room: string; frame: string; offset?: number; except?: string }
+  | { kind: "room"; room: string; frame: string; offset?: number; except?: string; sentAt?: number }
   /** A frame for the union of targets. */
-  | { kind: "targets"; targets: BroadcastTargets; frame: string }
+  | { kind: "targets"; targets: BroadcastTargets; frame: string; sentAt?: number }
   /** Close matching connections wherever they are. */
   | { kind: "disconnect"; userId?: string; connectionId?: string; code: number; reason: string }
   /** A server-side event for cluster subscribers (see docs/cluster-events.md). */
@@ -47,6 +47,14 @@ export interface Broker {
 
 /** Topic every node subscribes to, for user, connection, all and control messages. */
 export const NODES_TOPIC = "nodes";
+
+/**
+ * Milliseconds since the epoch with sub-millisecond precision: the `sentAt` of a
+ * frame-carrying message, from which every node measures delivery latency.
+ */
+export function preciseNow(): number {
+  return performance.timeOrigin + performance.now();
+}
 
 export function roomTopic(room: string): string {
   return `room:${room}`;

@@ -1,8 +1,13 @@
+import type { AddressInfo } from "node:net";
+import type { FastifyInstance } from "fastify";
 import { createLogger } from "../log/logger.js";
 import type { Logger } from "../log/logger.js";
 import { loadServerConfig } from "../config/server-config.js";
 import type { ServerConfig } from "../config/server-config.js";
 import { optionsFromConfig } from "../config/switchboard-options.js";
+import { SwitchboardMetrics } from "../http/metrics.js";
+import { createHttpApp, createServerApi } from "../http/server-api.js";
+import type { ServerApi } from "../http/server-api.js";
 import { ConfiguredIntegrations } from "../integrations/configured-integrations.js";
 import { createSwitchboard } from "../server/switchboard.js";
 import type { Switchboard } from "../server/switchboard.js";
@@ -13,26 +18,73 @@ export interface RunningServer {
   logger: Logger;
   port: number;
   url: string;
+  /** The Fastify app on the WebSocket port: the upgrade endpoint, and the server API unless it has its own port. */
+  app: FastifyInstance;
+  /** The Fastify app serving the server API: `app` itself, or a second app on SWITCHBOARD_API_PORT. */
+  apiApp: FastifyInstance;
+  /** Base URL of the server API, e.g. http://localhost:8080. */
+  apiUrl: string;
+  api: ServerApi;
   /** Change feed, proxy, hooks and webhooks from the config (see docs/integrations.md). */
   integrations: ConfiguredIntegrations;
+  /** Closes connections, the API and the integrations, in that order. */
+  close(): Promise<void>;
 }
 
 /** Starts the standalone server from a validated config. */
 export async function startServer(config: ServerConfig = loadServerConfig()): Promise<RunningServer> {
   const logger = createLogger(config.logLevel);
-  const integrations = new ConfiguredIntegrations(config, logger);
+  const metrics = new SwitchboardMetrics();
+  const integrations = new ConfiguredIntegrations(config, logger, metrics.changeFeed);
   const switchboard = createSwitchboard(integrations.configure(optionsFromConfig(config, logger)));
   integrations.start(switchboard);
-  const address = await switchboard.listen(config.port, config.host);
-  const shownHost = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host;
-  const url = `ws://${shownHost}:${address.port}${config.path}`;
+
+  const api = createServerApi(switchboard, {
+    apiKeys: config.apiKeys,
+    healthPublic: config.healthPublic,
+    metricsPublic: config.metricsPublic,
+    rateLimitPerMinute: config.apiRateLimitPerMinute,
+    metrics,
+  });
+  for (const check of integrations.healthChecks()) api.health.add({ name: check.name, required: false, check: () => check.check() });
+
+  const serverOptions = switchboard.protection.httpServerOptions();
+  const app = createHttpApp({ logger, serverOptions });
+  const separateApi = config.apiPort !== undefined;
+  const apiApp = separateApi ? createHttpApp({ logger, serverOptions }) : app;
+  await apiApp.register(api.plugin);
+  app.get(config.path, async (_request, reply) => reply.code(426).send({ error: { code: "bad_request", message: "WebSocket upgrade required." } }));
+  switchboard.attach(app.server, { path: config.path });
+
+  await app.listen({ port: config.port, host: config.host });
+  await switchboard.ready;
+  const port = (app.server.address() as AddressInfo).port;
+  let apiPort = port;
+  if (separateApi) {
+    await apiApp.listen({ port: config.apiPort ?? 0, host: config.apiHost ?? config.host });
+    apiPort = (apiApp.server.address() as AddressInfo).port;
+  }
+
+  const shown = (host: string): string => (host === "0.0.0.0" || host === "::" ? "localhost" : host);
+  const url = `ws://${shown(config.host)}:${port}${config.path}`;
+  const apiUrl = `http://${shown(separateApi ? (config.apiHost ?? config.host) : config.host)}:${apiPort}`;
   if (switchboard.authenticator.mode === "anonymous") {
     logger.warn("AUTH IS OFF: anyone can connect anonymously. Set SWITCHBOARD_JWT_SECRET (or a public key / JWKS URL) to require tokens; in production, running without auth needs SWITCHBOARD_AUTH=anonymous.");
   } else logger.info(`auth: ${switchboard.authenticator.description}`);
+  if (config.apiKeys.length === 0) logger.info("server API: /api/* is off until SWITCHBOARD_API_KEY is set; /health and /metrics are served");
   const brokerHealth = switchboard.broker.health();
   if (!brokerHealth.ok) logger.warn({ broker: brokerHealth.detail }, "the broker is not reachable yet; serving local connections and retrying (publishes fail with unavailable until it is)");
-  logger.info({ url, broker: switchboard.broker.name, auth: switchboard.authenticator.description }, `Switchboard listening on ${url}`);
-  return { switchboard, config, logger, port: address.port, url, integrations };
+  logger.info({ url, apiUrl, broker: switchboard.broker.name, auth: switchboard.authenticator.description }, `Switchboard listening on ${url}`);
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      await switchboard.close();
+      api.close();
+      await Promise.all([app.close(), separateApi ? apiApp.close() : undefined]);
+      await integrations.close();
+    })());
+  return { switchboard, config, logger, port, url, app, apiApp, apiUrl, api, integrations, close };
 }
 
 /** Closes on SIGTERM/SIGINT within a deadline, so no process is left behind. */
@@ -47,7 +99,7 @@ export function closeOnSignals(running: RunningServer, deadlineMs = 10_000): voi
       process.exit(1);
     }, deadlineMs);
     force.unref();
-    running.switchboard.close().then(() => running.integrations.close()).then(
+    running.close().then(
       () => process.exit(0),
       (error: unknown) => {
         running.logger.error({ err: error }, "shutdown failed");

@@ -6,7 +6,7 @@ import { BroadcastOperator } from "../server/broadcast-operator.js";
 import type { BroadcastApi, BroadcastSink } from "../server/broadcast-operator.js";
 import type { SwitchboardObserver } from "../server/observer.js";
 import { toJsonPayload } from "./json-payload.js";
-import { RESERVED_CHANNEL_PREFIX } from "./lifecycle-channels.js";
+import { ClusterLifecycle, RESERVED_CHANNEL_PREFIX } from "./lifecycle-channels.js";
 import { connectLifecycle } from "./lifecycle-publisher.js";
 import type { LifecycleSource } from "./lifecycle-publisher.js";
 import { runSubscriber } from "./middleware.js";
@@ -68,6 +68,11 @@ export class ClusterBus {
     assertChannel(channel);
     if (channel.startsWith(RESERVED_CHANNEL_PREFIX)) throw new SwitchboardError("bad_request", `Cluster channels starting with "${RESERVED_CHANNEL_PREFIX}" are Switchboard's own.`);
     await this.publish(channel, toJsonPayload(payload));
+  }
+
+  /** Publishes on one of Switchboard's own `switchboard:` channels. */
+  publishBuiltIn(channel: (typeof ClusterLifecycle)[keyof typeof ClusterLifecycle], payload: unknown): Promise<void> {
+    return this.publish(channel, toJsonPayload(payload));
   }
 
   /**

@@ -4,6 +4,8 @@ export const ClusterLifecycle = {
   connectionClosed: "switchboard:connection.closed",
   roomJoined: "switchboard:room.joined",
   roomLeft: "switchboard:room.left",
+  /** Each node's figures for the server API's cluster-wide stats, every few seconds. */
+  nodeStats: "switchboard:node.stats",
 } as const;
 
 export const RESERVED_CHANNEL_PREFIX = "switchboard:";

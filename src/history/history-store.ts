@@ -33,6 +33,8 @@ export interface AtomicPublish {
   topic: string;
   /** A connection the publication skips. */
   except: string | undefined;
+  /** When the publication was made (preciseNow()), carried to every node for latency metrics. */
+  sentAt?: number;
 }
 
 /**

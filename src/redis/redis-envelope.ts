@@ -8,7 +8,7 @@ import type { BrokerMessage } from "../broker/broker.js";
  * JSON text never contains a raw newline, so the first one ends the header.
  * Hand-written because it runs for every broadcast on every node.
  *
- * Header fields: n = origin node, k = kind, r = room, o = offset, x = except.
+ * Header fields: n = origin node, k = kind, r = room, o = offset, x = except, t = sentAt.
  */
 interface EnvelopeHeader {
   n: string;
@@ -16,6 +16,7 @@ interface EnvelopeHeader {
   r?: string;
   o?: number;
   x?: string;
+  t?: number;
 }
 
 export interface DecodedEnvelope {
@@ -28,6 +29,7 @@ export function encodeEnvelope(origin: string, message: BrokerMessage): string {
     const header: EnvelopeHeader = { n: origin, k: "room", r: message.room };
     if (message.offset !== undefined) header.o = message.offset;
     if (message.except !== undefined) header.x = message.except;
+    if (message.sentAt !== undefined) header.t = message.sentAt;
     return `${JSON.stringify(header)}\n${message.frame}`;
   }
   return `${JSON.stringify({ n: origin, k: message.kind })}\n${JSON.stringify(message)}`;
@@ -37,9 +39,10 @@ export function encodeEnvelope(origin: string, message: BrokerMessage): string {
  * The header of a room envelope without its opening brace, for a script that
  * prepends `{"o":<offset>,` once it knows the offset.
  */
-export function roomEnvelopeHeaderTail(origin: string, room: string, except: string | undefined): string {
+export function roomEnvelopeHeaderTail(origin: string, room: string, except: string | undefined, sentAt?: number): string {
   const header: EnvelopeHeader = { n: origin, k: "room", r: room };
   if (except !== undefined) header.x = except;
+  if (sentAt !== undefined) header.t = sentAt;
   return JSON.stringify(header).slice(1);
 }
 
@@ -53,6 +56,7 @@ export function decodeEnvelope(payload: string): DecodedEnvelope | undefined {
     const message: BrokerMessage = { kind: "room", room: header.r, frame: body };
     if (header.o !== undefined) message.offset = header.o;
     if (header.x !== undefined) message.except = header.x;
+    if (typeof header.t === "number") message.sentAt = header.t;
     return { origin: header.n, message };
   }
   return { origin: header.n, message: JSON.parse(body) as BrokerMessage };

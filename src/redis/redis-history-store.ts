@@ -104,7 +104,7 @@ export class RedisHistoryStore implements HistoryStore {
     const broker: Broker = publish.broker;
     if (this.companion === undefined || broker !== this.companion) return undefined;
     const channel = this.connections.keys.channel(publish.topic);
-    return this.run(room, frameHead, policy, channel, roomEnvelopeHeaderTail(this.companion.node, room, publish.except), this.companion.sharded ? "SPUBLISH" : "PUBLISH");
+    return this.run(room, frameHead, policy, channel, roomEnvelopeHeaderTail(this.companion.node, room, publish.except, publish.sentAt), this.companion.sharded ? "SPUBLISH" : "PUBLISH");
   }
 
   async position(room: string): Promise<RecoveryPosition> {

@@ -1,5 +1,5 @@
 import type { Broker, BrokerMessage } from "../broker/broker.js";
-import { roomTopic } from "../broker/broker.js";
+import { preciseNow, roomTopic } from "../broker/broker.js";
 import type { HistoryPage, HistoryStore } from "../history/history-store.js";
 import type { Logger } from "../log/logger.js";
 import type { PresenceStore } from "../presence/presence-store.js";
@@ -9,6 +9,7 @@ import { PreparedFrame, messageFrameHead, volatileMessageFrame } from "../protoc
 import type { PublishOptions, PublishResult } from "../server/broadcast-operator.js";
 import type { Connection } from "../server/connection.js";
 import type { Hub } from "../server/hub.js";
+import type { SwitchboardObserver } from "../server/observer.js";
 import { PresenceMeta } from "./presence-meta.js";
 import type { RoomPolicies } from "./room-policy.js";
 
@@ -36,6 +37,7 @@ export interface RoomServiceDeps {
   history: HistoryStore;
   policies: RoomPolicies;
   logger: Logger;
+  observer?: SwitchboardObserver;
   onJoin(connection: Connection, room: string): void;
   onLeave(connection: Connection, room: string): void;
 }
@@ -148,19 +150,29 @@ export class RoomService {
 
   async publish(room: string, data: unknown, options: PublishOptions = {}): Promise<PublishResult> {
     const policy = this.deps.policies.resolve(room);
-    const head = messageFrameHead(room, data, Date.now(), options.from, options.event);
+    const sentAt = preciseNow();
+    const head = messageFrameHead(room, data, Math.floor(sentAt), options.from, options.event);
+    const observer = this.deps.observer;
     try {
+      let result: PublishResult;
       if (options.volatile === true) {
-        await this.deps.broker.publish(roomTopic(room), withExcept({ kind: "room", room, frame: volatileMessageFrame(head) }, options.except));
-        return { offset: undefined, epoch: undefined };
+        await this.deps.broker.publish(roomTopic(room), withExcept({ kind: "room", room, frame: volatileMessageFrame(head), sentAt }, options.except));
+        result = { offset: undefined, epoch: undefined };
+      } else {
+        const { history, broker } = this.deps;
+        const atomic = await history.appendAndPublish?.(room, head, policy.history, { broker, topic: roomTopic(room), except: options.except, sentAt });
+        if (atomic !== undefined) result = { offset: atomic.offset, epoch: atomic.epoch };
+        else {
+          const { offset, epoch, frame } = await history.append(room, head, policy.history);
+          await broker.publish(roomTopic(room), withExcept({ kind: "room", room, frame, offset, sentAt }, options.except));
+          result = { offset, epoch };
+        }
       }
-      const { history, broker } = this.deps;
-      const atomic = await history.appendAndPublish?.(room, head, policy.history, { broker, topic: roomTopic(room), except: options.except });
-      if (atomic !== undefined) return { offset: atomic.offset, epoch: atomic.epoch };
-      const { offset, epoch, frame } = await history.append(room, head, policy.history);
-      await broker.publish(roomTopic(room), withExcept({ kind: "room", room, frame, offset }, options.except));
-      return { offset, epoch };
+      observer?.brokerPublished?.();
+      observer?.broadcastPublished?.();
+      return result;
     } catch (error) {
+      observer?.brokerFailed?.("publish");
       throw unavailable(error, this.deps.logger);
     }
   }

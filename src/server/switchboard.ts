@@ -12,10 +12,10 @@ import { Authenticator } from "../auth/authenticator.js";
 import { ClusterBus } from "../cluster/cluster-bus.js";
 import { AuthenticationError } from "../auth/identity.js";
 import type { Identity } from "../auth/identity.js";
-import { NODES_TOPIC, roomTopic } from "../broker/broker.js";
+import { NODES_TOPIC, preciseNow, roomTopic } from "../broker/broker.js";
 import type { BroadcastTargets, Broker, BrokerMessage } from "../broker/broker.js";
 import { MemoryBroker } from "../broker/memory-broker.js";
-import type { HistoryStore } from "../history/history-store.js";
+import type { HistoryPage, HistoryStore } from "../history/history-store.js";
 import { MemoryHistoryStore } from "../history/memory-history-store.js";
 import { createLogger, redactUrl } from "../log/logger.js";
 import type { Logger } from "../log/logger.js";
@@ -29,7 +29,7 @@ import { PROTOCOL_VERSION, isFrameId, toClientFrame } from "../protocol/frames.j
 import { Protection } from "../protection/protection.js";
 import type { UpgradeRefusal } from "../protection/protection.js";
 import type { RateLimit } from "../protection/protection-options.js";
-import type { ClientFrame, PresenceMember, WelcomeData } from "../protocol/frames.js";
+import type { ClientFrame, PresenceMember, RecoveryPosition, WelcomeData } from "../protocol/frames.js";
 import { assertRoomName } from "../rooms/room-name.js";
 import { RoomPolicies } from "../rooms/room-policy.js";
 import { RoomService } from "../rooms/room-service.js";
@@ -47,6 +47,7 @@ import { BUILT_IN_TYPES, Router, runMiddleware, validatePayload } from "./router
 import type { Handler, Middleware, Route } from "./router.js";
 import { rejectUpgrade } from "./upgrade-response.js";
 import type { SwitchboardObserver } from "./observer.js";
+import { ObserverList } from "./observer-list.js";
 
 export interface LifecycleEvents {
   connect: [connection: ConnectionView];
@@ -78,6 +79,10 @@ export interface SwitchboardStats {
   framesIn: number;
   framesOut: number;
   bytesIn: number;
+  /** Bytes of frames delivered from publications and events (replies and pings not counted). */
+  bytesOut: number;
+  /** When this node started, in milliseconds since the epoch. */
+  startedAt: number;
 }
 
 /** Frame types the server itself sends; custom events may not reuse them. */
@@ -98,7 +103,8 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
   readonly presenceStore: PresenceStore;
   readonly historyStore: HistoryStore;
   readonly options: ResolvedOptions;
-  readonly observer: SwitchboardObserver;
+  /** Instrumentation: the observer from the options plus any added with `observe()`. */
+  readonly observer: ObserverList;
   /** Rate limits, caps, origin checks and the slow-consumer policy (src/protection). */
   readonly protection: Protection;
   /** Resolves once the broker is started; upgrades wait for it. */
@@ -119,7 +125,8 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
   private readonly timers: NodeJS.Timeout[] = [];
   private closing: Promise<void> | undefined;
   private drained: (() => void) | undefined;
-  private readonly counters = { framesIn: 0, framesOut: 0, bytesIn: 0 };
+  private readonly counters = { framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0 };
+  private readonly startedAt = Date.now();
   private readonly baseOperator: BroadcastOperator;
 
   constructor(options: SwitchboardOptions = {}) {
@@ -127,7 +134,7 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
     this.node = this.options.nodeId ?? `node-${randomBytes(4).toString("hex")}`;
     this.logger = (options.logger ?? createLogger(options.logLevel)).child({ node: this.node });
     this.authenticator = new Authenticator(options.auth);
-    this.observer = options.observer ?? {};
+    this.observer = new ObserverList(options.observer);
     this.protection = new Protection(options.protection, this.observer, this.logger);
     this.broker = options.broker ?? new MemoryBroker();
     this.presenceStore = options.presence ?? new MemoryPresenceStore();
@@ -141,6 +148,7 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
       history: this.historyStore,
       policies,
       logger: this.logger,
+      observer: this.observer,
       onJoin: (connection, room) => this.emitLifecycle("join", connection, room),
       onLeave: (connection, room) => this.emitLifecycle("leave", connection, room),
     });
@@ -173,6 +181,11 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
   }
 
   // ---- Handlers, middleware, lifecycle -------------------------------------------------
+
+  /** Adds instrumentation hooks (metrics, tracing); returns a function that removes them. */
+  observe(observer: SwitchboardObserver): () => void {
+    return this.observer.add(observer);
+  }
 
   /** Registers a handler for a frame type (and optional action), with a Standard Schema for its payload. */
   handle<Schema extends StandardSchemaV1>(route: Route, schema: Schema, handler: Handler<InferOutput<Schema>>): this;
@@ -258,7 +271,7 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
         socket.off("error", onEarlyError);
         if (error instanceof AuthenticationError) {
           this.logger.info({ url: redactUrl(request.url), reason: error.message }, "upgrade refused: unauthorized");
-          this.observer.refused?.("unauthorized");
+          this.observer.refused("unauthorized");
           return rejectUpgrade(socket, 401, "unauthorized", `Unauthorized: ${error.message}.`, { "WWW-Authenticate": "Bearer" });
         }
         this.logger.error({ err: error }, "upgrade failed");
@@ -319,7 +332,7 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
     };
     connection.send({ type: "welcome", data: welcome });
     this.scheduleExpiry(connection);
-    this.observer.connectionOpened?.();
+    this.observer.connectionOpened();
     this.emitLifecycle("connect", connection);
   }
 
@@ -330,7 +343,7 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
     connection.alive = true;
     this.counters.framesIn++;
     this.counters.bytesIn += data.length;
-    this.observer.frameReceived?.(data.length);
+    this.observer.frameReceived(data.length);
     const verdict = this.protection.admitFrame(connection);
     if (verdict !== "ok") {
       if (verdict === "limited") this.replyRateLimited(connection, data, isBinary);
@@ -386,7 +399,7 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
       try {
         reply((await registered.handler(ctx, data)) ?? null);
       } finally {
-        this.observer.handlerFinished?.(registered.type, performance.now() - started);
+        this.observer.handlerFinished(registered.type, performance.now() - started);
       }
     };
     try {
@@ -438,7 +451,7 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
       this.logError(error, connection);
       body = { code: "internal", message: "Internal error." } as const;
     }
-    this.observer.errorReplied?.(body.code);
+    this.observer.errorReplied(body.code);
     this.counters.framesOut++;
     connection.send(id === undefined ? { type: "error", error: body } : { type: "reply", id, ok: false, error: body });
   }
@@ -452,7 +465,7 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
 
   private onClose(connection: Connection, code: number, reason: string): void {
     this.hub.remove(connection);
-    this.observer.connectionClosed?.(code);
+    this.observer.connectionClosed(code);
     clearTimeout(connection.expiryTimer);
     this.roomService
       .leaveAll(connection)
@@ -538,19 +551,25 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
     assertEventType(type);
     const rooms = targets.rooms ?? [];
     const singleRoom = rooms.length === 1 && !targets.all && (targets.userIds?.length ?? 0) === 0 && (targets.connectionIds?.length ?? 0) === 0;
-    const frame = JSON.stringify(singleRoom ? { type, room: rooms[0], data, ts: Date.now() } : { type, data, ts: Date.now() });
+    const sentAt = preciseNow();
+    const ts = Math.floor(sentAt);
+    const frame = JSON.stringify(singleRoom ? { type, room: rooms[0], data, ts } : { type, data, ts });
     if (filter !== undefined) {
-      this.hub.deliver({ kind: "targets", targets, frame }, filter);
+      this.recordDelivery(this.hub.deliver({ kind: "targets", targets, frame }, filter), frame, sentAt);
+      this.observer.broadcastPublished();
       return;
     }
     const except = targets.except ?? [];
     const message: BrokerMessage =
       singleRoom && except.length <= 1
-        ? { kind: "room", room: rooms[0]!, frame, ...(except.length === 1 ? { except: except[0]! } : {}) }
-        : { kind: "targets", targets, frame };
+        ? { kind: "room", room: rooms[0]!, frame, sentAt, ...(except.length === 1 ? { except: except[0]! } : {}) }
+        : { kind: "targets", targets, frame, sentAt };
     try {
       await this.broker.publish(message.kind === "room" ? roomTopic(message.room) : NODES_TOPIC, message);
+      this.observer.brokerPublished();
+      this.observer.broadcastPublished();
     } catch (error) {
+      this.observer.brokerFailed("publish");
       this.logger.warn({ err: error }, "broker publish failed");
       throw new SwitchboardError("unavailable", "The message broker is unavailable; retry later.");
     }
@@ -564,7 +583,9 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
     if (request.connectionId !== undefined) message.connectionId = request.connectionId;
     try {
       await this.broker.publish(NODES_TOPIC, message);
+      this.observer.brokerPublished();
     } catch {
+      this.observer.brokerFailed("publish");
       throw new SwitchboardError("unavailable", "The message broker is unavailable; retry later.");
     }
   }
@@ -584,7 +605,20 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
   }
 
   stats(): SwitchboardStats {
-    return { node: this.node, connections: this.hub.connections.size, users: this.hub.userCount, rooms: this.hub.roomCount, ...this.counters };
+    return { node: this.node, connections: this.hub.connections.size, users: this.hub.userCount, rooms: this.hub.roomCount, ...this.counters, startedAt: this.startedAt };
+  }
+
+  /** This node's rooms with their local member counts. */
+  localRooms(): Array<{ room: string; connections: number }> {
+    const rooms: Array<{ room: string; connections: number }> = [];
+    for (const [room, members] of this.hub.localRooms()) rooms.push({ room, connections: members.size });
+    return rooms;
+  }
+
+  /** A room's recent messages, as the `history` command returns them. */
+  history(room: string, limit = 50, since?: RecoveryPosition): Promise<HistoryPage> {
+    assertRoomName(room, this.options.maxRoomNameLength);
+    return this.roomService.readHistory(room, since, limit);
   }
 
   /** This node's connections, for server code that needs to inspect them. */
@@ -593,11 +627,11 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
   }
 
   protected onBrokerMessage(_topic: string, message: BrokerMessage): void {
-    this.observer.brokerReceived?.();
+    this.observer.brokerReceived();
     switch (message.kind) {
       case "room":
       case "targets":
-        this.counters.framesOut += this.hub.deliver(message);
+        this.recordDelivery(this.hub.deliver(message), message.frame, message.sentAt);
         return;
       case "disconnect": {
         const targets =
@@ -613,6 +647,16 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
         this.cluster.receive(message);
         return;
     }
+  }
+
+  private recordDelivery(reached: number, frame: string, sentAt: number | undefined): void {
+    if (reached === 0) return;
+    // One byte count per frame, not per recipient: every recipient gets the same bytes.
+    const bytes = Buffer.byteLength(frame);
+    this.counters.framesOut += reached;
+    this.counters.bytesOut += reached * bytes;
+    this.observer.frameSent(reached, bytes);
+    if (sentAt !== undefined) this.observer.delivered(preciseNow() - sentAt, reached);
   }
 
   // ---- Shutdown -------------------------------------------------------------------------

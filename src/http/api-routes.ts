@@ -1,0 +1,117 @@
+import type { ServerResponse } from "node:http";
+import type { FastifyInstance, FastifyReply } from "fastify";
+import type { Switchboard } from "../server/switchboard.js";
+import type { LatencyPercentiles } from "./latency-window.js";
+import type { SwitchboardMetrics } from "./metrics.js";
+import type { NodeStatsExchange } from "./node-stats-exchange.js";
+import { broadcastBody, disconnectBody, historyQuery, parseWith, publishBody } from "./request-bodies.js";
+import type { NodeStats, StatsSample, StatsSampler } from "./stats-sampler.js";
+
+export interface ApiStats {
+  node: string;
+  nodes: NodeStats[];
+  totals: { connections: number; users: number; rooms: number; framesInPerSecond: number; framesOutPerSecond: number };
+  latencyMs: LatencyPercentiles;
+  disconnectsByCode: Record<string, number>;
+  refusals: Record<string, number>;
+  series: readonly StatsSample[];
+}
+
+export interface ApiRouteDeps {
+  sb: Switchboard;
+  metrics: SwitchboardMetrics;
+  sampler: StatsSampler;
+  exchange: NodeStatsExchange;
+  /** Open /api/stats/stream responses, ended when the API closes so the HTTP server can close. */
+  streams: Set<ServerResponse>;
+}
+
+/** The /api/* routes; the caller registers them behind the API-key check. */
+export function registerApiRoutes(app: FastifyInstance, deps: ApiRouteDeps): void {
+  const { sb } = deps;
+
+  app.post("/api/publish", async (request) => {
+    const body = parseWith(publishBody, request.body, "publish request");
+    const result = await sb.publish(body.room, body.data, body.type === undefined ? {} : { event: body.type });
+    return { offset: result.offset ?? null, epoch: result.epoch ?? null };
+  });
+
+  app.post("/api/broadcast", async (request) => {
+    const body = parseWith(broadcastBody, request.body, "broadcast request");
+    const targets = body.all === true ? { all: true } : { rooms: body.rooms ?? [], userIds: body.userIds ?? [], connectionIds: body.connectionIds ?? [] };
+    await sb.emitToTargets(targets, body.type, body.data ?? null, undefined);
+    return { ok: true };
+  });
+
+  app.post("/api/disconnect", async (request) => {
+    const body = parseWith(disconnectBody, request.body, "disconnect request");
+    await sb.disconnect(body);
+    return { ok: true };
+  });
+
+  app.get("/api/stats", async () => statsOf(deps));
+
+  app.get("/api/stats/stream", (_request, reply) => streamStats(deps, reply));
+
+  app.get("/api/rooms", async () => {
+    const counts = new Map<string, number>();
+    for (const report of deps.exchange.nodes()) for (const { room, connections } of report.rooms) counts.set(room, (counts.get(room) ?? 0) + connections);
+    const rooms = [...counts].map(([room, connections]) => ({ room, connections })).sort((a, b) => b.connections - a.connections || a.room.localeCompare(b.room));
+    return { rooms };
+  });
+
+  app.get<{ Params: { room: string } }>("/api/rooms/:room/presence", async (request) => {
+    const room = request.params.room;
+    return { room, members: await sb.presence(room) };
+  });
+
+  app.get<{ Params: { room: string }; Querystring: Record<string, string> }>("/api/rooms/:room/history", async (request) => {
+    const room = request.params.room;
+    const query = parseWith(historyQuery, request.query, "history query");
+    const since = query.offset === undefined || query.epoch === undefined ? undefined : { offset: query.offset, epoch: query.epoch };
+    const page = await sb.history(room, query.limit, since);
+    // The same shape as the `history` command's reply: message frames as objects.
+    return { room, messages: page.messages.map((message) => JSON.parse(message.frame) as unknown), offset: page.offset, epoch: page.epoch, complete: page.complete };
+  });
+}
+
+function statsOf({ sb, metrics, sampler, exchange }: ApiRouteDeps): ApiStats {
+  const nodes = exchange.nodes().map((report) => report.stats);
+  const sum = (pick: (stats: NodeStats) => number): number => nodes.reduce((total, stats) => total + pick(stats), 0);
+  return {
+    node: sb.node,
+    nodes,
+    totals: {
+      connections: sum((stats) => stats.connections),
+      // A user connected to two nodes counts on both: exact distinct counts would need a shared set per user.
+      users: sum((stats) => stats.users),
+      rooms: exchange.nodes().reduce((rooms, report) => {
+        for (const { room } of report.rooms) rooms.add(room);
+        return rooms;
+      }, new Set<string>()).size,
+      framesInPerSecond: sum((stats) => stats.framesInPerSecond),
+      framesOutPerSecond: sum((stats) => stats.framesOutPerSecond),
+    },
+    latencyMs: metrics.latency.percentiles(),
+    disconnectsByCode: Object.fromEntries([...metrics.disconnectsByCode].map(([code, count]) => [String(code), count])),
+    refusals: Object.fromEntries(metrics.refusals),
+    series: sampler.series(),
+  };
+}
+
+/** Server-Sent Events: the /api/stats figures after every sample, until the client goes away. */
+function streamStats(deps: ApiRouteDeps, reply: FastifyReply): void {
+  const raw = reply.raw;
+  reply.hijack();
+  raw.writeHead(200, { "Content-Type": "text/event-stream", "Cache-Control": "no-store", Connection: "keep-alive", "X-Accel-Buffering": "no" });
+  const send = (): void => {
+    raw.write(`event: stats\ndata: ${JSON.stringify(statsOf(deps))}\n\n`);
+  };
+  send();
+  const stop = deps.sampler.onSample(send);
+  deps.streams.add(raw);
+  raw.on("close", () => {
+    stop();
+    deps.streams.delete(raw);
+  });
+}
