@@ -76,7 +76,7 @@ export async function startServer(config: ServerConfig = loadServerConfig()): Pr
   if (config.apiKeys.length === 0) logger.info("server API: /api/* is off until SWITCHBOARD_API_KEY is set; /health and /metrics are served");
   const brokerHealth = switchboard.broker.health();
   if (!brokerHealth.ok) logger.warn({ broker: brokerHealth.detail }, "the broker is not reachable yet; serving local connections and retrying (publishes fail with unavailable until it is)");
-  if (webFace) logger.info(webFaceBanner(`http://${shown(config.host)}:${port}`, apiUrl));
+  if (webFace) logger.info(webFaceBanner(`http://${shown(config.host)}:${port}`, apiUrl, config.apiKeys.length > 0));
   logger.info({ url, apiUrl, broker: switchboard.broker.name, auth: switchboard.authenticator.description }, `Switchboard listening on ${url}`);
 
   let closing: Promise<void> | undefined;

@@ -27,6 +27,6 @@ export async function mountWebFaceFromConfig(apps: { app: FastifyInstance; apiAp
 }
 
 /** The lines `npm start` prints so a newcomer knows what to open. */
-export function webFaceBanner(httpUrl: string, apiUrl: string): string {
-  return `Demo app: ${httpUrl}/  ·  Dashboard: ${apiUrl}/dashboard (sign in with a SWITCHBOARD_API_KEY key)`;
+export function webFaceBanner(httpUrl: string, apiUrl: string, hasApiKeys: boolean): string {
+  return `Demo app: ${httpUrl}/  ·  Dashboard: ${apiUrl}/dashboard (${hasApiKeys ? "sign in with a SWITCHBOARD_API_KEY key" : "set SWITCHBOARD_API_KEY to sign in"})`;
 }
