@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Runs every test file under test/ with node's test runner and the TypeScript loader.
 // Node 20's runner does not glob .ts files itself, so the list is built here.
-import { spawn } from "node:child_process";
-import { readdirSync, statSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 
 function collect(dir) {
@@ -13,6 +13,13 @@ function collect(dir) {
     else if (entry.endsWith(".test.ts")) files.push(path);
   }
   return files;
+}
+
+// Servers started by tests (in process or as `switchboard start`) serve the web face; build it
+// once here when missing rather than in every server, bounded in time.
+if (!existsSync("web/dist/index.html") || !existsSync("web/dist/dashboard/index.html")) {
+  const built = spawnSync(process.execPath, ["node_modules/vite/bin/vite.js", "build", "--config", "web/vite.config.ts"], { stdio: "inherit", timeout: 180_000 });
+  if (built.status !== 0) console.error("building web/dist failed; the web tests will try again and report why");
 }
 
 const filter = process.argv.slice(2);

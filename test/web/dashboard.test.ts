@@ -9,7 +9,7 @@ import { mintToken, TEST_SECRET } from "../support/tokens.js";
 import { API_KEY, startWebServer } from "./web-server.js";
 import type { WebServer } from "./web-server.js";
 
-const WAIT = { timeout: 15_000 };
+const WAIT = { timeout: 30_000 };
 
 async function signIn(page: Page, httpUrl: string): Promise<void> {
   await page.goto(`${httpUrl}/dashboard`);
@@ -33,7 +33,7 @@ async function waitForNumber(page: Page, testId: string, condition: (value: numb
   }
 }
 
-describe("dashboard in chromium", { timeout: 120_000 }, () => {
+describe("dashboard in chromium", { timeout: 300_000 }, () => {
   let server: WebServer;
   let browser: TestBrowser;
   const clients: TestClient[] = [];

@@ -6,7 +6,7 @@ import type { TestBrowser } from "../support/browser.js";
 import { startWebServer } from "./web-server.js";
 import type { WebServer } from "./web-server.js";
 
-const WAIT = { timeout: 15_000 };
+const WAIT = { timeout: 30_000 };
 
 /** Opens the demo as `name` and enters `room`, as a newcomer would with mouse or keyboard. */
 async function enter(page: Page, httpUrl: string, name: string, room: string): Promise<void> {
@@ -25,7 +25,7 @@ async function say(page: Page, text: string): Promise<void> {
   await composer.press("Enter");
 }
 
-describe("demo app in chromium", { timeout: 120_000 }, () => {
+describe("demo app in chromium", { timeout: 300_000 }, () => {
   let server: WebServer;
   let browser: TestBrowser;
 
