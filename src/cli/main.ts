@@ -3,11 +3,15 @@ import { ConfigError, loadServerConfig } from "../config/server-config.js";
 import cluster from "node:cluster";
 import { closeOnSignals, startServer } from "./start.js";
 import { startWorkers } from "./workers.js";
+import { publishFromCli } from "./publish.js";
+import { CliUsageError, mintCliToken } from "./token.js";
 
 const USAGE = `Usage: switchboard <command> [options]
 
 Commands:
   start        Start the Switchboard server (settings from SWITCHBOARD_* variables or --config)
+  token        Mint a development JWT for a user, from SWITCHBOARD_JWT_SECRET
+  publish      Publish to a room through the server API
 
 Run "switchboard <command> --help" for a command's options.`;
 
@@ -38,6 +42,12 @@ async function main(argv: string[]): Promise<void> {
   switch (command) {
     case "start":
       return start(rest);
+    case "token":
+    case "publish": {
+      const output = await (command === "token" ? mintCliToken(rest, process.env) : publishFromCli(rest, process.env));
+      if (output !== undefined) console.log(output);
+      return;
+    }
     case undefined:
     case "--help":
     case "-h":
@@ -51,10 +61,11 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
-  if (error instanceof ConfigError || (error instanceof Error && (error as NodeJS.ErrnoException).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION")) {
-    console.error(error.message);
+  const code = error instanceof Error ? (error as NodeJS.ErrnoException).code : undefined;
+  if (error instanceof ConfigError || error instanceof CliUsageError || (typeof code === "string" && code.startsWith("ERR_PARSE_ARGS_"))) {
+    console.error(error instanceof Error ? error.message : String(error));
     process.exit(2);
   }
-  console.error(error);
+  console.error(error instanceof Error && error.message.startsWith("publish:") ? error.message : error);
   process.exit(1);
 });

@@ -11,6 +11,7 @@ export const publishBody = z.object({ room, data: z.unknown(), type: eventType.o
 export const broadcastBody = z
   .object({ rooms: z.array(room).max(10_000).optional(), userIds: ids.optional(), connectionIds: ids.optional(), all: z.boolean().optional(), type: eventType, data: z.unknown() })
   .strict()
+  .refine((body) => body.data !== undefined, { path: ["data"], message: "is required" })
   .refine((body) => body.all === true || (body.rooms?.length ?? 0) + (body.userIds?.length ?? 0) + (body.connectionIds?.length ?? 0) > 0, {
     path: ["rooms"],
     message: "name at least one target: rooms, userIds, connectionIds or all: true",

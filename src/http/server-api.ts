@@ -3,7 +3,7 @@ import { createServer } from "node:http";
 import type { ServerResponse as NodeResponse } from "node:http";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import rateLimit from "@fastify/rate-limit";
-import Fastify from "fastify";
+import Fastify, { LogController } from "fastify";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Logger } from "../log/logger.js";
 import { ERROR_CODES, SwitchboardError } from "../protocol/error-codes.js";
@@ -12,6 +12,7 @@ import { ApiKeys } from "./api-keys.js";
 import { registerApiRoutes } from "./api-routes.js";
 import { HealthRegistry } from "./health.js";
 import { SwitchboardMetrics } from "./metrics.js";
+import { openApiDocument } from "./openapi.js";
 import { NodeStatsExchange } from "./node-stats-exchange.js";
 import { StatsSampler } from "./stats-sampler.js";
 
@@ -34,6 +35,8 @@ export interface ServerApi {
   readonly health: HealthRegistry;
   readonly stats: StatsSampler;
   plugin(app: FastifyInstance): Promise<void>;
+  /** The routes the plugin registered, as `METHOD /path` (after `plugin` ran). */
+  routes(): string[];
   close(): void;
 }
 
@@ -56,12 +59,20 @@ export function createServerApi(sb: Switchboard, options: ServerApiOptions = {})
     if (!keys.accepts(request.headers.authorization)) throw new SwitchboardError("unauthorized", "Missing or invalid API key: send Authorization: Bearer <key>.");
   };
 
+  const routes: string[] = [];
+  let recording = false;
   const plugin = async (app: FastifyInstance): Promise<void> => {
+    recording = true;
+    app.addHook("onRoute", (route) => {
+      if (recording) for (const method of [route.method].flat()) if (method !== "HEAD") routes.push(`${method} ${route.url}`);
+    });
     app.setErrorHandler((error: FastifyError | SwitchboardError, request, reply) => sendError(error, request, reply));
     app.setNotFoundHandler((request, reply) => {
       void reply.code(404).send({ error: { code: "not_found", message: `No route for ${request.method} ${request.url.split("?")[0]}.` } });
     });
 
+    const document = openApiDocument();
+    app.get("/api/openapi.json", async () => document);
     app.get("/health/live", async () => ({ status: "ok", node: sb.node }));
     app.get("/health", { onRequest: healthPublic ? [] : [requireKey] }, async (_request, reply) => {
       const report = await health.report();
@@ -82,6 +93,7 @@ export function createServerApi(sb: Switchboard, options: ServerApiOptions = {})
       api.addHook("onRequest", requireKey);
       registerApiRoutes(api, { sb, metrics, sampler, exchange, streams });
     });
+    recording = false;
   };
 
   // Registered in the app's own context (as fastify-plugin would), so the error and not-found
@@ -93,6 +105,7 @@ export function createServerApi(sb: Switchboard, options: ServerApiOptions = {})
     health,
     stats: sampler,
     plugin,
+    routes: () => [...routes],
     close() {
       exchange.close();
       sampler.close();
@@ -130,7 +143,7 @@ export function createHttpApp(options: HttpAppOptions = {}): FastifyInstance {
   const serverOptions = options.serverOptions ?? {};
   return Fastify({
     loggerInstance: options.logger,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimit ?? 1_048_576,
     serverFactory: (handler: (request: IncomingMessage, response: ServerResponse) => void) => createServer(serverOptions, handler),
   }) as unknown as FastifyInstance;
