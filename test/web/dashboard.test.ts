@@ -95,6 +95,7 @@ describe("dashboard in chromium", { timeout: 300_000 }, () => {
 
     await page.setViewportSize({ width: 390, height: 844 });
     await page.getByTestId("total-connections").waitFor(WAIT);
+    assert.equal(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), true, "no sideways scrolling at phone width");
     await browser.screenshot(page, "dashboard-phone");
 
     for (const client of clients.splice(0)) await client.close();

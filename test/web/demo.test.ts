@@ -19,6 +19,11 @@ async function enter(page: Page, httpUrl: string, name: string, room: string): P
   await page.locator('[data-testid="banner"][data-state="connected"]').waitFor(WAIT);
 }
 
+/** The page needs no horizontal scrolling at its viewport width. */
+async function fitsWidth(page: Page): Promise<boolean> {
+  return page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+}
+
 async function say(page: Page, text: string): Promise<void> {
   const composer = page.getByLabel("Message", { exact: true });
   await composer.fill(text);
@@ -58,6 +63,7 @@ describe("demo app in chromium", { timeout: 300_000 }, () => {
     const line = bob.getByTestId("messages").locator("li", { hasText: "hello bob" });
     assert.match(await line.innerText(), /alice/);
 
+    assert.equal(await fitsWidth(bob), true, "no sideways scrolling at phone width");
     await browser.screenshot(alice, "demo-chat-desktop");
     await browser.screenshot(bob, "demo-chat-phone");
 
