@@ -121,6 +121,10 @@ describe("dashboard in chromium", { timeout: 300_000 }, () => {
     await erin.locator('[data-testid="banner"][data-last-close="4009"]').waitFor(WAIT);
     await browser.screenshot(erin, "demo-disconnected-phone");
     assert.match(await erin.getByTestId("banner").innerText(), /4009/);
+    // Back in the room with the gap recovered from history: a message published now arrives.
+    await erin.locator('[data-testid="banner"][data-state="connected"] [data-notice="recovered"]').waitFor(WAIT);
+    assert.equal((await server.call("POST", "/api/publish", { room: "chat:general", data: { text: "welcome back", name: "ops" } })).status, 200);
+    await erin.getByTestId("messages").getByText("welcome back").waitFor(WAIT);
     const disconnects = dashboard.getByTestId("disconnects");
     await disconnects.locator('tr[data-key="4009"]').waitFor(WAIT);
     await browser.screenshot(dashboard, "dashboard-after-disconnect");

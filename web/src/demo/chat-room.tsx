@@ -66,7 +66,7 @@ export function ChatRoom({ client, room, name, onLeave, onNotice }: Props) {
         setLines((existing) => mergeLines(existing, [line]));
       });
       target.on("presence", refreshPresence);
-      target.on("recovered", () => onNotice({ kind: "recovered", text: "recovered missed messages" }));
+      target.on("recovered", ({ missed }) => onNotice({ kind: "recovered", text: missed === 0 ? "rejoined, nothing missed" : `recovered ${missed} missed message${missed === 1 ? "" : "s"}` }));
       target.on("reset", () => {
         onNotice({ kind: "reset", text: "history reloaded" });
         loadHistory(target).catch(fail);
