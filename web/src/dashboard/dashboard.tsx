@@ -58,6 +58,11 @@ export function Dashboard({ api, onSignOut }: { api: Api; onSignOut: () => void 
         </div>
       </header>
       <main>
+        {status === "unauthorized" && (
+          <p class="panel error" role="alert">
+            The server refused this key. <button type="button" class="secondary" onClick={onSignOut}>Sign in again</button>
+          </p>
+        )}
         {stats === null ? (
           <p class="muted">Loading…</p>
         ) : (

@@ -71,6 +71,11 @@ export function Session({ config, token, onSignOut }: Props) {
         </div>
       </header>
       <main>
+        {token !== null && state === "reconnecting" && (info?.attempt ?? 0) >= 2 && (
+          <p class="panel" role="alert">
+            Still not connected. If your token is invalid or expired, <button type="button" class="secondary" onClick={onSignOut}>sign out</button> and use another.
+          </p>
+        )}
         {room === null ? (
           <Lobby name={name} canRename={token === null} onRename={rename} onOpen={open} />
         ) : (
