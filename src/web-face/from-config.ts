@@ -6,6 +6,9 @@ import { ensureWebBuilt } from "./ensure-built.js";
 import { mountWebFace } from "./mount.js";
 import type { WebFaceOptions } from "./mount.js";
 
+/** Paths the pages live at; a WebSocket path there would clash with them. */
+const RESERVED_PATHS = new Set(["/", "/dashboard", "/dashboard/", "/web-config.json"]);
+
 /**
  * The standalone server's web face: builds web/dist if needed and mounts the
  * pages on the WebSocket app (and on the API app when the API has its own port,
@@ -14,6 +17,10 @@ import type { WebFaceOptions } from "./mount.js";
  */
 export async function mountWebFaceFromConfig(apps: { app: FastifyInstance; apiApp: FastifyInstance }, config: ServerConfig, authMode: string, logger: Logger): Promise<boolean> {
   if (!config.web) return false;
+  if (RESERVED_PATHS.has(config.path)) {
+    logger.warn(`web face: off, because SWITCHBOARD_PATH=${config.path} is one of its pages; pick another WebSocket path to get the demo and dashboard`);
+    return false;
+  }
   const dist = await ensureWebBuilt(logger);
   if (dist === undefined) return false;
   const options: WebFaceOptions = { dist, wsPath: config.path, auth: authMode === "anonymous" ? "anonymous" : "jwt" };
