@@ -68,6 +68,7 @@ export function Session({ config, token, onSignOut }: Props) {
         <div class="row">
           <span class="muted small" data-testid="me">signed in as <strong>{name}</strong></span>
           {token !== null && <button class="secondary" type="button" onClick={onSignOut}>Sign out</button>}
+          <a href="/dashboard" class="small">Dashboard</a>
         </div>
       </header>
       <main>
