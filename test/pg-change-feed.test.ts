@@ -3,12 +3,13 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import pg from "pg";
-import { PgChangeFeed } from "switchboard";
+import { PgChangeFeed, createRedisBackends } from "switchboard";
 import { connect } from "./support/client.js";
 import type { Frame, TestClient } from "./support/client.js";
 import { startTestServer } from "./support/server.js";
 import type { TestServer } from "./support/server.js";
-import { SharedBus } from "./support/shared-broker.js";
+import { startRedisServer } from "./support/redis-server.js";
+import type { PrivateRedis } from "./support/redis-server.js";
 
 const PG_URL = process.env.SWITCHBOARD_TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const TRIGGER_SQL = readFileSync(new URL("../src/integrations/sql/switchboard-notify.sql", import.meta.url), "utf8");
@@ -29,7 +30,7 @@ describe("PostgreSQL change feed on two nodes", () => {
   const channel = `sb_feed_${suffix}`;
   const applicationName = `sb-feed-test-${suffix}`;
   const admin = new pg.Client({ connectionString: PG_URL });
-  const bus = new SharedBus();
+  let redis: PrivateRedis;
   let nodeA: TestServer;
   let nodeB: TestServer;
   let feedA: PgChangeFeed;
@@ -69,8 +70,10 @@ describe("PostgreSQL change feed on two nodes", () => {
     await admin.query(
       `CREATE TRIGGER prices_switchboard AFTER INSERT OR UPDATE OR DELETE ON ${schema}.prices FOR EACH ROW EXECUTE FUNCTION ${schema}.switchboard_notify('${channel}', 'id,market_id')`,
     );
-    nodeA = await startTestServer({ broker: bus.broker(), nodeId: "node-a" });
-    nodeB = await startTestServer({ broker: bus.broker(), nodeId: "node-b" });
+    // Two nodes as users run them: each with its own connections to one Redis.
+    redis = await startRedisServer();
+    nodeA = await startTestServer({ ...createRedisBackends(redis.url, { nodeId: "node-a" }), nodeId: "node-a" });
+    nodeB = await startTestServer({ ...createRedisBackends(redis.url, { nodeId: "node-b" }), nodeId: "node-b" });
     feedA = feedFor(nodeA);
     feedB = feedFor(nodeB);
     onA = await connect(nodeA.url);
@@ -88,6 +91,7 @@ describe("PostgreSQL change feed on two nodes", () => {
     await Promise.all([onA, onB, otherMarket].map((client) => client?.close()));
     await Promise.all([feedA?.close(), feedB?.close()]);
     await Promise.all([nodeA?.close(), nodeB?.close()]);
+    await redis?.stop();
     await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);
     await admin.end();
   });

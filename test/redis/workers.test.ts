@@ -18,7 +18,7 @@ describe("switchboard start --workers", () => {
   });
   after(async () => {
     await Promise.all(clients.map((client) => client.close()));
-    await server.stop();
+    await server?.stop();
     await redis.stop();
   });
 

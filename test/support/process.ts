@@ -37,7 +37,11 @@ export async function startServerProcess(env: Record<string, string> = {}, port?
   child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | string>((resolve) => child.on("exit", (code, signal) => resolve(code ?? signal ?? -1)));
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 30_000);
+    const timer = setTimeout(() => {
+      // A server that never came up must not outlive the test: its pipes would keep the test file running.
+      child.kill("SIGKILL");
+      reject(new Error(`server did not start:\n${output}`));
+    }, 30_000);
     const check = (): void => {
       if (output.includes("Switchboard listening")) {
         clearTimeout(timer);
