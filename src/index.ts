@@ -3,6 +3,7 @@ export type { CloseOptions, DisconnectRequest, LifecycleEvents, SwitchboardStats
 export type { SwitchboardOptions } from "./server/options.js";
 export type { HandlerContext } from "./server/context.js";
 export type { Handler, Middleware, Route } from "./server/router.js";
+export { CLIENT_BUNDLE_PATH, serveClientBundle } from "./server/client-bundle.js";
 export { BroadcastOperator } from "./server/broadcast-operator.js";
 export type { BroadcastApi, ConnectionFilter, ConnectionView, PublishOptions, PublishResult } from "./server/broadcast-operator.js";
 export type { RoomAccessHook } from "./server/commands.js";

@@ -9,6 +9,7 @@ import { SwitchboardMetrics } from "../http/metrics.js";
 import { createHttpApp, createServerApi } from "../http/server-api.js";
 import type { ServerApi } from "../http/server-api.js";
 import { ConfiguredIntegrations } from "../integrations/configured-integrations.js";
+import { CLIENT_BUNDLE_PATH, serveClientBundle } from "../server/client-bundle.js";
 import { createSwitchboard } from "../server/switchboard.js";
 import { mountWebFaceFromConfig, webFaceBanner } from "../web-face/from-config.js";
 import type { Switchboard } from "../server/switchboard.js";
@@ -56,6 +57,11 @@ export async function startServer(config: ServerConfig = loadServerConfig()): Pr
   await apiApp.register(api.plugin);
   const webFace = await mountWebFaceFromConfig({ app, apiApp }, config, switchboard.authenticator.mode, logger);
   app.get(config.path, async (_request, reply) => reply.code(426).send({ error: { code: "bad_request", message: "WebSocket upgrade required." } }));
+  // The browser client (docs/client.md), served from the raw request so caching headers stay as built.
+  app.get(CLIENT_BUNDLE_PATH, (request, reply) => {
+    reply.hijack();
+    serveClientBundle(request.raw, reply.raw);
+  });
   switchboard.attach(app.server, { path: config.path });
 
   await app.listen({ port: config.port, host: config.host });

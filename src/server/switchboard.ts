@@ -35,6 +35,7 @@ import { RoomPolicies } from "../rooms/room-policy.js";
 import { RoomService } from "../rooms/room-service.js";
 import type { JoinResult } from "../rooms/room-service.js";
 import { BroadcastOperator } from "./broadcast-operator.js";
+import { serveClientBundle } from "./client-bundle.js";
 import type { BroadcastApi, BroadcastSink, ConnectionFilter, ConnectionView, PublishOptions, PublishResult } from "./broadcast-operator.js";
 import { runBuiltInCommand } from "./commands.js";
 import type { CommandHost, RoomAccessHook } from "./commands.js";
@@ -285,9 +286,10 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
     rejectUpgrade(socket, refusal.status, refusal.code, refusal.message, refusal.headers);
   }
 
-  /** Starts a standalone HTTP server serving only the WebSocket endpoint. */
+  /** Starts a standalone HTTP server serving the WebSocket endpoint and the browser client (/switchboard.js). */
   async listen(port: number, host = "0.0.0.0"): Promise<AddressInfo> {
     const server = createServer(this.protection.httpServerOptions(), (request, response) => {
+      if (serveClientBundle(request, response)) return;
       const status = (request.url ?? "/").split("?")[0] === this.options.path ? 426 : 404;
       response.writeHead(status, { "Content-Type": "application/json" });
       response.end(JSON.stringify({ error: { code: status === 426 ? "bad_request" : "not_found", message: status === 426 ? "WebSocket upgrade required." : "Not found." } }));

@@ -1,0 +1,29 @@
+// The public surface shared by the package entry (index.ts) and the browser bundle (browser.ts).
+export { SwitchboardClient } from "./client.js";
+export { Room } from "./room.js";
+export type { PublishOptions, RoomEvents } from "./room.js";
+export { SwitchboardClientError } from "./errors.js";
+export type { ClientErrorCode } from "./errors.js";
+export type { BackoffOptions } from "./backoff.js";
+export type { WebSocketConstructor, WebSocketLike } from "./websocket.js";
+export type {
+  ClientEvents,
+  ClientOptions,
+  ConnectionState,
+  DefaultEvents,
+  DefaultRequests,
+  EventFrame,
+  EventListener,
+  HistoryPage,
+  JoinReply,
+  PresenceEvent,
+  PresenceMember,
+  RequestData,
+  RequestOptions,
+  RequestReply,
+  RequestShape,
+  RoomMessage,
+  StateInfo,
+  TokenProvider,
+  WelcomeData,
+} from "./types.js";

@@ -1,0 +1,174 @@
+import { Emitter } from "./emitter.js";
+import type { SwitchboardClientError } from "./errors.js";
+import type { TrackedRequest } from "./requests.js";
+import type { EventFrame, HistoryPage, JoinReply, PresenceEvent, PresenceMember, RoomMessage } from "./types.js";
+
+export interface RoomEvents<Message> {
+  /** A publication, in offset order, each offset once (recovered ones included). */
+  message: (data: Message, frame: RoomMessage<Message>) => void;
+  /** Someone joined, left, or changed their presence meta. */
+  presence: (event: PresenceEvent) => void;
+  /** After a reconnect, every missed message was delivered (`missed` of them). */
+  recovered: (info: { missed: number; offset: number; epoch: string }) => void;
+  /** After a reconnect, the gap could not be filled (too old, or history lost): reload state. */
+  reset: (info: { offset: number; epoch: string }) => void;
+  /** A custom event the server sent to exactly this room. */
+  event: (type: string, data: unknown, frame: EventFrame) => void;
+  /** Rejoining after a reconnect failed (e.g. forbidden now); the room is left. */
+  error: (error: SwitchboardClientError | Error) => void;
+}
+
+/** What a room needs from its client. */
+export interface RoomHost {
+  request(frame: Record<string, unknown> & { type: string }, options?: Partial<TrackedRequest>): Promise<unknown>;
+  forget(room: Room<unknown>): void;
+}
+
+export interface PublishOptions {
+  /** Skip history (typing, cursors): not recoverable, no offset. */
+  volatile?: boolean;
+  /** false leaves this connection out of the delivery. */
+  echo?: boolean;
+  timeout?: number;
+}
+
+/**
+ * A joined room. Tracks the last offset it delivered so a rejoin after a
+ * reconnect asks for exactly what was missed, and drops anything already seen.
+ */
+export class Room<Message = unknown> {
+  readonly name: string;
+  private readonly emitter = new Emitter<RoomEvents<Message>>();
+  private lastOffset: number | undefined;
+  private currentEpoch: string | undefined;
+  /** Set while a recovery replay is arriving: the offset it ends at. */
+  private recoveringUntil: { offset: number; missed: number } | undefined;
+  private members: PresenceMember[] | undefined;
+
+  constructor(
+    name: string,
+    private readonly host: RoomHost,
+  ) {
+    this.name = name;
+  }
+
+  /** The offset of the last message delivered (or the room's offset when joined). */
+  get offset(): number | undefined {
+    return this.lastOffset;
+  }
+
+  get epoch(): string | undefined {
+    return this.currentEpoch;
+  }
+
+  /** The member list from the last join reply (rooms with presence). */
+  get initialPresence(): PresenceMember[] | undefined {
+    return this.members;
+  }
+
+  on<Event extends keyof RoomEvents<Message>>(event: Event, listener: RoomEvents<Message>[Event]): () => void {
+    return this.emitter.on(event, listener);
+  }
+
+  off<Event extends keyof RoomEvents<Message>>(event: Event, listener: RoomEvents<Message>[Event]): void {
+    this.emitter.off(event, listener);
+  }
+
+  async publish(data: Message, options: PublishOptions = {}): Promise<{ offset?: number; epoch?: string }> {
+    const frame: Record<string, unknown> & { type: string } = { type: "publish", room: this.name, data };
+    if (options.volatile === true) frame.volatile = true;
+    if (options.echo === false) frame.echo = false;
+    return (await this.host.request(frame, timeout(options.timeout))) as { offset?: number; epoch?: string };
+  }
+
+  /** Who is in the room, across all nodes. */
+  async presence(options: { timeout?: number } = {}): Promise<PresenceMember[]> {
+    const reply = (await this.host.request({ type: "presence", room: this.name }, timeout(options.timeout))) as { members: PresenceMember[] };
+    return reply.members;
+  }
+
+  /** Sets this connection's presence meta (null clears it); with ttlMs it clears itself. */
+  async setMeta(meta: Record<string, unknown> | null, options: { ttlMs?: number; timeout?: number } = {}): Promise<void> {
+    const frame: Record<string, unknown> & { type: string } = { type: "presence", room: this.name, meta };
+    if (options.ttlMs !== undefined) frame.ttlMs = options.ttlMs;
+    await this.host.request(frame, timeout(options.timeout));
+  }
+
+  async history(options: { limit?: number; since?: { offset: number; epoch: string }; timeout?: number } = {}): Promise<HistoryPage<Message>> {
+    const frame: Record<string, unknown> & { type: string } = { type: "history", room: this.name };
+    if (options.limit !== undefined) frame.limit = options.limit;
+    if (options.since !== undefined) frame.since = options.since;
+    return (await this.host.request(frame, timeout(options.timeout))) as HistoryPage<Message>;
+  }
+
+  /** Leaves the room; it is no longer rejoined after reconnects. */
+  async leave(options: { timeout?: number } = {}): Promise<void> {
+    this.host.forget(this as Room<unknown>);
+    this.recoveringUntil = undefined;
+    try {
+      await this.host.request({ type: "leave", room: this.name }, { ...timeout(options.timeout), queue: false });
+    } catch (error) {
+      // Not connected, or not a member any more: either way the room is left.
+      const code = (error as SwitchboardClientError).code;
+      if (code !== "disconnected" && code !== "not_found" && code !== "closed") throw error;
+    }
+  }
+
+  /** Where to resume from after a reconnect. */
+  position(): { offset: number; epoch: string } | undefined {
+    return this.lastOffset === undefined || this.currentEpoch === undefined ? undefined : { offset: this.lastOffset, epoch: this.currentEpoch };
+  }
+
+  /** @internal Applies a join reply; runs before any frame that follows it. */
+  joined(reply: JoinReply, since: { offset: number; epoch: string } | undefined): void {
+    if (reply.presence !== undefined) this.members = reply.presence;
+    this.currentEpoch = reply.epoch;
+    if (since === undefined) {
+      this.lastOffset = Math.max(this.lastOffset ?? 0, reply.offset);
+      return;
+    }
+    if (reply.recovered === true) {
+      // The missed messages follow this reply; keep lastOffset so they pass dedupe.
+      const missed = Math.max(0, reply.offset - since.offset);
+      if (missed === 0 || (this.lastOffset ?? 0) >= reply.offset) this.emitter.emit("recovered", { missed: 0, offset: reply.offset, epoch: reply.epoch });
+      else this.recoveringUntil = { offset: reply.offset, missed };
+      return;
+    }
+    this.lastOffset = reply.offset;
+    this.recoveringUntil = undefined;
+    this.emitter.emit("reset", { offset: reply.offset, epoch: reply.epoch });
+  }
+
+  /** @internal */
+  receiveMessage(frame: RoomMessage<Message>): void {
+    if (typeof frame.offset === "number") {
+      if (this.lastOffset !== undefined && frame.offset <= this.lastOffset) return;
+      this.lastOffset = frame.offset;
+    }
+    this.emitter.emit("message", frame.data, frame);
+    const recovering = this.recoveringUntil;
+    if (recovering !== undefined && this.lastOffset !== undefined && this.lastOffset >= recovering.offset) {
+      this.recoveringUntil = undefined;
+      this.emitter.emit("recovered", { missed: recovering.missed, offset: recovering.offset, epoch: this.currentEpoch ?? "" });
+    }
+  }
+
+  /** @internal */
+  receivePresence(event: PresenceEvent): void {
+    this.emitter.emit("presence", event);
+  }
+
+  /** @internal */
+  receiveEvent(frame: EventFrame): void {
+    this.emitter.emit("event", frame.type, frame.data, frame);
+  }
+
+  /** @internal Rejoining failed for good. */
+  fail(error: SwitchboardClientError | Error): void {
+    this.emitter.emit("error", error);
+  }
+}
+
+function timeout(ms: number | undefined): Partial<TrackedRequest> {
+  return ms === undefined ? {} : { timeoutMs: ms };
+}
