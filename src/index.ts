@@ -23,6 +23,7 @@ export type { ErrorCode, ErrorBody } from "./protocol/error-codes.js";
 export { CLOSE_CODES, CloseCode } from "./protocol/close-codes.js";
 export type { Codec } from "./protocol/codec.js";
 export { jsonCodec } from "./protocol/codec.js";
+export { msgpackCodec } from "./protocol/msgpack-codec.js";
 export type { ClientFrame, MessageFrame, PresenceMember, PresenceEventFrame, ReplyFrame, RecoveryPosition, WelcomeData } from "./protocol/frames.js";
 export { createRedisBackends } from "./redis/redis-backends.js";
 export type { RedisBackendOptions, RedisBackends } from "./redis/redis-backends.js";

@@ -3,6 +3,7 @@ import { ConfigError, loadServerConfig } from "../config/server-config.js";
 import cluster from "node:cluster";
 import { closeOnSignals, startServer } from "./start.js";
 import { startWorkers } from "./workers.js";
+import { bench } from "./bench.js";
 import { publishFromCli } from "./publish.js";
 import { CliUsageError, mintCliToken } from "./token.js";
 
@@ -10,6 +11,7 @@ const USAGE = `Usage: switchboard <command> [options]
 
 Commands:
   start        Start the Switchboard server (settings from SWITCHBOARD_* variables or --config)
+  bench        Load a running server: fan-out and latency (see docs/performance.md)
   token        Mint a development JWT for a user, from SWITCHBOARD_JWT_SECRET
   publish      Publish to a room through the server API
 
@@ -42,6 +44,8 @@ async function main(argv: string[]): Promise<void> {
   switch (command) {
     case "start":
       return start(rest);
+    case "bench":
+      return bench(rest);
     case "token":
     case "publish": {
       const output = await (command === "token" ? mintCliToken(rest, process.env) : publishFromCli(rest, process.env));

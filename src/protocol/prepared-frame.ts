@@ -1,5 +1,6 @@
 import type { Codec } from "./codec.js";
 import { jsonCodec } from "./codec.js";
+import { frameOnce } from "../server/frame-writer.js";
 
 /**
  * A server frame serialized once and shared by every recipient. JSON text is the
@@ -10,6 +11,8 @@ export class PreparedFrame {
   readonly json: string;
   private jsonBytes: Buffer | undefined;
   private otherEncodings: Map<Codec, Buffer> | undefined;
+  private jsonFramed: Buffer | undefined;
+  private otherFramed: Map<Codec, Buffer> | undefined;
 
   constructor(json: string) {
     this.json = json;
@@ -28,6 +31,21 @@ export class PreparedFrame {
       this.otherEncodings.set(codec, bytes);
     }
     return bytes;
+  }
+
+  /**
+   * The whole WebSocket frame (header + payload) for a codec, built on first
+   * use and shared by every recipient; undefined when ws cannot frame for us
+   * (the caller then sends `bytesFor(codec)` through ws).
+   */
+  framedFor(codec: Codec): Buffer | undefined {
+    if (codec === jsonCodec) return (this.jsonFramed ??= frameOnce(this.bytesFor(codec), false));
+    let framed = this.otherFramed?.get(codec);
+    if (framed === undefined) {
+      framed = frameOnce(this.bytesFor(codec), codec.binary);
+      if (framed !== undefined) (this.otherFramed ??= new Map()).set(codec, framed);
+    }
+    return framed;
   }
 }
 

@@ -4,6 +4,8 @@ import type { ConnectionGuard } from "../protection/connection-guard.js";
 import type { SlowConsumerPolicy } from "../protection/slow-consumer.js";
 import type { Codec } from "../protocol/codec.js";
 import type { PreparedFrame } from "../protocol/prepared-frame.js";
+import { rawSocketOf, writeFrame } from "./frame-writer.js";
+import type { RawSocket } from "./frame-writer.js";
 
 /** Live messages held back while a join replays history, so replay and live never interleave. */
 interface HeldBack {
@@ -31,6 +33,10 @@ export class Connection {
   guard: ConnectionGuard | undefined;
   /** Drops sends to a connection that stopped reading (and closes it with 4008). */
   slowConsumers: SlowConsumerPolicy | undefined;
+  /** The TCP socket for the broadcast fast path (src/server/frame-writer.ts); undefined: use ws.send. */
+  readonly raw: RawSocket | undefined;
+  /** Whether `raw` is corked until the next tick (the frame writer's per-socket coalescing). */
+  corked = false;
   private holding: Map<string, HeldBack[]> | undefined;
   private applicationState: Record<string, unknown> | undefined;
 
@@ -42,6 +48,7 @@ export class Connection {
     this.ip = ip;
     this.connectedAt = Date.now();
     this.lastFrameAt = this.connectedAt;
+    this.raw = rawSocketOf(socket);
   }
 
   get userId(): string | null {
@@ -68,10 +75,14 @@ export class Connection {
     this.socket.send(this.codec.encode(frame), this.codec.binary ? BINARY : TEXT);
   }
 
-  /** Sends a frame encoded once for all its recipients. */
+  /** Sends a frame encoded (and, on the fast path, framed) once for all its recipients. */
   sendPrepared(frame: PreparedFrame): void {
     if (this.socket.readyState !== 1) return;
     if (this.slowConsumers?.blocksSend(this) === true) return;
+    if (this.raw !== undefined) {
+      const framed = frame.framedFor(this.codec);
+      if (framed !== undefined && writeFrame(this, framed)) return;
+    }
     this.socket.send(frame.bytesFor(this.codec), this.codec.binary ? BINARY : TEXT);
   }
 

@@ -23,6 +23,7 @@ import { MemoryPresenceStore } from "../presence/memory-presence-store.js";
 import type { PresenceStore } from "../presence/presence-store.js";
 import { jsonCodec } from "../protocol/codec.js";
 import type { Codec } from "../protocol/codec.js";
+import { msgpackCodec } from "../protocol/msgpack-codec.js";
 import { CloseCode } from "../protocol/close-codes.js";
 import { SwitchboardError } from "../protocol/error-codes.js";
 import { PROTOCOL_VERSION, isFrameId, toClientFrame } from "../protocol/frames.js";
@@ -119,7 +120,10 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
   private readonly middleware: Middleware[] = [];
   private readonly events = new EventEmitter();
   private readonly wss: WebSocketServer;
-  private readonly codecs = new Map<string, Codec>([[jsonCodec.subprotocol, jsonCodec]]);
+  private readonly codecs = new Map<string, Codec>([
+    [jsonCodec.subprotocol, jsonCodec],
+    [msgpackCodec.subprotocol, msgpackCodec],
+  ]);
   private readonly commandHost: CommandHost;
   private readonly attached: Array<{ server: HttpServer | HttpsServer; listener: (request: IncomingMessage, socket: Duplex, head: Buffer) => void }> = [];
   private ownServer: HttpServer | undefined;

@@ -42,7 +42,7 @@ describe("slow consumers", () => {
       assert.ok(process.memoryUsage().heapUsed - heapBefore < 256 * 1_048_576, "heap growth is bounded");
 
       // The fast client got every frame, in spite of its slow neighbour.
-      await eventually(() => fastReceived >= sent, `the fast client's ${sent} frames`);
+      await eventually(() => fastReceived >= sent, `the fast client's ${sent} frames`, 30_000);
       // Once it reads again, the slow client finds the 4008 close behind what was already queued.
       (slow.ws as unknown as { _socket: Socket })._socket.resume();
       assert.equal((await slow.closed).code, 4008);

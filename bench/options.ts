@@ -1,0 +1,94 @@
+import { parseArgs } from "node:util";
+import { TARGETS } from "./targets/target.js";
+import type { TargetName } from "./targets/target.js";
+
+export const SCENARIOS = ["fanout", "latency", "idle", "connect", "redis"] as const;
+export type ScenarioName = (typeof SCENARIOS)[number];
+
+/** How big each scenario is; every count and duration here bounds a loop. */
+export interface Sizes {
+  fanout: { members: number; messages: number; window: number };
+  latency: { connections: number; rooms: number; perSecond: number; durationMs: number };
+  idle: { connections: number; roomSize: number };
+  connect: { connections: number; concurrency: number };
+  redis: { rooms: number; members: number; messagesPerRoom: number; window: number };
+}
+
+export const SIZES: Record<"full" | "quick" | "smoke", Sizes> = {
+  full: {
+    fanout: { members: 1_000, messages: 2_000, window: 64 },
+    latency: { connections: 5_000, rooms: 500, perSecond: 2_000, durationMs: 10_000 },
+    idle: { connections: 10_000, roomSize: 10 },
+    connect: { connections: 5_000, concurrency: 50 },
+    redis: { rooms: 100, members: 10, messagesPerRoom: 300, window: 4 },
+  },
+  quick: {
+    fanout: { members: 300, messages: 300, window: 32 },
+    latency: { connections: 500, rooms: 50, perSecond: 500, durationMs: 2_000 },
+    idle: { connections: 1_000, roomSize: 10 },
+    connect: { connections: 500, concurrency: 25 },
+    redis: { rooms: 20, members: 10, messagesPerRoom: 100, window: 4 },
+  },
+  smoke: {
+    fanout: { members: 20, messages: 20, window: 4 },
+    latency: { connections: 20, rooms: 4, perSecond: 100, durationMs: 400 },
+    idle: { connections: 20, roomSize: 10 },
+    connect: { connections: 20, concurrency: 10 },
+    redis: { rooms: 4, members: 5, messagesPerRoom: 10, window: 2 },
+  },
+};
+
+export interface BenchOptions {
+  size: "full" | "quick" | "smoke";
+  sizes: Sizes;
+  json: string | undefined;
+  scenarios: ScenarioName[];
+  targets: TargetName[];
+  /** Load-generator processes. */
+  clients: number;
+  /** An already running server to load (the `switchboard bench` command); no server is started. */
+  url: string | undefined;
+}
+
+export const USAGE = `Usage: npm run bench -- [--quick | --smoke] [--json file] [--scenario name]... [--target name]... [--clients N]
+
+Scenarios: ${SCENARIOS.join(", ")} (default: all)
+Targets:   ${TARGETS.join(", ")} (default: all; redis runs Switchboard only)
+--quick    small sizes, the whole run in under two minutes
+--smoke    tiny sizes (20 connections), for the test suite
+--json     also write the raw figures to this file
+--clients  load-generator processes (default 2)`;
+
+export function parseBenchArgs(argv: string[]): BenchOptions | "help" {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: "boolean" },
+      smoke: { type: "boolean" },
+      json: { type: "string" },
+      scenario: { type: "string", multiple: true },
+      target: { type: "string", multiple: true },
+      clients: { type: "string" },
+      url: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+    strict: true,
+  });
+  if (values.help === true) return "help";
+  const size = values.smoke === true ? "smoke" : values.quick === true ? "quick" : "full";
+  const scenarios = (values.scenario ?? [...SCENARIOS]).flatMap((value) => value.split(","));
+  for (const name of scenarios) if (!(SCENARIOS as readonly string[]).includes(name)) throw new Error(`--scenario: unknown scenario "${name}" (one of ${SCENARIOS.join(", ")})`);
+  const targets = (values.target ?? [...TARGETS]).flatMap((value) => value.split(","));
+  for (const name of targets) if (!(TARGETS as readonly string[]).includes(name)) throw new Error(`--target: unknown target "${name}" (one of ${TARGETS.join(", ")})`);
+  const clients = values.clients === undefined ? 2 : Number(values.clients);
+  if (!Number.isInteger(clients) || clients < 1 || clients > 16) throw new Error("--clients must be an integer from 1 to 16");
+  return {
+    size,
+    sizes: SIZES[size],
+    json: values.json,
+    scenarios: scenarios as ScenarioName[],
+    targets: targets as TargetName[],
+    clients,
+    url: values.url,
+  };
+}

@@ -1,0 +1,44 @@
+/**
+ * The server under test, in its own process (pinned to its own core by the
+ * parent). Answers the parent's requests for its CPU time and memory.
+ */
+import { monitorEventLoopDelay } from "node:perf_hooks";
+import { cpuMicros, serveRpc } from "./rpc.js";
+import type { RunningTarget, ServerConfig } from "./targets/target.js";
+
+let running: RunningTarget | undefined;
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
+
+function collectGarbage(): void {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc !== undefined) {
+    gc();
+    gc();
+  }
+}
+
+serveRpc({
+  async start(config: ServerConfig) {
+    // Imported on demand: a process loads only the server it runs (faster start, smaller baseline RSS).
+    if (config.target === "switchboard") running = await (await import("./targets/switchboard.js")).startSwitchboard(config);
+    else if (config.target === "socketio") running = await (await import("./targets/socketio.js")).startSocketIo(config);
+    else running = await (await import("./targets/ws-baseline.js")).startWsBaseline(config);
+    return { port: running.port };
+  },
+  /** CPU time so far, and the event-loop delay p99 (ms) since the previous call. */
+  cpu() {
+    const loopDelayP99Ms = loopDelay.percentile(99) / 1e6;
+    loopDelay.reset();
+    return { cpuMicros: cpuMicros(), at: performance.now(), loopDelayP99Ms };
+  },
+  memory() {
+    collectGarbage();
+    const usage = process.memoryUsage();
+    return { rss: usage.rss, heapUsed: usage.heapUsed };
+  },
+  async stop() {
+    await running?.close();
+    return {};
+  },
+});

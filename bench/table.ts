@@ -1,0 +1,64 @@
+import type { Figures } from "./scenarios/types.js";
+
+/** Which figures each scenario prints, and whether more is better (for the ratio's reading). */
+export const SHOWN: Record<string, Array<{ key: string; label: string }>> = {
+  fanout: [
+    { key: "deliveredPerSecond", label: "delivered msgs/s" },
+    { key: "serverCpuMicrosPerDelivery", label: "server CPU µs/delivery" },
+  ],
+  latency: [
+    { key: "p50Ms", label: "p50 ms" },
+    { key: "p90Ms", label: "p90 ms" },
+    { key: "p99Ms", label: "p99 ms" },
+    { key: "maxMs", label: "max ms" },
+  ],
+  idle: [
+    { key: "rssBytesPerConnection", label: "RSS bytes/conn" },
+    { key: "heapBytesPerConnection", label: "heap bytes/conn" },
+  ],
+  connect: [{ key: "connectionsPerSecond", label: "connections/s (JWT)" }],
+  redis: [{ key: "deliveredPerSecond", label: "delivered msgs/s" }],
+};
+
+const BASELINE = "ws";
+
+function format(value: number | boolean | string | undefined): string {
+  if (typeof value !== "number") return value === undefined ? "—" : String(value);
+  if (!Number.isFinite(value)) return "n/a";
+  return Math.abs(value) >= 1000 ? Math.round(value).toLocaleString("en-US") : String(value);
+}
+
+/**
+ * A Markdown table per scenario: one row per figure, one column per target,
+ * each cell with its ratio to the hand-tuned ws baseline (for redis: to one node).
+ */
+export function renderTables(results: Record<string, Record<string, Figures>>): string {
+  const out: string[] = [];
+  for (const [scenario, byTarget] of Object.entries(results)) {
+    const columns = Object.keys(byTarget);
+    const base = scenario === "redis" ? byTarget["1 node"] : byTarget[BASELINE];
+    out.push(`### ${scenario}`, "", `| figure | ${columns.join(" | ")} |`, `|---|${columns.map(() => "---:").join("|")}|`);
+    for (const { key, label } of SHOWN[scenario] ?? []) {
+      const cells = columns.map((column) => {
+        const value = byTarget[column]?.[key];
+        const reference = base?.[key];
+        const ratio = typeof value === "number" && typeof reference === "number" && reference !== 0 && Number.isFinite(value) ? ` (${(value / reference).toFixed(2)}×)` : "";
+        return `${format(value)}${ratio}`;
+      });
+      out.push(`| ${label} | ${cells.join(" | ")} |`);
+    }
+    const flags = columns.map((column) => {
+      const figures = byTarget[column]!;
+      const notes: string[] = [];
+      if (typeof figures.lost === "number" && figures.lost !== 0) notes.push(`lost ${figures.lost}`);
+      if (figures.generatorSaturated === true) notes.push(`generator saturated (${String(figures.generatorCpu)} cores)`);
+      else if (typeof figures.generatorCpu === "number") notes.push(`generator ${figures.generatorCpu} cores`);
+      if (typeof figures.serverCpuShare === "number" && Number.isFinite(figures.serverCpuShare)) notes.push(`server ${figures.serverCpuShare} cores, loop delay p99 ${String(figures.serverLoopDelayP99Ms)} ms`);
+      if (typeof figures.generatorLoopDelayP99Ms === "number") notes.push(`generator loop delay p99 ${figures.generatorLoopDelayP99Ms} ms`);
+      if (typeof figures.error === "string") notes.push(`error: ${figures.error}`);
+      return notes.join(", ") || "—";
+    });
+    out.push(`| run notes | ${flags.join(" | ")} |`, "");
+  }
+  return out.join("\n");
+}

@@ -1,0 +1,31 @@
+import { pino } from "pino";
+import { createRedisBackends, createSwitchboard } from "../../src/index.js";
+import type { SwitchboardOptions } from "../../src/index.js";
+import type { RunningTarget, ServerConfig } from "./target.js";
+
+/**
+ * Switchboard as a user would run it, with the protection limits that would
+ * refuse a load generator (frame and connection rates, per-user caps) turned
+ * off; the slow-consumer bound stays on (raised) so its cost is measured.
+ * Bench rooms track no presence: the other targets have none to pay for.
+ */
+export async function startSwitchboard(config: ServerConfig): Promise<RunningTarget> {
+  const options: SwitchboardOptions = {
+    auth: config.jwtSecret === undefined ? { anonymous: true } : { jwt: { secret: config.jwtSecret } },
+    logger: pino({ level: "warn" }),
+    heartbeatMs: 120_000,
+    rooms: [{ match: "bench:*", presence: false }],
+    protection: {
+      frameRate: { perSecond: 0, burst: 1 },
+      ipConnectionRate: { perSecond: 0, burst: 1 },
+      maxConnections: 0,
+      maxConnectionsPerUser: 0,
+      joinsPerMinute: 0,
+      maxBufferedBytes: 64 * 1024 * 1024,
+    },
+  };
+  if (config.redisUrl !== undefined) Object.assign(options, createRedisBackends(config.redisUrl, { nodeId: config.nodeId ?? "bench-node" }), { nodeId: config.nodeId });
+  const sb = createSwitchboard(options);
+  const address = await sb.listen(0, "127.0.0.1");
+  return { port: address.port, close: () => sb.close() };
+}

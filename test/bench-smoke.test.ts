@@ -1,0 +1,98 @@
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { runCli, startServerProcess } from "./support/process.js";
+
+interface BenchJson {
+  command: string;
+  machine: { nproc: number; node: string; cpu: string };
+  results: Record<string, Record<string, Record<string, unknown>>>;
+}
+
+function run(args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ["--import", "tsx", "bench/main.ts", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+const FIGURES: Record<string, string[]> = {
+  fanout: ["deliveredPerSecond", "serverCpuMicrosPerDelivery"],
+  latency: ["p50Ms", "p90Ms", "p99Ms", "maxMs"],
+  idle: ["rssBytesPerConnection", "heapBytesPerConnection"],
+  connect: ["connectionsPerSecond"],
+  redis: ["deliveredPerSecond"],
+};
+
+const COLUMNS: Record<string, string[]> = {
+  fanout: ["ws", "switchboard", "switchboard (msgpack)", "socketio"],
+  latency: ["ws", "switchboard", "socketio"],
+  idle: ["ws", "switchboard", "socketio"],
+  connect: ["ws", "switchboard", "socketio"],
+  redis: ["1 node", "2 nodes"],
+};
+
+// Speed is never asserted here: only that every scenario ran for every target, completely.
+describe("npm run bench (smoke sizes)", () => {
+  it("runs every scenario against every target and writes the figures as JSON, losing no message", { timeout: 180_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), "switchboard-bench-"));
+    try {
+      const file = join(dir, "bench.json");
+      const result = await run(["--smoke", "--json", file], 170_000);
+      assert.equal(result.code, 0, `bench exited with ${result.code}:\n${result.stdout}\n${result.stderr}`);
+      assert.match(result.stdout, /### fanout/);
+      assert.match(result.stdout, /\(1\.00×\)/, "figures are printed with their ratio to the ws baseline");
+      const json = JSON.parse(readFileSync(file, "utf8")) as BenchJson;
+      assert.ok(json.machine.nproc >= 1 && json.machine.node.startsWith("v"));
+      for (const [scenario, columns] of Object.entries(COLUMNS)) {
+        for (const column of columns) {
+          const figures = json.results[scenario]?.[column];
+          assert.ok(figures !== undefined, `${scenario} has a ${column} column`);
+          assert.equal(figures.error, undefined, `${scenario} · ${column} ran without error`);
+          for (const key of FIGURES[scenario]!) assert.equal(typeof figures[key], "number", `${scenario} · ${column} has ${key}`);
+          if ("lost" in figures) assert.equal(figures.lost, 0, `${scenario} · ${column} lost no message`);
+          if ("generatorSaturated" in figures) assert.equal(typeof figures.generatorSaturated, "boolean");
+        }
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses an unknown scenario with the usage", async () => {
+    const result = await run(["--scenario", "nope"], 30_000);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /unknown scenario "nope"/);
+  });
+
+  it("switchboard bench loads an already running server (fan-out in both encodings, latency)", { timeout: 120_000 }, async () => {
+    const server = await startServerProcess({ SWITCHBOARD_IP_CONNECTIONS_PER_SECOND: "0", SWITCHBOARD_RATE_LIMIT_PER_SECOND: "0", SWITCHBOARD_JOINS_PER_MINUTE: "0" });
+    const dir = mkdtempSync(join(tmpdir(), "switchboard-bench-"));
+    try {
+      const file = join(dir, "bench.json");
+      const result = await runCli(["bench", "--url", server.url, "--smoke", "--json", file], {}, 100_000);
+      assert.equal(result.code, 0, `${result.stdout}\n${result.stderr}`);
+      const json = JSON.parse(readFileSync(file, "utf8")) as BenchJson;
+      assert.deepEqual(Object.keys(json.results).sort(), ["fanout", "latency"]);
+      assert.deepEqual(Object.keys(json.results.fanout!).sort(), ["switchboard", "switchboard (msgpack)"]);
+      for (const figures of [json.results.fanout!.switchboard!, json.results.fanout!["switchboard (msgpack)"]!, json.results.latency!.switchboard!]) {
+        assert.equal(figures.error, undefined);
+        assert.equal(figures.lost, 0);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await server.stop("SIGKILL");
+    }
+  });
+});
