@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs every test file under test/ with node's test runner and the TypeScript loader.
 // Node 20's runner does not glob .ts files itself, so the list is built here.
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 
@@ -14,6 +14,11 @@ function collect(dir) {
   }
   return files;
 }
+
+// Servers started by tests (in process or as `switchboard start`) serve the web face; build it
+// once here when missing or stale rather than in every server, bounded in time.
+const built = spawnSync(process.execPath, ["--import", "tsx", "scripts/ensure-web.ts"], { stdio: "inherit", timeout: 180_000 });
+if (built.status !== 0) console.error("building web/dist failed; the web tests will try again and report why");
 
 const filter = process.argv.slice(2);
 const files = collect("test").filter((file) => filter.length === 0 || filter.some((part) => file.includes(part)));

@@ -50,3 +50,6 @@ export type { ApiStats } from "./http/api-routes.js";
 export type { NodeStats, StatsSample } from "./http/stats-sampler.js";
 export type { LatencyPercentiles } from "./http/latency-window.js";
 export type { SwitchboardObserver, RefusalReason } from "./server/observer.js";
+export { mountWebFace } from "./web-face/mount.js";
+export type { WebFaceOptions } from "./web-face/mount.js";
+export { ensureWebBuilt } from "./web-face/ensure-built.js";

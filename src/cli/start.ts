@@ -11,6 +11,7 @@ import type { ServerApi } from "../http/server-api.js";
 import { ConfiguredIntegrations } from "../integrations/configured-integrations.js";
 import { CLIENT_BUNDLE_PATH, serveClientBundle } from "../server/client-bundle.js";
 import { createSwitchboard } from "../server/switchboard.js";
+import { mountWebFaceFromConfig, webFaceBanner } from "../web-face/from-config.js";
 import type { Switchboard } from "../server/switchboard.js";
 
 export interface RunningServer {
@@ -54,6 +55,7 @@ export async function startServer(config: ServerConfig = loadServerConfig()): Pr
   const separateApi = config.apiPort !== undefined;
   const apiApp = separateApi ? createHttpApp({ logger, serverOptions }) : app;
   await apiApp.register(api.plugin);
+  const webFace = await mountWebFaceFromConfig({ app, apiApp }, config, switchboard.authenticator.mode, logger);
   app.get(config.path, async (_request, reply) => reply.code(426).send({ error: { code: "bad_request", message: "WebSocket upgrade required." } }));
   // The browser client (docs/client.md), served from the raw request so caching headers stay as built.
   app.get(CLIENT_BUNDLE_PATH, (request, reply) => {
@@ -80,6 +82,7 @@ export async function startServer(config: ServerConfig = loadServerConfig()): Pr
   if (config.apiKeys.length === 0) logger.info("server API: /api/* is off until SWITCHBOARD_API_KEY is set; /health and /metrics are served");
   const brokerHealth = switchboard.broker.health();
   if (!brokerHealth.ok) logger.warn({ broker: brokerHealth.detail }, "the broker is not reachable yet; serving local connections and retrying (publishes fail with unavailable until it is)");
+  if (webFace) logger.info(webFaceBanner(`http://${shown(config.host)}:${port}`, apiUrl, config.apiKeys.length > 0));
   logger.info({ url, apiUrl, broker: switchboard.broker.name, auth: switchboard.authenticator.description }, `Switchboard listening on ${url}`);
 
   let closing: Promise<void> | undefined;

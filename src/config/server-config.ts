@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { INTEGRATION_ENVIRONMENT_VARIABLES, integrationConfigShape, refineIntegrationConfig } from "../integrations/integration-config.js";
 import { PROTECTION_ENVIRONMENT_VARIABLES, protectionConfigShape, refineProtectionConfig } from "../protection/protection-config.js";
+import { WEB_ENVIRONMENT_VARIABLES, assertDevTokensAllowed, refineWebConfig, webConfigShape } from "../web-face/web-config.js";
 
 /**
  * The standalone server's settings: an optional JSON config file, overridden by
@@ -44,6 +45,7 @@ export const serverConfigSchema = z
     nodeId: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).optional(),
     ...integrationConfigShape,
     ...protectionConfigShape,
+    ...webConfigShape,
   })
   .strict()
   .superRefine((config, context) => {
@@ -53,7 +55,8 @@ export const serverConfigSchema = z
     if (config.auth === "anonymous" && keys > 0) context.addIssue({ code: "custom", path: ["auth"], message: "SWITCHBOARD_AUTH=anonymous conflicts with a configured JWT key" });
   })
   .superRefine(refineIntegrationConfig)
-  .superRefine(refineProtectionConfig);
+  .superRefine(refineProtectionConfig)
+  .superRefine(refineWebConfig);
 
 export type ServerConfig = z.infer<typeof serverConfigSchema>;
 
@@ -90,6 +93,7 @@ export const ENVIRONMENT_VARIABLES: Record<keyof ServerConfig, string[]> = {
   nodeId: ["SWITCHBOARD_NODE_ID"],
   ...INTEGRATION_ENVIRONMENT_VARIABLES,
   ...PROTECTION_ENVIRONMENT_VARIABLES,
+  ...WEB_ENVIRONMENT_VARIABLES,
 };
 
 export class ConfigError extends Error {
@@ -129,5 +133,7 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env, configPat
   if (parsed.data.auth === undefined && env.NODE_ENV === "production" && parsed.data.connectHookUrl === undefined && parsed.data.jwtSecret === undefined && parsed.data.jwtPublicKey === undefined && parsed.data.jwksUrl === undefined) {
     throw new ConfigError("SWITCHBOARD_AUTH: NODE_ENV=production requires an explicit auth choice: set SWITCHBOARD_JWT_SECRET (or a public key / JWKS URL), or SWITCHBOARD_AUTH=anonymous.");
   }
+  const devTokens = assertDevTokensAllowed(parsed.data, env);
+  if (devTokens !== undefined) throw new ConfigError(devTokens);
   return parsed.data;
 }
