@@ -74,6 +74,20 @@ describe("server API settings", () => {
     assert.equal(report.status, 200);
     assert.equal(report.body.status, "degraded");
     assert.equal((report.body.checks as Record<string, { required: boolean }>)["postgres-change-feed"]!.required, false);
+    const metrics = await server.call("GET", "/metrics", undefined, null);
+    assert.match(metrics.text, /^switchboard_pg_feed_connected 0$/m);
+  });
+
+  it("shows a connected change feed in /health and /metrics", async () => {
+    const server = await start({ SWITCHBOARD_PG_URL: process.env.SWITCHBOARD_TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test", SWITCHBOARD_PG_FEEDS: '[{"channel":"sb_api_health","room":"r:{id}"}]' });
+    await eventually(
+      async () => (await server.call("GET", "/metrics", undefined, null)).text,
+      (text) => /^switchboard_pg_feed_connected 1$/m.test(text),
+      "the feed gauge to show connected",
+    );
+    const report = await server.call("GET", "/health", undefined, null);
+    assert.equal(report.body.status, "ok");
+    assert.equal((report.body.checks as Record<string, { ok: boolean }>)["postgres-change-feed"]!.ok, true);
   });
 });
 
