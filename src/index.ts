@@ -14,7 +14,7 @@ export type { Broker, BrokerHealth, BrokerMessage, BrokerMessageHandler, Broadca
 export { MemoryBroker } from "./broker/memory-broker.js";
 export type { PresenceEntry, PresenceStore } from "./presence/presence-store.js";
 export { MemoryPresenceStore } from "./presence/memory-presence-store.js";
-export type { HistoryPage, HistoryPolicy, HistoryStore, StoredMessage } from "./history/history-store.js";
+export type { AppendedMessage, HistoryPage, HistoryPolicy, HistoryStore, StoredMessage } from "./history/history-store.js";
 export { MemoryHistoryStore } from "./history/memory-history-store.js";
 export type { RoomPolicyOptions, RoomRule, RoomAccessSubject } from "./rooms/room-policy.js";
 export type { JoinResult } from "./rooms/room-service.js";

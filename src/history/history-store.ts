@@ -27,6 +27,13 @@ export interface HistoryPage {
   complete: boolean;
 }
 
+/** What an append assigned: the offset, the room's epoch and the sealed frame. */
+export interface AppendedMessage {
+  offset: number;
+  epoch: string;
+  frame: string;
+}
+
 /** Where appendAndPublish sends the sealed frame. */
 export interface AtomicPublish {
   broker: Broker;
@@ -47,7 +54,13 @@ export interface HistoryStore {
    * Assigns the next offset and stores `frameHead + offset + "}"` (see
    * sealMessageFrame). Returns the offset, epoch and sealed frame.
    */
-  append(room: string, frameHead: string, policy: HistoryPolicy): Promise<{ offset: number; epoch: string; frame: string }>;
+  append(room: string, frameHead: string, policy: HistoryPolicy): Promise<AppendedMessage>;
+  /**
+   * Optional: `append` done synchronously, for stores held in process memory.
+   * The room service then publishes on the publisher's call stack, so a
+   * publication costs no turn of the microtask queue before its delivery.
+   */
+  appendNow?(room: string, frameHead: string, policy: HistoryPolicy): AppendedMessage;
   /**
    * Optional: append and publish the sealed frame in one atomic step, so every
    * node sees a room's offsets in order even when several nodes publish to it.

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { sealMessageFrame } from "../protocol/prepared-frame.js";
 import type { RecoveryPosition } from "../protocol/frames.js";
-import type { HistoryPage, HistoryPolicy, HistoryStore, StoredMessage } from "./history-store.js";
+import type { AppendedMessage, HistoryPage, HistoryPolicy, HistoryStore, StoredMessage } from "./history-store.js";
 
 /** A room that was joined but never published to keeps its epoch this long. */
 const EMPTY_STREAM_TTL_MS = 3_600_000;
@@ -29,7 +29,11 @@ export class MemoryHistoryStore implements HistoryStore {
     this.sweepTimer.unref();
   }
 
-  async append(room: string, frameHead: string, policy: HistoryPolicy): Promise<{ offset: number; epoch: string; frame: string }> {
+  async append(room: string, frameHead: string, policy: HistoryPolicy): Promise<AppendedMessage> {
+    return this.appendNow(room, frameHead, policy);
+  }
+
+  appendNow(room: string, frameHead: string, policy: HistoryPolicy): AppendedMessage {
     const now = Date.now();
     const stream = this.live(room, now) ?? this.create(room);
     stream.offset += 1;
@@ -37,7 +41,9 @@ export class MemoryHistoryStore implements HistoryStore {
     stream.expiresAt = now + policy.ttlMs;
     if (policy.size > 0) {
       stream.messages.push({ offset: stream.offset, frame, expiresAt: now + policy.ttlMs });
-      if (stream.messages.length > policy.size) stream.messages.splice(0, stream.messages.length - policy.size);
+      // Usually one over the bound: shift() drops it without allocating the removed list.
+      if (stream.messages.length === policy.size + 1) stream.messages.shift();
+      else if (stream.messages.length > policy.size) stream.messages.splice(0, stream.messages.length - policy.size);
     }
     return { offset: stream.offset, epoch: stream.epoch, frame };
   }

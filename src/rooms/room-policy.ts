@@ -110,7 +110,12 @@ export class RoomPolicies {
   }
 }
 
-export async function ruleAllows(rule: RoomRule, subject: RoomAccessSubject, room: string, params: Readonly<Record<string, string>>, isMember: boolean): Promise<boolean> {
+/**
+ * Whether a rule lets `subject` act on `room`. Built-in rules answer synchronously
+ * (a publish then reaches the broker with no turn of the microtask queue); only a
+ * custom rule may return a promise.
+ */
+export function ruleAllows(rule: RoomRule, subject: RoomAccessSubject, room: string, params: Readonly<Record<string, string>>, isMember: boolean): boolean | Promise<boolean> {
   switch (rule) {
     case "anyone":
       return true;

@@ -84,9 +84,10 @@ async function join(host: CommandHost, connection: Connection, frame: ClientFram
 async function publish(host: CommandHost, connection: Connection, frame: ClientFrame): Promise<void> {
   const room = roomOf(host, frame);
   const policy = host.policies.resolve(room);
-  const allowed =
-    (await ruleAllows(policy.publish, connection, room, policy.params, connection.rooms.has(room))) &&
-    (host.canPublish === undefined || (await host.canPublish(connection, room)));
+  // Built-in rules answer synchronously; awaiting only a promise keeps the publication on
+  // this call stack, so an in-memory broker delivers it before the next frame is read.
+  const ruled = ruleAllows(policy.publish, connection, room, policy.params, connection.rooms.has(room));
+  const allowed = (typeof ruled === "boolean" ? ruled : await ruled) && (host.canPublish === undefined || (await host.canPublish(connection, room)));
   if (!allowed) throw new SwitchboardError("forbidden", `Not allowed to publish to ${room}.`);
   if (frame.volatile !== undefined && typeof frame.volatile !== "boolean") throw new SwitchboardError("bad_request", '"volatile" must be a boolean.');
   if (frame.echo !== undefined && typeof frame.echo !== "boolean") throw new SwitchboardError("bad_request", '"echo" must be a boolean.');

@@ -387,6 +387,15 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
       return;
     }
     this.protection.checkFrame(connection, frame);
+    if (this.middleware.length === 0 && BUILT_IN_TYPES.has(frame.type)) {
+      // Built-in commands reply themselves and use no handler context: none is built for them.
+      try {
+        await runBuiltInCommand(this.commandHost, connection, frame);
+      } catch (error) {
+        this.sendError(connection, frame.id, error);
+      }
+      return;
+    }
     let replied = false;
     const reply = (data: unknown): void => {
       if (replied) return;
