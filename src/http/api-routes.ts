@@ -76,7 +76,8 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiRouteDeps): voi
 }
 
 function statsOf({ sb, metrics, sampler, exchange }: ApiRouteDeps): ApiStats {
-  const nodes = exchange.nodes().map((report) => report.stats);
+  const reports = exchange.nodes();
+  const nodes = reports.map((report) => report.stats);
   const sum = (pick: (stats: NodeStats) => number): number => nodes.reduce((total, stats) => total + pick(stats), 0);
   return {
     node: sb.node,
@@ -85,10 +86,7 @@ function statsOf({ sb, metrics, sampler, exchange }: ApiRouteDeps): ApiStats {
       connections: sum((stats) => stats.connections),
       // A user connected to two nodes counts on both: exact distinct counts would need a shared set per user.
       users: sum((stats) => stats.users),
-      rooms: exchange.nodes().reduce((rooms, report) => {
-        for (const { room } of report.rooms) rooms.add(room);
-        return rooms;
-      }, new Set<string>()).size,
+      rooms: new Set(reports.flatMap((report) => report.rooms.map(({ room }) => room))).size,
       framesInPerSecond: sum((stats) => stats.framesInPerSecond),
       framesOutPerSecond: sum((stats) => stats.framesOutPerSecond),
     },
