@@ -1,5 +1,6 @@
-import { useEffect, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import type { Api } from "./api.ts";
+import { usePolling } from "./use-polling.ts";
 import type { HistoryMessage, PresenceMember } from "./types.ts";
 
 const REFRESH_MS = 2_000;
@@ -18,30 +19,20 @@ export function RoomDetail({ api, room, onClose }: { api: Api; room: string; onC
   const [error, setError] = useState<string | null>(null);
   const [done, setDone] = useState<string | null>(null);
 
-  useEffect(() => {
-    const controller = new AbortController();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const path = `/api/rooms/${encodeURIComponent(room)}`;
-    const load = async (): Promise<void> => {
-      try {
-        const [presence, history] = await Promise.all([
-          api.get<{ members: PresenceMember[] }>(`${path}/presence`, controller.signal),
-          api.get<{ messages: HistoryMessage[] }>(`${path}/history?limit=${HISTORY_SHOWN}`, controller.signal),
-        ]);
-        setMembers(presence.members);
-        setMessages(history.messages);
-        setError(null);
-      } catch (failure) {
-        if (!controller.signal.aborted) setError(failure instanceof Error ? failure.message : String(failure));
-      }
-      if (!controller.signal.aborted) timer = setTimeout(load, REFRESH_MS);
-    };
-    void load();
-    return () => {
-      controller.abort();
-      clearTimeout(timer);
-    };
-  }, [api, room]);
+  usePolling(
+    async (signal) => {
+      const path = `/api/rooms/${encodeURIComponent(room)}`;
+      const [presence, history] = await Promise.all([
+        api.get<{ members: PresenceMember[] }>(`${path}/presence`, signal),
+        api.get<{ messages: HistoryMessage[] }>(`${path}/history?limit=${HISTORY_SHOWN}`, signal),
+      ]);
+      setMembers(presence.members);
+      setMessages(history.messages);
+    },
+    setError,
+    REFRESH_MS,
+    [api, room],
+  );
 
   const disconnect = async (userId: string): Promise<void> => {
     if (!confirm(`Disconnect every connection of ${userId}? Their clients will reconnect after a backoff.`)) return;

@@ -1,5 +1,6 @@
-import { useEffect, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import type { Api } from "./api.ts";
+import { usePolling } from "./use-polling.ts";
 import type { RoomCount } from "./types.ts";
 
 const REFRESH_MS = 2_000;
@@ -10,25 +11,15 @@ export function RoomsList({ api, selected, onSelect }: { api: Api; selected: str
   const [rooms, setRooms] = useState<RoomCount[] | null>(null);
   const [error, setError] = useState<string | null>(null);
 
-  useEffect(() => {
-    const controller = new AbortController();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const load = async (): Promise<void> => {
-      try {
-        const body = await api.get<{ rooms: RoomCount[] }>("/api/rooms", controller.signal);
-        setRooms(body.rooms);
-        setError(null);
-      } catch (failure) {
-        if (!controller.signal.aborted) setError(failure instanceof Error ? failure.message : String(failure));
-      }
-      if (!controller.signal.aborted) timer = setTimeout(load, REFRESH_MS);
-    };
-    void load();
-    return () => {
-      controller.abort();
-      clearTimeout(timer);
-    };
-  }, [api]);
+  usePolling(
+    async (signal) => {
+      const body = await api.get<{ rooms: RoomCount[] }>("/api/rooms", signal);
+      setRooms(body.rooms);
+    },
+    setError,
+    REFRESH_MS,
+    [api],
+  );
 
   return (
     <section class="panel" aria-labelledby="rooms-title">
