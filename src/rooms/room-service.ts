@@ -163,15 +163,17 @@ export class RoomService {
         // A store in process memory appends synchronously, so with the memory broker the
         // publication is delivered before the first await, on the publisher's call stack.
         const stored = history.appendNow?.(room, head, policy.history);
-        const atomic = stored === undefined ? await history.appendAndPublish?.(room, head, policy.history, { broker, topic: roomTopic(room), except: options.except, sentAt }) : undefined;
         if (stored !== undefined) {
           await broker.publish(roomTopic(room), withExcept({ kind: "room", room, frame: stored.frame, offset: stored.offset, sentAt }, options.except));
           result = { offset: stored.offset, epoch: stored.epoch };
-        } else if (atomic !== undefined) result = { offset: atomic.offset, epoch: atomic.epoch };
-        else {
-          const { offset, epoch, frame } = await history.append(room, head, policy.history);
-          await broker.publish(roomTopic(room), withExcept({ kind: "room", room, frame, offset, sentAt }, options.except));
-          result = { offset, epoch };
+        } else {
+          const atomic = await history.appendAndPublish?.(room, head, policy.history, { broker, topic: roomTopic(room), except: options.except, sentAt });
+          if (atomic !== undefined) result = { offset: atomic.offset, epoch: atomic.epoch };
+          else {
+            const { offset, epoch, frame } = await history.append(room, head, policy.history);
+            await broker.publish(roomTopic(room), withExcept({ kind: "room", room, frame, offset, sentAt }, options.except));
+            result = { offset, epoch };
+          }
         }
       }
       observer?.brokerPublished?.();
