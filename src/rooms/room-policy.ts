@@ -25,8 +25,14 @@ export interface RoomPolicyOptions {
   join?: RoomRule;
   /** Who may publish; "members" means connections that joined. Default "members". */
   publish?: RoomRule;
-  /** Whether joins and leaves are tracked and announced. Default true. */
-  presence?: boolean;
+  /**
+   * Whether joins, leaves and meta changes are tracked and announced: true
+   * (member lists up to `presenceListLimit`, counts above it), "count" (counts
+   * only, never lists), or false (not tracked). Default true.
+   */
+  presence?: boolean | "count";
+  /** Above this many present connections the room's presence frames carry counts instead of member lists. Default 1000. */
+  presenceListLimit?: number;
   /** Message history for recovery; false keeps none. Default { size: 100, ttlMs: 300000 }. */
   history?: HistoryPolicy | false;
 }
@@ -34,10 +40,16 @@ export interface RoomPolicyOptions {
 export interface ResolvedRoomPolicy {
   join: RoomRule;
   publish: RoomRule;
+  /** Whether presence is tracked at all. */
   presence: boolean;
+  /** "count": presence frames and join replies carry counts only. */
+  presenceMode: "list" | "count";
+  presenceListLimit: number;
   history: HistoryPolicy;
   params: Record<string, string>;
 }
+
+export const DEFAULT_PRESENCE_LIST_LIMIT = 1_000;
 
 export const DEFAULT_HISTORY: HistoryPolicy = { size: 100, ttlMs: 300_000 };
 const NO_HISTORY: HistoryPolicy = { size: 0, ttlMs: 300_000 };
@@ -58,6 +70,11 @@ export const BUILT_IN_ROOM_POLICIES: RoomPolicyOptions[] = [
 ];
 
 function compile(options: RoomPolicyOptions): CompiledPolicy {
+  if (options.presence !== undefined && typeof options.presence !== "boolean" && options.presence !== "count") {
+    throw new TypeError(`rooms: policy ${String(options.match)}: "presence" must be true, false or "count"`);
+  }
+  const limit = options.presenceListLimit;
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) throw new TypeError(`rooms: policy ${String(options.match)}: "presenceListLimit" must be a non-negative integer`);
   if (options.match instanceof RegExp) return { pattern: options.match, paramNames: [], options };
   const paramNames: string[] = [];
   let source = "";
@@ -101,12 +118,14 @@ export class RoomPolicies {
       return {
         join: options.join ?? "anyone",
         publish: options.publish ?? "members",
-        presence: options.presence ?? true,
+        presence: options.presence !== false,
+        presenceMode: options.presence === "count" ? "count" : "list",
+        presenceListLimit: options.presenceListLimit ?? DEFAULT_PRESENCE_LIST_LIMIT,
         history: options.history === false ? NO_HISTORY : (options.history ?? DEFAULT_HISTORY),
         params,
       };
     }
-    return { join: "anyone", publish: "members", presence: true, history: DEFAULT_HISTORY, params: {} };
+    return { join: "anyone", publish: "members", presence: true, presenceMode: "list", presenceListLimit: DEFAULT_PRESENCE_LIST_LIMIT, history: DEFAULT_HISTORY, params: {} };
   }
 }
 

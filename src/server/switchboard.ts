@@ -30,7 +30,7 @@ import { PROTOCOL_VERSION, isFrameId, toClientFrame } from "../protocol/frames.j
 import { Protection } from "../protection/protection.js";
 import type { UpgradeRefusal } from "../protection/protection.js";
 import type { RateLimit } from "../protection/protection-options.js";
-import type { ClientFrame, PresenceMember, RecoveryPosition, WelcomeData } from "../protocol/frames.js";
+import type { ClientFrame, PresenceMember, PresencePage, RecoveryPosition, WelcomeData } from "../protocol/frames.js";
 import { assertRoomName } from "../rooms/room-name.js";
 import { RoomPolicies } from "../rooms/room-policy.js";
 import { RoomService } from "../rooms/room-service.js";
@@ -154,6 +154,8 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
       policies,
       logger: this.logger,
       observer: this.observer,
+      presenceIntervalMs: this.options.presenceIntervalMs,
+      onPresenceDelivered: (reached, frame) => this.recordDelivery(reached, frame, undefined),
       onJoin: (connection, room) => this.emitLifecycle("join", connection, room),
       onLeave: (connection, room) => this.emitLifecycle("leave", connection, room),
     });
@@ -619,6 +621,12 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
     return this.roomService.members(room);
   }
 
+  /** One page of a room's presence across nodes: `{count, entries, cursor}`; pass the cursor back for the next. */
+  presencePage(room: string, options: { cursor?: string; limit?: number } = {}): Promise<PresencePage> {
+    assertRoomName(room, this.options.maxRoomNameLength);
+    return this.roomService.presencePage(room, options.cursor, options.limit ?? 100);
+  }
+
   stats(): SwitchboardStats {
     return { node: this.node, connections: this.hub.connections.size, users: this.hub.userCount, rooms: this.hub.roomCount, ...this.counters, startedAt: this.startedAt };
   }
@@ -658,6 +666,9 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
         for (const connection of targets) connection?.close(message.code, message.reason);
         return;
       }
+      case "presence":
+        this.roomService.announcer.receive(message);
+        return;
       case "cluster":
         this.cluster.receive(message);
         return;
@@ -696,6 +707,8 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
     clearTimeout(deadline);
     this.cluster.close();
     for (const { server, listener } of this.attached) server.off("upgrade", listener);
+    // The leaves of the connections just closed still reach the other nodes.
+    await this.roomService.announcer.close();
     await Promise.allSettled([this.broker.close(), this.presenceStore.close(), this.historyStore.close()]);
     if (this.ownServer !== undefined) {
       const server = this.ownServer;
