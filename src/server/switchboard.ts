@@ -93,6 +93,8 @@ export interface SwitchboardStats {
 /** Frame types the server itself sends; custom events may not reuse them. */
 const RESERVED_EVENT_TYPES = new Set(["welcome", "reply", "message", "presence", "error", "pong"]);
 const MAX_TIMER_MS = 2_147_483_647;
+/** Longest wait for connection cleanups after shutdown terminated the stragglers. */
+const CLEANUP_GRACE_MS = 2_000;
 
 type InferOutput<Schema extends StandardSchemaV1> = StandardSchemaV1.InferOutput<Schema>;
 
@@ -729,8 +731,9 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
     const terminate = setTimeout(() => {
       for (const connection of this.hub.connections.values()) connection.socket.terminate();
     }, timeoutMs);
-    // Stragglers are terminated at the deadline; their cleanups (leaves, listeners) then get as long again.
-    const finished = await settleWithin(this.lifecycle.settled(), 2 * timeoutMs);
+    // Stragglers are terminated at the deadline; their cleanups (leaves, listeners) then get a
+    // little longer, bounded so that a process manager's kill deadline (10 s for `switchboard start`) is kept.
+    const finished = await settleWithin(this.lifecycle.settled(), timeoutMs + Math.min(timeoutMs, CLEANUP_GRACE_MS));
     clearTimeout(terminate);
     if (!finished) this.logger.warn(this.lifecycle.unfinished, "shutdown deadline passed with connection cleanups still running");
     this.cluster.close();
