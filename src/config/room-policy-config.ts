@@ -11,7 +11,8 @@ import { compilePattern, patternProblem } from "../rooms/room-pattern.js";
  * pattern and rule checks as the library, so an entry the server accepts here
  * is one `createSwitchboard({ rooms })` accepts too.
  */
-const rule = z.string().describe(`Who may join or publish: ${RULE_HINT}. {param} in a claim value is a capture of match.`);
+// The pattern lets editors flag a misspelt rule; the validator then names what is wrong with it.
+const rule = z.string().meta({ pattern: "^(anyone|authenticated|members|nobody|claim:[^=]+=.+)$" });
 
 const history = z.union([
   z.literal(false).describe("Keep no history."),

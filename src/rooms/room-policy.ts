@@ -64,7 +64,7 @@ export const BUILT_IN_ROOM_POLICIES: RoomPolicyOptions[] = [
 
 /** Compiles a policy once: its pattern, and each named `claim:` rule into the check it stands for. */
 function compile(options: RoomPolicyOptions, index: number): CompiledPolicy {
-  const where = `Switchboard option "rooms[${index}]" (match ${String(options.match)})`;
+  const where = `Switchboard option "rooms[${index}]" (match ${typeof options.match === "string" ? `"${options.match}"` : String(options.match)})`;
   if (typeof options.match === "string") {
     const problem = patternProblem(options.match);
     if (problem !== undefined) throw new TypeError(`${where}: match ${problem}`);

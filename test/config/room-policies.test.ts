@@ -3,6 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { stringify } from "yaml";
+import { RoomPolicies } from "../../src/rooms/room-policy.js";
 import { connect } from "../support/client.js";
 import type { TestClient } from "../support/client.js";
 import { runCli, startServerProcess } from "../support/process.js";
@@ -28,7 +30,7 @@ async function refusal(client: TestClient, frame: Record<string, unknown>): Prom
   return reply.ok === true ? undefined : (reply.error as { code: string }).code;
 }
 
-describe("room policies from the config file of `switchboard start`", () => {
+describe("room policies from the config file (JSON and YAML) of `switchboard start`", () => {
   let dir: string;
   let jwtServer: ServerProcess;
   let anonymousServer: ServerProcess;
@@ -43,11 +45,14 @@ describe("room policies from the config file of `switchboard start`", () => {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "switchboard-rooms-"));
-    const config = join(dir, "switchboard.json");
-    writeFileSync(config, JSON.stringify({ rooms: ROOMS, apiKeys: [API_KEY] }));
+    // The same policies as JSON for one server and YAML for the other.
+    const json = join(dir, "switchboard.json");
+    const yaml = join(dir, "switchboard.yaml");
+    writeFileSync(json, JSON.stringify({ rooms: ROOMS, apiKeys: [API_KEY] }));
+    writeFileSync(yaml, stringify({ rooms: ROOMS }));
     [jwtServer, anonymousServer] = await Promise.all([
-      startServerProcess({ SWITCHBOARD_CONFIG: config, SWITCHBOARD_JWT_SECRET: TEST_SECRET }),
-      startServerProcess({ SWITCHBOARD_CONFIG: config, SWITCHBOARD_AUTH: "anonymous" }),
+      startServerProcess({ SWITCHBOARD_CONFIG: json, SWITCHBOARD_JWT_SECRET: TEST_SECRET }),
+      startServerProcess({ SWITCHBOARD_CONFIG: yaml, SWITCHBOARD_AUTH: "anonymous" }),
     ]);
   });
   after(async () => {
@@ -81,6 +86,8 @@ describe("room policies from the config file of `switchboard start`", () => {
     clients.push(anonymous);
     assert.equal(await refusal(anonymous, { type: "join", room: "members-only:news" }), "forbidden");
     await anonymous.ok({ type: "join", room: "lobby:1" });
+    await anonymous.ok({ type: "join", room: "announcements" });
+    assert.equal(await refusal(anonymous, { type: "publish", room: "announcements", data: "x" }), "forbidden", "the YAML file's other entries apply too");
   });
 
   it("members: a client cannot join a room that only server code puts connections in", async () => {
@@ -118,5 +125,18 @@ describe("room policies from the config file of `switchboard start`", () => {
     const result = await runCli(["start", "--config", bad], { SWITCHBOARD_PORT: "0" });
     assert.equal(result.code, 2);
     assert.match(result.stderr, /rooms\[1\] \(match "ticker:\{symbol\}"\) publish: unknown rule "admins"/);
+  });
+});
+
+describe("room policies in the library", () => {
+  it("take the same named rules, and refuse a bad pattern or rule with a TypeError naming the entry", () => {
+    const policies = new RoomPolicies([{ match: "team:{team}", join: "claim:teams={team}" }]);
+    const join = policies.resolve("team:red").join;
+    assert.equal(typeof join, "function");
+    if (typeof join !== "function") return;
+    assert.equal(join({ id: "c1", userId: "u1", claims: { teams: ["red"] } }, "team:red", { team: "red" }), true);
+    assert.equal(join({ id: "c2", userId: "u2", claims: { teams: "blue" } }, "team:red", { team: "red" }), false);
+    assert.throws(() => new RoomPolicies([{ match: "ok" }, { match: "x:{bad-name}" }]), (error: Error) => error instanceof TypeError && /"rooms\[1\]" \(match "x:\{bad-name\}"\)/.test(error.message));
+    assert.throws(() => new RoomPolicies([{ match: "x:{id}", publish: "claim:owner={user}" }]), /publish "claim:owner=\{user\}" uses \{user\}, which the match pattern does not capture/);
   });
 });
