@@ -35,6 +35,8 @@ import type { ClientFrame, PresenceMember, RecoveryPosition, WelcomeData } from 
 import { assertRoomName } from "../rooms/room-name.js";
 import { RoomPolicies } from "../rooms/room-policy.js";
 import { RoomService } from "../rooms/room-service.js";
+import { Admission } from "../rooms/admission.js";
+import type { JoinRequest } from "../rooms/admission.js";
 import type { JoinResult } from "../rooms/room-service.js";
 import { BroadcastOperator } from "./broadcast-operator.js";
 import { serveClientBundle } from "./client-bundle.js";
@@ -118,6 +120,8 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
 
   protected readonly hub = new Hub();
   protected readonly roomService: RoomService;
+  /** The one gate of every join and publication (src/rooms/admission.ts). */
+  protected readonly admission: Admission;
   private readonly router = new Router();
   private readonly middleware: Middleware[] = [];
   private readonly events = new EventEmitter();
@@ -163,13 +167,23 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
     });
     this.presenceStore.onExpired?.((room, entry) => this.roomService.announceExpired(room, entry.userId, entry.connectionId));
     const verifier = this.authenticator.verifier;
-    this.commandHost = {
+    this.admission = new Admission({
       rooms: this.roomService,
       policies,
       multipleRooms: this.options.multipleRooms,
       maxRoomNameLength: this.options.maxRoomNameLength,
+      maxRoomsPerConnection: this.protection.settings.maxRoomsPerConnection,
+      joinsPerMinute: this.protection.settings.joinsPerMinute,
       canJoin: options.canJoin,
       canPublish: options.canPublish,
+      takeJoin: (connection) => connection.guard?.admitJoin() ?? true,
+      refused: (reason) => this.observer.refused(reason),
+    });
+    this.commandHost = {
+      rooms: this.roomService,
+      admission: this.admission,
+      policies,
+      maxRoomNameLength: this.options.maxRoomNameLength,
       refreshToken: verifier === undefined ? undefined : (token) => verifier.verify(token),
       onIdentityRefreshed: (connection) => this.scheduleExpiry(connection),
       reply: (connection, frame, data) => this.reply(connection, frame, data),
@@ -445,7 +459,7 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
       get state() {
         return connection.state;
       },
-      join: (room) => this.joinConnection(connection, room),
+      join: (room, request) => this.joinConnection(connection, room, request),
       leave: async (room) => {
         await this.roomService.leave(connection, room);
       },
@@ -563,8 +577,7 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
   }
 
   publish(room: string, data: unknown, options?: PublishOptions): Promise<PublishResult> {
-    assertRoomName(room, this.options.maxRoomNameLength);
-    return this.roomService.publish(room, data, options);
+    return this.admission.publish(room, data, options);
   }
 
   async emitToTargets(targets: BroadcastTargets, type: string, data: unknown, filter: ConnectionFilter | undefined): Promise<void> {
@@ -612,12 +625,16 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
     }
   }
 
-  /** Joins a local connection to a room from server code, bypassing client policies. */
-  async joinConnection(connection: Connection | string, room: string): Promise<JoinResult> {
+  /**
+   * Joins a local connection to a room from server code, through the same admission as
+   * a client's `join`: room policy, `multipleRooms`, the rooms cap and the join rate.
+   * `{ authorized: true }` says server code decided access itself (skips the policy's
+   * `join` rule and `canJoin`, never the caps).
+   */
+  async joinConnection(connection: Connection | string, room: string, request: Pick<JoinRequest, "authorized"> = {}): Promise<JoinResult> {
     const target = typeof connection === "string" ? this.hub.connections.get(connection) : connection;
     if (target === undefined) throw new SwitchboardError("not_found", "No such connection on this node.");
-    assertRoomName(room, this.options.maxRoomNameLength);
-    const pending = await this.roomService.join(target, room, undefined);
+    const pending = await this.admission.join(target, room, { authorized: request.authorized === true });
     pending.flush();
     return pending.result;
   }
