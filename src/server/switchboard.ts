@@ -26,6 +26,7 @@ import type { Codec } from "../protocol/codec.js";
 import { msgpackCodec } from "../protocol/msgpack-codec.js";
 import { CloseCode } from "../protocol/close-codes.js";
 import { SwitchboardError } from "../protocol/error-codes.js";
+import { assertCarriable, assertDataSize } from "../protocol/payload-limits.js";
 import { PROTOCOL_VERSION, isFrameId, toClientFrame } from "../protocol/frames.js";
 import { Protection } from "../protection/protection.js";
 import type { UpgradeRefusal } from "../protection/protection.js";
@@ -34,6 +35,8 @@ import type { ClientFrame, PresenceMember, RecoveryPosition, WelcomeData } from 
 import { assertRoomName } from "../rooms/room-name.js";
 import { RoomPolicies } from "../rooms/room-policy.js";
 import { RoomService } from "../rooms/room-service.js";
+import { Admission } from "../rooms/admission.js";
+import type { JoinRequest } from "../rooms/admission.js";
 import type { JoinResult } from "../rooms/room-service.js";
 import { BroadcastOperator } from "./broadcast-operator.js";
 import { serveClientBundle } from "./client-bundle.js";
@@ -41,6 +44,7 @@ import type { BroadcastApi, BroadcastSink, ConnectionFilter, ConnectionView, Pub
 import { runBuiltInCommand } from "./commands.js";
 import type { CommandHost, RoomAccessHook } from "./commands.js";
 import { Connection } from "./connection.js";
+import { DeliveryFailures } from "./delivery-failures.js";
 import type { HandlerContext } from "./context.js";
 import { Hub } from "./hub.js";
 import { resolveOptions } from "./options.js";
@@ -116,6 +120,8 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
 
   protected readonly hub = new Hub();
   protected readonly roomService: RoomService;
+  /** The one gate of every join and publication (src/rooms/admission.ts). */
+  protected readonly admission: Admission;
   private readonly router = new Router();
   private readonly middleware: Middleware[] = [];
   private readonly events = new EventEmitter();
@@ -133,6 +139,7 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
   private readonly counters = { framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0 };
   private readonly startedAt = Date.now();
   private readonly baseOperator: BroadcastOperator;
+  private readonly deliveryFailures: DeliveryFailures;
 
   constructor(options: SwitchboardOptions = {}) {
     this.options = resolveOptions(options);
@@ -141,6 +148,7 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
     this.authenticator = new Authenticator(options.auth);
     this.observer = new ObserverList(options.observer);
     this.protection = new Protection(options.protection, this.observer, this.logger);
+    this.deliveryFailures = new DeliveryFailures(this.logger, this.observer);
     this.broker = options.broker ?? new MemoryBroker();
     this.presenceStore = options.presence ?? new MemoryPresenceStore();
     this.historyStore = options.history ?? new MemoryHistoryStore();
@@ -159,13 +167,23 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
     });
     this.presenceStore.onExpired?.((room, entry) => this.roomService.announceExpired(room, entry.userId, entry.connectionId));
     const verifier = this.authenticator.verifier;
-    this.commandHost = {
+    this.admission = new Admission({
       rooms: this.roomService,
       policies,
       multipleRooms: this.options.multipleRooms,
       maxRoomNameLength: this.options.maxRoomNameLength,
+      maxRoomsPerConnection: this.protection.settings.maxRoomsPerConnection,
+      joinsPerMinute: this.protection.settings.joinsPerMinute,
       canJoin: options.canJoin,
       canPublish: options.canPublish,
+      takeJoin: (connection) => connection.guard?.admitJoin() ?? true,
+      refused: (reason) => this.observer.refused(reason),
+    });
+    this.commandHost = {
+      rooms: this.roomService,
+      admission: this.admission,
+      policies,
+      maxRoomNameLength: this.options.maxRoomNameLength,
       refreshToken: verifier === undefined ? undefined : (token) => verifier.verify(token),
       onIdentityRefreshed: (connection) => this.scheduleExpiry(connection),
       reply: (connection, frame, data) => this.reply(connection, frame, data),
@@ -180,7 +198,7 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
     });
     this.baseOperator = new BroadcastOperator(this);
     this.cluster = new ClusterBus(this, options.cluster);
-    this.ready = this.broker.start((topic, message) => this.onBrokerMessage(topic, message)).then(() => this.broker.subscribe(NODES_TOPIC));
+    this.ready = this.broker.start((topic, message) => this.receiveSafely(topic, message)).then(() => this.broker.subscribe(NODES_TOPIC));
     this.ready.catch((error: unknown) => this.logger.error({ err: error }, "broker failed to start"));
     this.startTimers();
   }
@@ -323,6 +341,7 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
     this.hub.add(connection);
     this.protection.connectionAccepted(connection, connection.userId === null ? undefined : this.hub.userConnections(connection.userId));
     connection.slowConsumers = this.protection.slowConsumers;
+    connection.failures = this.deliveryFailures;
     ws.on("message", (data, isBinary) => this.onFrame(connection, data as Buffer, isBinary));
     ws.on("pong", () => {
       connection.alive = true;
@@ -440,7 +459,7 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
       get state() {
         return connection.state;
       },
-      join: (room) => this.joinConnection(connection, room),
+      join: (room, request) => this.joinConnection(connection, room, request),
       leave: async (room) => {
         await this.roomService.leave(connection, room);
       },
@@ -558,17 +577,18 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
   }
 
   publish(room: string, data: unknown, options?: PublishOptions): Promise<PublishResult> {
-    assertRoomName(room, this.options.maxRoomNameLength);
-    return this.roomService.publish(room, data, options);
+    return this.admission.publish(room, data, options);
   }
 
   async emitToTargets(targets: BroadcastTargets, type: string, data: unknown, filter: ConnectionFilter | undefined): Promise<void> {
     assertEventType(type);
+    assertCarriable(data, "data");
     const rooms = targets.rooms ?? [];
     const singleRoom = rooms.length === 1 && !targets.all && (targets.userIds?.length ?? 0) === 0 && (targets.connectionIds?.length ?? 0) === 0;
     const sentAt = preciseNow();
     const ts = Math.floor(sentAt);
     const frame = JSON.stringify(singleRoom ? { type, room: rooms[0], data, ts } : { type, data, ts });
+    assertDataSize(frame, "data");
     if (filter !== undefined) {
       this.recordDelivery(this.hub.deliver({ kind: "targets", targets, frame }, filter), frame, sentAt);
       this.observer.broadcastPublished();
@@ -605,12 +625,16 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
     }
   }
 
-  /** Joins a local connection to a room from server code, bypassing client policies. */
-  async joinConnection(connection: Connection | string, room: string): Promise<JoinResult> {
+  /**
+   * Joins a local connection to a room from server code, through the same admission as
+   * a client's `join`: room policy, `multipleRooms`, the rooms cap and the join rate.
+   * `{ authorized: true }` says server code decided access itself (skips the policy's
+   * `join` rule and `canJoin`, never the caps).
+   */
+  async joinConnection(connection: Connection | string, room: string, request: Pick<JoinRequest, "authorized"> = {}): Promise<JoinResult> {
     const target = typeof connection === "string" ? this.hub.connections.get(connection) : connection;
     if (target === undefined) throw new SwitchboardError("not_found", "No such connection on this node.");
-    assertRoomName(room, this.options.maxRoomNameLength);
-    const pending = await this.roomService.join(target, room, undefined);
+    const pending = await this.admission.join(target, room, { authorized: request.authorized === true });
     pending.flush();
     return pending.result;
   }
@@ -639,6 +663,15 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
   /** This node's connections, for server code that needs to inspect them. */
   connections(): IterableIterator<ConnectionView> {
     return this.hub.connections.values();
+  }
+
+  /** A broker's callback must not throw: a Redis client rethrows listener errors, which would exit the process. */
+  private receiveSafely(topic: string, message: BrokerMessage): void {
+    try {
+      this.onBrokerMessage(topic, message);
+    } catch (error) {
+      this.logger.error({ err: error, topic }, "handling a broker message failed");
+    }
   }
 
   protected onBrokerMessage(_topic: string, message: BrokerMessage): void {
