@@ -26,6 +26,7 @@ import type { Codec } from "../protocol/codec.js";
 import { msgpackCodec } from "../protocol/msgpack-codec.js";
 import { CloseCode } from "../protocol/close-codes.js";
 import { SwitchboardError } from "../protocol/error-codes.js";
+import { assertCarriable, assertDataSize } from "../protocol/payload-limits.js";
 import { PROTOCOL_VERSION, isFrameId, toClientFrame } from "../protocol/frames.js";
 import { Protection } from "../protection/protection.js";
 import type { UpgradeRefusal } from "../protection/protection.js";
@@ -44,6 +45,7 @@ import { runBuiltInCommand } from "./commands.js";
 import type { CommandHost, RoomAccessHook } from "./commands.js";
 import { Connection } from "./connection.js";
 import { ConnectionLifecycle } from "./connection-lifecycle.js";
+import { DeliveryFailures } from "./delivery-failures.js";
 import type { HandlerContext } from "./context.js";
 import { Hub } from "./hub.js";
 import { resolveOptions } from "./options.js";
@@ -140,6 +142,7 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
   private readonly counters = { framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0 };
   private readonly startedAt = Date.now();
   private readonly baseOperator: BroadcastOperator;
+  private readonly deliveryFailures: DeliveryFailures;
 
   constructor(options: SwitchboardOptions = {}) {
     this.options = resolveOptions(options);
@@ -148,6 +151,7 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
     this.authenticator = new Authenticator(options.auth);
     this.observer = new ObserverList(options.observer);
     this.protection = new Protection(options.protection, this.observer, this.logger);
+    this.deliveryFailures = new DeliveryFailures(this.logger, this.observer);
     this.broker = options.broker ?? new MemoryBroker();
     this.presenceStore = options.presence ?? new MemoryPresenceStore();
     this.historyStore = options.history ?? new MemoryHistoryStore();
@@ -206,7 +210,7 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
     });
     this.baseOperator = new BroadcastOperator(this);
     this.cluster = new ClusterBus(this, options.cluster);
-    this.ready = this.broker.start((topic, message) => this.onBrokerMessage(topic, message)).then(() => this.broker.subscribe(NODES_TOPIC));
+    this.ready = this.broker.start((topic, message) => this.receiveSafely(topic, message)).then(() => this.broker.subscribe(NODES_TOPIC));
     this.ready.catch((error: unknown) => this.logger.error({ err: error }, "broker failed to start"));
     this.startTimers();
   }
@@ -359,6 +363,7 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
     this.hub.add(connection);
     this.protection.connectionAccepted(connection, connection.userId === null ? undefined : this.hub.userConnections(connection.userId));
     connection.slowConsumers = this.protection.slowConsumers;
+    connection.failures = this.deliveryFailures;
     ws.on("message", (data, isBinary) => this.onFrame(connection, data as Buffer, isBinary));
     ws.on("pong", () => {
       connection.alive = true;
@@ -601,11 +606,13 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
 
   async emitToTargets(targets: BroadcastTargets, type: string, data: unknown, filter: ConnectionFilter | undefined): Promise<void> {
     assertEventType(type);
+    assertCarriable(data, "data");
     const rooms = targets.rooms ?? [];
     const singleRoom = rooms.length === 1 && !targets.all && (targets.userIds?.length ?? 0) === 0 && (targets.connectionIds?.length ?? 0) === 0;
     const sentAt = preciseNow();
     const ts = Math.floor(sentAt);
     const frame = JSON.stringify(singleRoom ? { type, room: rooms[0], data, ts } : { type, data, ts });
+    assertDataSize(frame, "data");
     if (filter !== undefined) {
       this.recordDelivery(this.hub.deliver({ kind: "targets", targets, frame }, filter), frame, sentAt);
       this.observer.broadcastPublished();
@@ -680,6 +687,15 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
   /** This node's connections, for server code that needs to inspect them. */
   connections(): IterableIterator<ConnectionView> {
     return this.hub.connections.values();
+  }
+
+  /** A broker's callback must not throw: a Redis client rethrows listener errors, which would exit the process. */
+  private receiveSafely(topic: string, message: BrokerMessage): void {
+    try {
+      this.onBrokerMessage(topic, message);
+    } catch (error) {
+      this.logger.error({ err: error, topic }, "handling a broker message failed");
+    }
   }
 
   protected onBrokerMessage(_topic: string, message: BrokerMessage): void {
