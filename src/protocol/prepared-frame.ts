@@ -10,7 +10,8 @@ import { frameOnce } from "../server/frame-writer.js";
 export class PreparedFrame {
   readonly json: string;
   private jsonBytes: Buffer | undefined;
-  private otherEncodings: Map<Codec, Buffer> | undefined;
+  /** Per codec: the bytes, or the error encoding threw (kept, so a room of such recipients costs one attempt). */
+  private otherEncodings: Map<Codec, Buffer | Error> | undefined;
   private jsonFramed: Buffer | undefined;
   private otherFramed: Map<Codec, Buffer> | undefined;
 
@@ -27,9 +28,14 @@ export class PreparedFrame {
     this.otherEncodings ??= new Map();
     let bytes = this.otherEncodings.get(codec);
     if (bytes === undefined) {
-      bytes = codec.encode(JSON.parse(this.json));
+      try {
+        bytes = codec.encode(JSON.parse(this.json));
+      } catch (error) {
+        bytes = error instanceof Error ? error : new Error(String(error));
+      }
       this.otherEncodings.set(codec, bytes);
     }
+    if (bytes instanceof Error) throw bytes;
     return bytes;
   }
 

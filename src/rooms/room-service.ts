@@ -5,6 +5,7 @@ import type { Logger } from "../log/logger.js";
 import type { PresenceStore } from "../presence/presence-store.js";
 import { SwitchboardError } from "../protocol/error-codes.js";
 import type { PresenceMember, PresencePage, PresenceSnapshot, RecoveryPosition } from "../protocol/frames.js";
+import { assertCarriable, assertDataSize } from "../protocol/payload-limits.js";
 import { PreparedFrame, messageFrameHead, volatileMessageFrame } from "../protocol/prepared-frame.js";
 import type { PublishOptions, PublishResult } from "../server/broadcast-operator.js";
 import type { Connection } from "../server/connection.js";
@@ -128,8 +129,11 @@ export class RoomService {
     if (recovered !== undefined) result.recovered = recovered;
     this.deps.onJoin(connection, room);
     const flush = (): void => {
+      // Released first: the flush is synchronous, so nothing arrives in between, and no failure below can leave frames held.
+      const held = connection.stopHolding(room);
       if (since === undefined) {
-        for (const held of connection.stopHolding(room)) if (held.offset === undefined || held.offset > position.offset) connection.sendPrepared(held.frame);
+        // Only presence joins hold without recovery: send what arrived during the join, minus publications the reply's offset covers.
+        for (const { offset, frame } of held) if (offset === undefined || offset > position.offset) connection.sendPrepared(frame);
         return;
       }
       let last = since.offset;
@@ -140,8 +144,8 @@ export class RoomService {
         }
       }
       const top = Math.max(last, page?.offset ?? 0);
-      for (const held of connection.stopHolding(room)) {
-        if (held.offset === undefined || held.offset > top) connection.sendPrepared(held.frame);
+      for (const { offset, frame } of held) {
+        if (offset === undefined || offset > top) connection.sendPrepared(frame);
       }
     };
     return { result, flush };
@@ -173,9 +177,12 @@ export class RoomService {
   }
 
   async publish(room: string, data: unknown, options: PublishOptions = {}): Promise<PublishResult> {
+    // Every publishing path (frames, server API, library) passes here: refuse what an encoding could not carry before anything is stored.
+    assertCarriable(data, "data");
     const policy = this.deps.policies.resolve(room);
     const sentAt = preciseNow();
     const head = messageFrameHead(room, data, Math.floor(sentAt), options.from, options.event);
+    assertDataSize(head, "data");
     const observer = this.deps.observer;
     try {
       let result: PublishResult;
@@ -235,8 +242,12 @@ export class RoomService {
     }
   }
 
-  /** Announces the leave of a connection whose node died (reported by a shared presence store). */
-  announceExpired(room: string, userId: string | null, connectionId: string): void {
+  /**
+   * Announces the leave of a connection whose node died or closed with it still present
+   * (reported by a shared presence store). Coalesced like every change; `announcer.close()`
+   * sends what is pending.
+   */
+  async announceExpired(room: string, userId: string | null, connectionId: string): Promise<void> {
     this.announcer.announce(room, { kind: "leave", connectionId, userId });
   }
 
