@@ -97,7 +97,7 @@ describe("gaps on a live connection", () => {
     await waitFor(() => received.length === 5, "the first messages", 10_000);
     // Drop every pub/sub connection: the nodes resubscribe, and what was published meanwhile reaches node 2 only through history.
     const admin = new Redis(redis.url);
-    await admin.client("KILL", "TYPE", "pubsub");
+    await admin.call("CLIENT", "KILL", "TYPE", "pubsub");
     await publish(room, 5, 10, acked);
     admin.disconnect();
     await waitFor(() => nodes.every((node) => node.sb.broker.health().ok), "both nodes to resubscribe", 10_000);
