@@ -43,7 +43,7 @@ export const serverConfigSchema = z
     redisSharded: z.union([z.boolean(), z.enum(["true", "false"]).transform((value) => value === "true")]).default(false),
     redisCluster: z.union([z.boolean(), z.enum(["true", "false"]).transform((value) => value === "true")]).default(false),
     redisKeyPrefix: z.string().min(1).max(64).regex(/^[^{}]*$/, "must not contain braces").default("switchboard:"),
-    nodeTtlMs: integerFrom(1_000).default(15_000),
+    nodeTtlMs: integerFrom(1_000).default(4_000),
     workers: integerFrom(1).max(256).default(1),
     maxPayload: integerFrom(1).default(65_536),
     heartbeatMs: integerFrom(1).default(25_000),

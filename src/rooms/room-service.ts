@@ -207,10 +207,10 @@ export class RoomService {
     }
   }
 
-  /** Announces the leave of a connection whose node died (reported by a shared presence store). */
-  announceExpired(room: string, userId: string | null, connectionId: string): void {
+  /** Announces the leave of a connection whose node died or closed with it still present (reported by a shared presence store). */
+  announceExpired(room: string, userId: string | null, connectionId: string): Promise<void> {
     const frame = JSON.stringify({ type: "presence", room, data: { event: "leave", userId, connectionId } });
-    this.deps.broker.publish(roomTopic(room), { kind: "room", room, frame }).catch((error: unknown) => this.deps.logger.warn({ err: error, room }, "announcing an expired presence failed"));
+    return this.deps.broker.publish(roomTopic(room), { kind: "room", room, frame }).catch((error: unknown) => this.deps.logger.warn({ err: error, room }, "announcing an expired presence failed"));
   }
 
   private async publishPresence(room: string, event: "join" | "leave", connection: Connection, except: string | undefined): Promise<void> {
