@@ -56,7 +56,7 @@ export class PreparedFrame {
 }
 
 /**
- * A message frame is built as a head missing its offset so that a history store
+ * A message frame is built as a head missing its offset and epoch so that a history store
  * (including a Redis script) can assign the offset and seal the frame without
  * re-serializing the payload.
  */
@@ -70,8 +70,14 @@ export function messageFrameHead(room: string, data: unknown, ts: number, from: 
   return `${json.slice(0, -1)},"offset":`;
 }
 
-export function sealMessageFrame(head: string, offset: number): string {
-  return `${head}${offset}}`;
+/**
+ * The offset and the room's epoch close the frame: a client that sees the epoch
+ * change on a live connection knows offsets started again (history was lost)
+ * rather than taking the new, lower offsets for duplicates. Epochs are
+ * base64url, so they need no JSON escaping.
+ */
+export function sealMessageFrame(head: string, offset: number, epoch: string): string {
+  return `${head}${offset},"epoch":"${epoch}"}`;
 }
 
 /** A volatile publication has no offset: it is never stored and never replayed. */
