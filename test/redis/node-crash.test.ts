@@ -4,7 +4,8 @@ import { connect as connectClient } from "switchboard/client";
 import type { SwitchboardClient } from "switchboard/client";
 import { FAST_RECONNECT, connected } from "../client/support.js";
 import { connect } from "../support/client.js";
-import type { Frame, TestClient } from "../support/client.js";
+import type { TestClient } from "../support/client.js";
+import { PresenceTally, hasAll } from "../support/presence-tally.js";
 import { startServerProcess } from "../support/process.js";
 import type { ServerProcess } from "../support/process.js";
 import { startRedisServer } from "../support/redis-server.js";
@@ -17,10 +18,6 @@ const ROOM = "crash:lobby";
 const USERS = ["ana", "ben", "cleo"];
 /** Longer than the documented bound (1.25 × the default nodeTtlMs of 4 s), far shorter than the old 15 s TTL. */
 const GHOST_DEADLINE_MS = 9_000;
-
-function presenceEvent(event: string): (frame: Frame) => boolean {
-  return (frame) => frame.type === "presence" && frame.room === ROOM && (frame.data as { event: string }).event === event;
-}
 
 describe("a node killed with SIGKILL (default node TTL)", () => {
   let redis: PrivateRedis;
@@ -48,6 +45,7 @@ describe("a node killed with SIGKILL (default node TTL)", () => {
   it("its connections leave presence, announced, within a few seconds; reconnected clients get their meta back", async () => {
     watcher = await connect(`${survivor.url}?token=${await mintToken({ sub: "watcher" }, { expiresIn: "1h" })}`);
     await watcher.ok({ type: "join", room: ROOM });
+    const presence = new PresenceTally(watcher, ROOM);
     const oldIds = new Map<string, string>();
     for (const user of USERS) {
       const token = await mintToken({ sub: user }, { expiresIn: "1h" });
@@ -57,19 +55,15 @@ describe("a node killed with SIGKILL (default node TTL)", () => {
       await room.setMeta({ status: `${user} is here` });
       oldIds.set(client.welcome!.connectionId, user);
     }
-    for (let index = 0; index < USERS.length; index++) await watcher.next(presenceEvent("update"), 10_000);
+    await presence.until((tally) => hasAll(tally.updated, oldIds.keys()));
 
     // The balancer's health check takes the node out of rotation; then the node dies without a word.
     balancer.backends = [survivor.port];
     await doomed.stop("SIGKILL");
 
-    const left = new Set<string>();
-    while (left.size < USERS.length) {
-      const leave = await watcher.next(presenceEvent("leave"), GHOST_DEADLINE_MS);
-      const id = (leave.data as { connectionId: string }).connectionId;
-      assert.ok(oldIds.has(id), `a leave for a connection of the dead node, got ${id}`);
-      left.add(id);
-    }
+    // Each frame must come within the deadline; the leaves of the dead node's connections are announced.
+    await presence.until((tally) => hasAll(tally.left, oldIds.keys()), GHOST_DEADLINE_MS);
+    for (const id of presence.left) assert.ok(oldIds.has(id), `only connections of the dead node left, got ${id}`);
     for (const client of clients) await connected(client);
     // Every user is back exactly once, on the survivor, with the meta set before the crash.
     const expected = [{ userId: "watcher", connections: 1 }, ...USERS.map((user) => ({ userId: user, connections: 1, meta: { status: `${user} is here` } }))];
