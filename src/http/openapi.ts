@@ -94,9 +94,13 @@ export function openApiDocument(options: OpenApiOptions = {}): JsonObject {
           operationId: "getRoomPresence",
           tags: ["state"],
           security: KEY,
-          summary: "Who is in a room, across nodes.",
-          parameters: [roomParameter],
-          responses: { "200": json("Members.", presenceResponse), ...authErrors, "503": errorAnswer("Presence store unavailable.") },
+          summary: "Who is in a room, across nodes: every member grouped by user, or with limit/cursor one page of connections {count, entries, cursor}.",
+          parameters: [
+            roomParameter,
+            { name: "limit", in: "query", description: "Page size; asks for a page.", schema: { type: "integer", minimum: 1, maximum: 1000, default: 100 } },
+            { name: "cursor", in: "query", description: "The cursor of the previous page.", schema: { type: "string" } },
+          ],
+          responses: { "200": json("Members, or a page.", presenceResponse), "400": errorAnswer("Invalid query."), ...authErrors, "503": errorAnswer("Presence store unavailable.") },
         },
       },
       "/api/rooms/{room}/history": {

@@ -31,10 +31,20 @@ export const roomsResponse = z.looseObject({
   rooms: z.array(z.looseObject({ room: z.string(), connections: count })).describe("Busiest first, summed over nodes."),
 });
 
-export const presenceResponse = z.looseObject({
-  room: z.string(),
-  members: z.array(z.looseObject({ userId: z.string().nullable(), connections: count, meta: z.record(z.string(), z.unknown()).optional() })),
-});
+const meta = z.record(z.string(), z.unknown()).optional();
+
+export const presenceResponse = z.union([
+  z.looseObject({
+    room: z.string(),
+    members: z.array(z.looseObject({ userId: z.string().nullable(), connections: count, meta })).describe("Every member, grouped by user (without limit or cursor)."),
+  }),
+  z.looseObject({
+    room: z.string(),
+    count: count.describe("Connections in the room."),
+    entries: z.array(z.looseObject({ connectionId: z.string(), userId: z.string().nullable(), meta })).describe("One page of connections (with limit or cursor)."),
+    cursor: z.string().nullable().describe("For the next page; null on the last."),
+  }),
+]);
 
 export const historyResponse = z.looseObject({
   room: z.string(),

@@ -105,6 +105,8 @@ describe("/api/openapi.json", () => {
       await check("post", "/api/publish", "/api/publish", VALID_BODIES["/api/publish"], null);
       await check("get", "/api/rooms", "/api/rooms");
       await check("get", "/api/rooms/{room}/presence", "/api/rooms/openapi%3Aroom/presence");
+      await check("get", "/api/rooms/{room}/presence", "/api/rooms/openapi%3Aroom/presence?limit=1");
+      await check("get", "/api/rooms/{room}/presence", "/api/rooms/openapi%3Aroom/presence?limit=0");
       await check("get", "/api/rooms/{room}/history", "/api/rooms/openapi%3Aroom/history?limit=5");
       await check("get", "/api/rooms/{room}/history", "/api/rooms/openapi%3Aroom/history?offset=1");
       await check("get", "/api/stats", "/api/stats");
