@@ -37,6 +37,8 @@ export interface ResolvedRoomPolicy {
   presence: boolean;
   history: HistoryPolicy;
   params: Record<string, string>;
+  /** Join rules added by wire adapters for rooms their protocol owns; all must allow, as well as `join`. */
+  guards: readonly RoomRule[];
 }
 
 export const DEFAULT_HISTORY: HistoryPolicy = { size: 100, ttlMs: 300_000 };
@@ -75,9 +77,16 @@ function compile(options: RoomPolicyOptions): CompiledPolicy {
 export class RoomPolicies {
   private readonly compiled: CompiledPolicy[];
   private readonly cache = new Map<string, ResolvedRoomPolicy>();
+  private readonly guards: Array<{ pattern: RegExp; rule: RoomRule }> = [];
 
   constructor(policies: readonly RoomPolicyOptions[] = []) {
     this.compiled = [...policies, ...BUILT_IN_ROOM_POLICIES].map(compile);
+  }
+
+  /** Adds a join rule for the rooms matching `match`, checked on top of their policy. */
+  guard(match: string, rule: RoomRule): void {
+    this.guards.push({ pattern: compile({ match }).pattern, rule });
+    this.cache.clear();
   }
 
   resolve(room: string): ResolvedRoomPolicy {
@@ -91,6 +100,7 @@ export class RoomPolicies {
   }
 
   private resolveUncached(room: string): ResolvedRoomPolicy {
+    const guards = this.guards.filter((guard) => guard.pattern.test(room)).map((guard) => guard.rule);
     for (const { pattern, paramNames, options } of this.compiled) {
       const match = pattern.exec(room);
       if (match === null) continue;
@@ -104,9 +114,10 @@ export class RoomPolicies {
         presence: options.presence ?? true,
         history: options.history === false ? NO_HISTORY : (options.history ?? DEFAULT_HISTORY),
         params,
+        guards,
       };
     }
-    return { join: "anyone", publish: "members", presence: true, history: DEFAULT_HISTORY, params: {} };
+    return { join: "anyone", publish: "members", presence: true, history: DEFAULT_HISTORY, params: {}, guards };
   }
 }
 

@@ -61,7 +61,7 @@ export class RoomService {
     this.meta = new PresenceMeta({ broker: deps.broker, presence: deps.presence, logger: deps.logger });
   }
 
-  async join(connection: Connection, room: string, since: RecoveryPosition | undefined): Promise<PendingJoin> {
+  async join(connection: Connection, room: string, since: RecoveryPosition | undefined, meta?: Record<string, unknown>): Promise<PendingJoin> {
     const { hub, history, presence, policies } = this.deps;
     const policy = policies.resolve(room);
     if (connection.rooms.has(room)) {
@@ -92,9 +92,9 @@ export class RoomService {
     const result: JoinResult = { room, ...position };
     if (policy.presence) {
       try {
-        await presence.add(room, { connectionId: connection.id, userId: connection.userId, node: this.deps.node });
+        await presence.add(room, { connectionId: connection.id, userId: connection.userId, node: this.deps.node, ...(meta === undefined ? {} : { meta }) });
         result.presence = await presence.members(room);
-        await this.publishPresence(room, "join", connection, connection.id);
+        await this.publishPresence(room, "join", connection, connection.id, meta);
       } catch (error) {
         // A shared store or broker went away mid-join: undo the membership so nothing half-joined remains.
         connection.stopHolding(room);
@@ -207,8 +207,10 @@ export class RoomService {
     this.deps.broker.publish(roomTopic(room), { kind: "room", room, frame }).catch((error: unknown) => this.deps.logger.warn({ err: error, room }, "announcing an expired presence failed"));
   }
 
-  private async publishPresence(room: string, event: "join" | "leave", connection: Connection, except: string | undefined): Promise<void> {
-    const frame = JSON.stringify({ type: "presence", room, data: { event, userId: connection.userId, connectionId: connection.id } });
+  private async publishPresence(room: string, event: "join" | "leave", connection: Connection, except: string | undefined, meta?: Record<string, unknown>): Promise<void> {
+    const data: Record<string, unknown> = { event, userId: connection.userId, connectionId: connection.id };
+    if (meta !== undefined) data.meta = meta;
+    const frame = JSON.stringify({ type: "presence", room, data });
     await this.deps.broker.publish(roomTopic(room), withExcept({ kind: "room", room, frame }, except));
   }
 }

@@ -5,6 +5,7 @@ import { readRecoveryPosition } from "../protocol/frames.js";
 import { assertRoomName } from "../rooms/room-name.js";
 import type { ResolvedRoomPolicy, RoomAccessSubject, RoomPolicies } from "../rooms/room-policy.js";
 import { ruleAllows } from "../rooms/room-policy.js";
+import { readJoinMeta } from "../rooms/presence-meta.js";
 import type { RoomService } from "../rooms/room-service.js";
 import type { Connection } from "./connection.js";
 
@@ -31,6 +32,7 @@ const HISTORY_MAX_LIMIT = 1000;
 
 async function mayJoin(host: CommandHost, connection: Connection, room: string, policy: ResolvedRoomPolicy): Promise<boolean> {
   if (!(await ruleAllows(policy.join, connection, room, policy.params, connection.rooms.has(room)))) return false;
+  for (const guard of policy.guards) if (!(await ruleAllows(guard, connection, room, policy.params, connection.rooms.has(room)))) return false;
   return host.canJoin === undefined || (await host.canJoin(connection, room));
 }
 
@@ -76,7 +78,8 @@ async function join(host: CommandHost, connection: Connection, frame: ClientFram
   if (!host.multipleRooms) {
     for (const other of [...connection.rooms]) if (other !== room) await host.rooms.leave(connection, other);
   }
-  const pending = await host.rooms.join(connection, room, since);
+  const meta = readJoinMeta(frame.meta);
+  const pending = await host.rooms.join(connection, room, since, meta);
   host.reply(connection, frame, pending.result);
   pending.flush();
 }
@@ -91,10 +94,12 @@ async function publish(host: CommandHost, connection: Connection, frame: ClientF
   if (!allowed) throw new SwitchboardError("forbidden", `Not allowed to publish to ${room}.`);
   if (frame.volatile !== undefined && typeof frame.volatile !== "boolean") throw new SwitchboardError("bad_request", '"volatile" must be a boolean.');
   if (frame.echo !== undefined && typeof frame.echo !== "boolean") throw new SwitchboardError("bad_request", '"echo" must be a boolean.');
+  if (frame.event !== undefined && (typeof frame.event !== "string" || frame.event.length === 0 || frame.event.length > 200)) throw new SwitchboardError("bad_request", '"event" must be a string of 1 to 200 characters.');
   const result = await host.rooms.publish(room, frame.data ?? null, {
     from: { userId: connection.userId, connectionId: connection.id },
     volatile: frame.volatile === true,
     ...(frame.echo === false ? { except: connection.id } : {}),
+    ...(typeof frame.event === "string" ? { event: frame.event } : {}),
   });
   host.reply(connection, frame, result.offset === undefined ? {} : { offset: result.offset, epoch: result.epoch });
 }
