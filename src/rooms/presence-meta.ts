@@ -3,6 +3,7 @@ import { roomTopic } from "../broker/broker.js";
 import type { Logger } from "../log/logger.js";
 import type { PresenceStore } from "../presence/presence-store.js";
 import { SwitchboardError } from "../protocol/error-codes.js";
+import { assertCarriable } from "../protocol/payload-limits.js";
 import type { Connection } from "../server/connection.js";
 
 /** Largest presence meta, as JSON: it is copied into every member list and event. */
@@ -80,6 +81,7 @@ export class PresenceMeta {
 
 function assertMeta(meta: unknown): asserts meta is Record<string, unknown> {
   if (typeof meta !== "object" || meta === null || Array.isArray(meta)) throw new SwitchboardError("bad_request", '"meta" must be an object, or null to clear it.');
+  assertCarriable(meta, "meta");
   if (JSON.stringify(meta).length > MAX_PRESENCE_META_BYTES) throw new SwitchboardError("too_large", `"meta" is at most ${MAX_PRESENCE_META_BYTES} bytes of JSON.`);
 }
 

@@ -1,14 +1,14 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import type Pusher from "pusher-js";
 import type { ApiServer } from "../support/api-server.js";
 import { connect } from "../support/client.js";
+import type { Pusher, PusherClientOptions } from "./support.js";
 import { APP, connected, nextEvent, pusherClient, serverSdk, subscribed, startPusherServer } from "./support.js";
 
 describe("pusher-js against one node", () => {
   let server: ApiServer;
   const clients: Pusher[] = [];
-  const client = (options?: Parameters<typeof pusherClient>[1]): Pusher => {
+  const client = (options?: PusherClientOptions): Pusher => {
     const created = pusherClient(server, options);
     clients.push(created);
     return created;

@@ -1,8 +1,13 @@
-import Pusher from "pusher-js";
+import PusherModule from "pusher-js";
+import type * as PusherTypes from "pusher-js/types/src/core/pusher.js";
 import type { Channel, Options } from "pusher-js";
 import PusherServer from "pusher";
 import { startApiServer } from "../support/api-server.js";
 import type { ApiServer } from "../support/api-server.js";
+
+/** pusher-js's types describe an ES module; at run time its CommonJS export is the class itself. */
+export type Pusher = PusherTypes.default;
+const PusherJs = PusherModule as unknown as new (key: string, options: Options) => Pusher;
 
 export const APP = { id: "1001", key: "test-app-key", secret: "test-app-secret-0123" };
 
@@ -26,14 +31,20 @@ export function serverSdk(server: ApiServer, secret = APP.secret): PusherServer 
   return new PusherServer({ appId: APP.id, key: APP.key, secret, host: "127.0.0.1", port: String(portOf(server)), useTLS: false });
 }
 
+export interface PusherClientOptions {
+  user?: { id: string; info?: unknown };
+  sdk?: PusherServer;
+  extra?: Partial<Options>;
+}
+
 /**
  * pusher-js in Node pointed at a node. Channel authorization is a real backend's
  * job: here the backend is the `pusher` SDK, called through pusher-js's
  * customHandler instead of over HTTP.
  */
-export function pusherClient(server: ApiServer, options: { user?: { id: string; info?: unknown }; sdk?: PusherServer; extra?: Partial<Options> } = {}): Pusher {
+export function pusherClient(server: ApiServer, options: PusherClientOptions = {}): Pusher {
   const sdk = options.sdk ?? serverSdk(server);
-  return new Pusher(APP.key, {
+  return new PusherJs(APP.key, {
     cluster: "",
     wsHost: "127.0.0.1",
     wsPort: portOf(server),
@@ -43,9 +54,9 @@ export function pusherClient(server: ApiServer, options: { user?: { id: string; 
     channelAuthorization: {
       endpoint: "unused",
       transport: "ajax",
-      customHandler: ({ socketId, channelName }, callback) => {
+      customHandler: ({ socketId, channelName }: { socketId: string; channelName: string }, callback: (error: Error | null, data: PusherServer.ChannelAuthResponse | null) => void) => {
         try {
-          const presence = channelName.startsWith("presence-") ? { user_id: options.user?.id ?? "anonymous", user_info: options.user?.info } : undefined;
+          const presence = channelName.startsWith("presence-") ? { user_id: options.user?.id ?? "anonymous", ...(options.user?.info === undefined ? {} : { user_info: options.user.info as Record<string, unknown> }) } : undefined;
           callback(null, sdk.authorizeChannel(socketId, channelName, presence));
         } catch (error) {
           callback(error as Error, null);
@@ -55,7 +66,7 @@ export function pusherClient(server: ApiServer, options: { user?: { id: string; 
     userAuthentication: {
       endpoint: "unused",
       transport: "ajax",
-      customHandler: ({ socketId }, callback) => {
+      customHandler: ({ socketId }: { socketId: string }, callback: (error: Error | null, data: PusherServer.UserAuthResponse | null) => void) => {
         try {
           callback(null, sdk.authenticateUser(socketId, { id: options.user?.id ?? "anonymous", ...(options.user?.info === undefined ? {} : { user_info: options.user.info }) }));
         } catch (error) {
