@@ -1,6 +1,6 @@
 import type { Logger } from "../log/logger.js";
 import { ERROR_CODES, SwitchboardError } from "../protocol/error-codes.js";
-import type { PresenceMember } from "../protocol/frames.js";
+import type { PresenceConnection, PresenceDiff, PresencePage, PresenceSnapshot } from "../protocol/frames.js";
 import { TokenBucket } from "../protection/token-bucket.js";
 import type { NativeServerFrame, WireConnection, WireSession } from "../wire/wire-adapter.js";
 import { USER_CHANNEL_PREFIX, channelKind, channelNameProblem, isCacheChannel } from "./pusher-channels.js";
@@ -11,12 +11,22 @@ import type { ResolvedPusherApp, ResolvedPusherOptions } from "./pusher-options.
 import { channelAuthPayload, userAuthPayload, verifyAuth } from "./pusher-signatures.js";
 import type { PusherWebhooks } from "./pusher-webhooks.js";
 
-/** A subscribed channel; presence channels count each user's connections to announce only a user's first and last. */
+/**
+ * A subscribed channel. Presence channels track each user's connections, so that
+ * only a user's first connection is announced as member_added and its last as
+ * member_removed; by connection id, so a change seen twice (in the join's
+ * snapshot and in a diff) counts once.
+ */
 interface Subscription {
   kind: ChannelKind;
-  /** Presence only: connections per user id, from the join's member list and the presence events since. */
-  members?: Map<string, number>;
+  /** False until the join's reply: presence diffs wait in `early` until the member list is known. */
+  ready: boolean;
+  members?: Map<string, { connections: Set<string>; info: unknown }>;
+  early?: PresenceDiff[];
 }
+
+/** Pages of presence read for a subscription (at 1,000 connections each); Pusher caps presence channels at 100 members. */
+const MAX_PRESENCE_PAGES = 10;
 
 interface PusherMessage {
   event?: unknown;
@@ -134,7 +144,8 @@ export class PusherConnection implements WireConnection {
       this.session.send(typeof channel === "string" ? subscriptionErrorFrame(channel, "InvalidChannel", problem ?? "", 400) : errorFrame(null, problem ?? "Invalid channel."));
       return;
     }
-    if (this.channels.has(channel)) return this.session.send(eventFrame("pusher_internal:subscription_succeeded", channel, this.subscriptionData(channel, undefined)));
+    if (this.channels.get(channel)?.ready === true) return this.session.send(eventFrame("pusher_internal:subscription_succeeded", channel, this.subscriptionData(channel)));
+    if (this.channels.has(channel)) return;
     const kind = channelKind(channel);
     const room = this.app.roomPrefix + channel;
     let meta: Record<string, unknown> | undefined;
@@ -155,36 +166,61 @@ export class PusherConnection implements WireConnection {
       }
       this.authorized.add(room);
     }
-    let joined: { presence?: PresenceMember[] };
+    const subscription: Subscription = { kind, ready: false };
+    if (kind === "presence") {
+      subscription.members = new Map();
+      subscription.early = [];
+    }
+    this.channels.set(channel, subscription);
+    let joined: { presence?: PresenceSnapshot };
     try {
-      joined = (await this.session.request({ type: "join", room, ...(meta === undefined ? {} : { meta }) })) as { presence?: PresenceMember[] };
+      joined = (await this.session.request({ type: "join", room, ...(meta === undefined ? {} : { meta }) })) as { presence?: PresenceSnapshot };
+      if (kind === "presence") for (const entry of await this.presenceEntries(room, joined.presence)) this.addMember(subscription, entry, false);
     } catch (error) {
+      this.channels.delete(channel);
       this.authorized.delete(room);
+      if (this.session.rooms.has(room)) await this.session.request({ type: "leave", room }).catch(() => undefined);
       const status = error instanceof SwitchboardError ? ERROR_CODES[error.code].httpStatus : 500;
       const message = error instanceof SwitchboardError ? error.message : "Internal error.";
       this.session.send(subscriptionErrorFrame(channel, status === 401 || status === 403 ? "AuthError" : "SubscriptionError", message, status));
       return;
     }
-    const subscription: Subscription = { kind };
-    if (kind === "presence") {
-      subscription.members = new Map();
-      for (const member of joined.presence ?? []) if (member.userId !== null) subscription.members.set(member.userId, member.connections);
-    }
-    this.channels.set(channel, subscription);
-    this.session.send(eventFrame("pusher_internal:subscription_succeeded", channel, this.subscriptionData(channel, joined.presence)));
+    subscription.ready = true;
+    this.session.send(eventFrame("pusher_internal:subscription_succeeded", channel, this.subscriptionData(channel)));
+    // Changes that arrived while the list was read: the ones it already had count once.
+    for (const diff of subscription.early ?? []) this.applyDiff(channel, subscription, diff);
+    delete subscription.early;
     if (isCacheChannel(channel)) await this.sendCached(channel, room);
   }
 
-  private subscriptionData(channel: string, members: PresenceMember[] | undefined): unknown {
-    if (this.channels.get(channel)?.kind !== "presence") return {};
-    const ids: string[] = [];
+  private subscriptionData(channel: string): unknown {
+    const members = this.channels.get(channel)?.members;
+    if (members === undefined) return {};
     const hash: Record<string, unknown> = {};
-    for (const member of members ?? []) {
-      if (member.userId === null) continue;
-      ids.push(member.userId);
-      hash[member.userId] = userInfoOf(member.meta);
+    for (const [userId, member] of members) hash[userId] = member.info;
+    return { presence: { ids: [...members.keys()], hash, count: members.size } };
+  }
+
+  /** Every present connection of the room: the join's first page, then the rest page by page. */
+  private async presenceEntries(room: string, snapshot: PresenceSnapshot | undefined): Promise<PresenceConnection[]> {
+    const entries = [...(snapshot?.entries ?? [])];
+    let cursor = snapshot?.mode === "list" ? (snapshot.cursor ?? null) : undefined;
+    for (let page = 0; cursor !== null && page < MAX_PRESENCE_PAGES; page++) {
+      const next = (await this.session.request({ type: "presence", room, limit: 1000, ...(cursor === undefined ? {} : { cursor }) })) as PresencePage;
+      if (cursor === undefined) entries.length = 0;
+      entries.push(...next.entries);
+      cursor = next.cursor;
     }
-    return { presence: { ids, hash, count: ids.length } };
+    return entries;
+  }
+
+  private addMember(subscription: Subscription, entry: PresenceConnection, announce: boolean): { user_id: string; user_info: unknown } | undefined {
+    if (entry.userId === null || subscription.members === undefined) return undefined;
+    let member = subscription.members.get(entry.userId);
+    const added = member === undefined;
+    if (member === undefined) subscription.members.set(entry.userId, (member = { connections: new Set(), info: userInfoOf(entry.meta) }));
+    member.connections.add(entry.connectionId);
+    return added && announce ? { user_id: entry.userId, user_info: member.info } : undefined;
   }
 
   private presenceMember(channelData: string | undefined): { userId: string; userInfo: unknown } | string {
@@ -271,22 +307,28 @@ export class PusherConnection implements WireConnection {
     });
   }
 
-  /** Presence events become member_added / member_removed for a user's first and last connection. */
+  /** Presence diffs become member_added / member_removed for a user's first and last connection. */
   private presenceEvent(frame: NativeServerFrame): void {
     const channel = this.channelOfRoom(frame.room);
-    const members = channel === undefined ? undefined : this.channels.get(channel)?.members;
-    const event = frame.data as { event?: string; userId?: string | null; meta?: Record<string, unknown> } | undefined;
-    if (members === undefined || typeof event?.userId !== "string") return;
-    const count = members.get(event.userId) ?? 0;
-    if (event.event === "join") {
-      members.set(event.userId, count + 1);
-      if (count === 0) this.session.send(eventFrame("pusher_internal:member_added", channel, { user_id: event.userId, user_info: userInfoOf(event.meta) }));
-    } else if (event.event === "leave" && count > 0) {
-      if (count > 1) members.set(event.userId, count - 1);
-      else {
-        members.delete(event.userId);
-        this.session.send(eventFrame("pusher_internal:member_removed", channel, { user_id: event.userId }));
-      }
+    const subscription = channel === undefined ? undefined : this.channels.get(channel);
+    if (channel === undefined || subscription?.members === undefined) return;
+    const diff = frame.data as PresenceDiff;
+    if (!subscription.ready) subscription.early?.push(diff);
+    else this.applyDiff(channel, subscription, diff);
+  }
+
+  private applyDiff(channel: string, subscription: Subscription, diff: PresenceDiff): void {
+    const members = subscription.members!;
+    for (const entry of diff.joined ?? []) {
+      const added = this.addMember(subscription, entry, true);
+      if (added !== undefined) this.session.send(eventFrame("pusher_internal:member_added", channel, added));
+    }
+    for (const entry of diff.left ?? []) {
+      if (entry.userId === null) continue;
+      const member = members.get(entry.userId);
+      if (member === undefined || !member.connections.delete(entry.connectionId) || member.connections.size > 0) continue;
+      members.delete(entry.userId);
+      this.session.send(eventFrame("pusher_internal:member_removed", channel, { user_id: entry.userId }));
     }
   }
 
