@@ -1,11 +1,12 @@
-import { readFileSync } from "node:fs";
 import { z } from "zod";
+import { readConfigFile } from "./config-file.js";
+import { roomEntryName, roomPoliciesSchema } from "./room-policy-config.js";
 import { INTEGRATION_ENVIRONMENT_VARIABLES, integrationConfigShape, refineIntegrationConfig } from "../integrations/integration-config.js";
 import { PROTECTION_ENVIRONMENT_VARIABLES, protectionConfigShape, refineProtectionConfig } from "../protection/protection-config.js";
 import { WEB_ENVIRONMENT_VARIABLES, assertDevTokensAllowed, refineWebConfig, webConfigShape } from "../web-face/web-config.js";
 
 /**
- * The standalone server's settings: an optional JSON config file, overridden by
+ * The standalone server's settings: an optional JSON or YAML config file, overridden by
  * environment variables. Validated once at startup; a bad value stops the server
  * with a message naming the setting.
  */
@@ -35,7 +36,7 @@ export const serverConfigSchema = z
     redisSharded: z.union([z.boolean(), z.enum(["true", "false"]).transform((value) => value === "true")]).default(false),
     redisCluster: z.union([z.boolean(), z.enum(["true", "false"]).transform((value) => value === "true")]).default(false),
     redisKeyPrefix: z.string().min(1).max(64).regex(/^[^{}]*$/, "must not contain braces").default("switchboard:"),
-    nodeTtlMs: integerFrom(1_000).default(15_000),
+    nodeTtlMs: integerFrom(1_000).default(4_000),
     workers: integerFrom(1).max(256).default(1),
     maxPayload: integerFrom(1).default(65_536),
     heartbeatMs: integerFrom(1).default(25_000),
@@ -43,6 +44,7 @@ export const serverConfigSchema = z
     multipleRooms: z.union([z.boolean(), z.enum(["true", "false"]).transform((value) => value === "true")]).default(true),
     logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     nodeId: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).optional(),
+    rooms: roomPoliciesSchema.default([]),
     ...integrationConfigShape,
     ...protectionConfigShape,
     ...webConfigShape,
@@ -91,6 +93,7 @@ export const ENVIRONMENT_VARIABLES: Record<keyof ServerConfig, string[]> = {
   multipleRooms: ["SWITCHBOARD_MULTIPLE_ROOMS"],
   logLevel: ["SWITCHBOARD_LOG_LEVEL"],
   nodeId: ["SWITCHBOARD_NODE_ID"],
+  rooms: ["SWITCHBOARD_ROOMS"],
   ...INTEGRATION_ENVIRONMENT_VARIABLES,
   ...PROTECTION_ENVIRONMENT_VARIABLES,
   ...WEB_ENVIRONMENT_VARIABLES,
@@ -108,12 +111,19 @@ function settingName(key: string): string {
   return names === undefined ? key : `${names[names.length - 1]} (config file: ${key})`;
 }
 
+/** Where an issue is: the setting, and for a room policy the entry by index and match. */
+function issueName(path: readonly PropertyKey[], merged: Record<string, unknown>): string {
+  if (path.length === 0) return "config";
+  if (path[0] === "rooms" && typeof path[1] === "number") return [roomEntryName(path[1], merged.rooms), path.slice(2).map(String).join(".")].filter((part) => part.length > 0).join(" ");
+  return settingName(String(path[0]));
+}
+
 /** Reads the config file named by `configPath` or SWITCHBOARD_CONFIG, then applies the environment. */
 export function loadServerConfig(env: NodeJS.ProcessEnv = process.env, configPath: string | undefined = env.SWITCHBOARD_CONFIG): ServerConfig {
   let fromFile: Record<string, unknown> = {};
   if (configPath !== undefined && configPath.length > 0) {
     try {
-      fromFile = JSON.parse(readFileSync(configPath, "utf8")) as Record<string, unknown>;
+      fromFile = readConfigFile(configPath);
     } catch (error) {
       throw new ConfigError(`SWITCHBOARD_CONFIG: cannot read ${configPath}: ${error instanceof Error ? error.message : String(error)}`);
     }
@@ -127,7 +137,7 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env, configPat
   }
   const parsed = serverConfigSchema.safeParse(merged);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.length > 0 ? settingName(String(issue.path[0])) : "config"}: ${issue.message}`);
+    const problems = parsed.error.issues.map((issue) => `${issueName(issue.path, merged)}: ${issue.message}`);
     throw new ConfigError(`Invalid configuration:\n  ${problems.join("\n  ")}`);
   }
   if (parsed.data.auth === undefined && env.NODE_ENV === "production" && parsed.data.connectHookUrl === undefined && parsed.data.jwtSecret === undefined && parsed.data.jwtPublicKey === undefined && parsed.data.jwksUrl === undefined) {
