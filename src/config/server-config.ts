@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { readConfigFile } from "./config-file.js";
 import { roomEntryName, roomPoliciesSchema } from "./room-policy-config.js";
+import { corsOriginProblem } from "../http/api-cors.js";
 import { INTEGRATION_ENVIRONMENT_VARIABLES, integrationConfigShape, refineIntegrationConfig } from "../integrations/integration-config.js";
 import { PROTECTION_ENVIRONMENT_VARIABLES, protectionConfigShape, refineProtectionConfig } from "../protection/protection-config.js";
 import { WEB_ENVIRONMENT_VARIABLES, assertDevTokensAllowed, refineWebConfig, webConfigShape } from "../web-face/web-config.js";
@@ -31,6 +32,12 @@ export const serverConfigSchema = z
     healthPublic: z.union([z.boolean(), z.enum(["true", "false"]).transform((value) => value === "true")]).default(true),
     metricsPublic: z.union([z.boolean(), z.enum(["true", "false"]).transform((value) => value === "true")]).default(true),
     apiRateLimitPerMinute: integerFrom(0).default(600),
+    apiCorsOrigins: list
+      .pipe(z.array(z.string().superRefine((origin, context) => {
+        const problem = corsOriginProblem(origin);
+        if (problem !== undefined) context.addIssue({ code: "custom", message: problem });
+      })))
+      .default([]),
     allowedOrigins: list.optional(),
     redisUrl: z.string().url().optional(),
     redisSharded: z.union([z.boolean(), z.enum(["true", "false"]).transform((value) => value === "true")]).default(false),
@@ -80,6 +87,7 @@ export const ENVIRONMENT_VARIABLES: Record<keyof ServerConfig, string[]> = {
   healthPublic: ["SWITCHBOARD_HEALTH_PUBLIC"],
   metricsPublic: ["SWITCHBOARD_METRICS_PUBLIC"],
   apiRateLimitPerMinute: ["SWITCHBOARD_API_RATE_LIMIT"],
+  apiCorsOrigins: ["SWITCHBOARD_API_CORS_ORIGINS"],
   allowedOrigins: ["SWITCHBOARD_ALLOWED_ORIGINS"],
   redisUrl: ["REDIS_URL", "SWITCHBOARD_REDIS_URL"],
   redisSharded: ["SWITCHBOARD_REDIS_SHARDED"],
