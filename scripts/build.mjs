@@ -6,7 +6,7 @@
 // `npm run build` and `npm pack` (prepack) run all of it; bin/switchboard.js calls
 // buildIfStale() so `npm start` on a fresh clone or after an edit runs current code.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -38,17 +38,37 @@ function run(label, args) {
   if (result.status !== 0) throw new Error(`${label} failed (${result.error?.message ?? `exit ${result.status ?? result.signal}`})`);
 }
 
-/** The whole build, from a clean dist/ so files of deleted sources never ship. */
+/** Puts a finished build in place: processes running from the old one keep what they loaded. */
+function swap(staging, target) {
+  const old = `${target}.old-${process.pid}`;
+  if (existsSync(target)) renameSync(target, old);
+  renameSync(staging, target);
+  rmSync(old, { recursive: true, force: true });
+}
+
+/**
+ * The whole build, into fresh staging folders (so files of deleted sources never ship)
+ * that replace dist/ and web/dist only once complete.
+ */
 export async function build() {
-  rmSync(DIST, { recursive: true, force: true });
-  run("tsc", [join(ROOT, "node_modules/typescript/bin/tsc"), "-p", join(ROOT, "tsconfig.build.json")]);
-  // The compiled bundler entry, so this script needs no TypeScript loader.
-  const { buildClientBundle } = await import(pathToFileURL(join(DIST, "server/client-bundle.js")).href);
-  mkdirSync(join(DIST, "client"), { recursive: true });
-  writeFileSync(join(DIST, "client/switchboard.js"), await buildClientBundle());
-  const { build: vite } = await import("vite");
-  await vite({ configFile: join(ROOT, "web/vite.config.ts"), logLevel: "warn" });
-  writeFileSync(STAMP, `${new Date().toISOString()}\n`);
+  const dist = `${DIST}.build-${process.pid}`;
+  const web = join(ROOT, `web/.dist-build-${process.pid}`);
+  try {
+    rmSync(dist, { recursive: true, force: true });
+    run("tsc", [join(ROOT, "node_modules/typescript/bin/tsc"), "-p", join(ROOT, "tsconfig.build.json"), "--outDir", dist]);
+    // The compiled bundler entry, so this script needs no TypeScript loader.
+    const { buildClientBundle } = await import(pathToFileURL(join(dist, "server/client-bundle.js")).href);
+    mkdirSync(join(dist, "client"), { recursive: true });
+    writeFileSync(join(dist, "client/switchboard.js"), await buildClientBundle());
+    const { build: vite } = await import("vite");
+    await vite({ configFile: join(ROOT, "web/vite.config.ts"), logLevel: "warn", build: { outDir: web, emptyOutDir: true } });
+    writeFileSync(join(dist, ".build-stamp"), `${new Date().toISOString()}\n`);
+    swap(web, join(ROOT, "web/dist"));
+    swap(dist, DIST);
+  } finally {
+    rmSync(dist, { recursive: true, force: true });
+    rmSync(web, { recursive: true, force: true });
+  }
 }
 
 /**

@@ -62,8 +62,10 @@ describe("the packed package, installed into an empty project", { timeout: 420_0
   let installLog: string;
 
   before(async () => {
-    // prepack builds dist/ and web/dist from this checkout.
-    const pack = ok(await run(NPM, ["pack", "--json", "--pack-destination", work], ROOT, 240_000), "npm pack");
+    // What prepack does (npm run build), but only when stale: other test files run servers from
+    // this checkout's dist/ meanwhile, and a needless rebuild would swap it under them.
+    ok(await run(process.execPath, ["scripts/build.mjs", "--if-stale"], ROOT, 240_000), "the build");
+    const pack = ok(await run(NPM, ["pack", "--ignore-scripts", "--json", "--pack-destination", work], ROOT, 120_000), "npm pack");
     const report = JSON.parse(pack.stdout.slice(pack.stdout.indexOf("["))) as Array<{ filename: string; files: Array<{ path: string }> }>;
     tarball = join(work, report[0]!.filename);
     packed = report[0]!.files.map((file) => file.path);
@@ -79,6 +81,12 @@ describe("the packed package, installed into an empty project", { timeout: 420_0
     installLog = install.stdout + install.stderr;
   });
   after(() => rmSync(work, { recursive: true, force: true }));
+
+  it("builds on npm pack (prepack) and runs the compiled bin", () => {
+    const manifest = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string>; bin: Record<string, string> };
+    assert.equal(manifest.scripts.prepack, "npm run build");
+    assert.equal(manifest.bin.switchboard, "./bin/switchboard.js");
+  });
 
   it("holds the compiled entries, their types and maps, the web face and the browser bundle, and nothing else", () => {
     for (const file of ["package.json", "LICENSE", "README.md", "CHANGELOG.md", "bin/switchboard.js", "web/dist/index.html", "web/dist/dashboard/index.html", "dist/client/switchboard.js"]) assert.ok(packed.includes(file), `${file} is packed`);
