@@ -19,7 +19,8 @@ export const serverConfigSchema = z
     port: integerFrom(0).max(65_535).default(8080),
     host: z.string().min(1).default("0.0.0.0"),
     path: z.string().startsWith("/").default("/ws"),
-    auth: z.enum(["jwt", "anonymous"]).optional(),
+    /** "optional": verify a JWT when one is given, else anonymous (needs a key). */
+    auth: z.enum(["jwt", "anonymous", "optional"]).optional(),
     jwtSecret: z.string().min(16, "must be at least 16 characters").optional(),
     jwtPublicKey: z.string().min(1).optional(),
     jwksUrl: z.string().url().optional(),
@@ -60,7 +61,9 @@ export const serverConfigSchema = z
   .superRefine((config, context) => {
     const keys = [config.jwtSecret, config.jwtPublicKey, config.jwksUrl].filter((value) => value !== undefined).length;
     if (keys > 1) context.addIssue({ code: "custom", path: ["jwtSecret"], message: "set only one of SWITCHBOARD_JWT_SECRET, SWITCHBOARD_JWT_PUBLIC_KEY, SWITCHBOARD_JWKS_URL" });
-    if (config.auth === "jwt" && keys === 0) context.addIssue({ code: "custom", path: ["auth"], message: "SWITCHBOARD_AUTH=jwt needs SWITCHBOARD_JWT_SECRET, SWITCHBOARD_JWT_PUBLIC_KEY or SWITCHBOARD_JWKS_URL" });
+    if ((config.auth === "jwt" || config.auth === "optional") && keys === 0) {
+      context.addIssue({ code: "custom", path: ["auth"], message: `SWITCHBOARD_AUTH=${config.auth} needs SWITCHBOARD_JWT_SECRET, SWITCHBOARD_JWT_PUBLIC_KEY or SWITCHBOARD_JWKS_URL` });
+    }
     if (config.auth === "anonymous" && keys > 0) context.addIssue({ code: "custom", path: ["auth"], message: "SWITCHBOARD_AUTH=anonymous conflicts with a configured JWT key" });
   })
   .superRefine(refineIntegrationConfig)
