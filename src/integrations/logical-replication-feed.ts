@@ -268,7 +268,7 @@ export class LogicalReplicationFeed {
     if (this.service !== service) return; // A stream that failed: its slot sends these again.
     switch (change.tag) {
       case "begin":
-        this.transaction = { commitLsn: change.commitLsn ?? "0/0", index: 0 };
+        this.transaction = { commitLsn: formatLsn(parseLsn(change.commitLsn ?? "0/0")), index: 0 };
         return;
       case "insert":
       case "update":
