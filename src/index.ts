@@ -24,6 +24,7 @@ export { CLOSE_CODES, CloseCode } from "./protocol/close-codes.js";
 export type { Codec } from "./protocol/codec.js";
 export { jsonCodec } from "./protocol/codec.js";
 export { msgpackCodec } from "./protocol/msgpack-codec.js";
+export { MAX_DATA_BYTES, MAX_DATA_DEPTH } from "./protocol/payload-limits.js";
 export type { ClientFrame, MessageFrame, PresenceMember, PresenceEventFrame, ReplyFrame, RecoveryPosition, WelcomeData } from "./protocol/frames.js";
 export { createRedisBackends } from "./redis/redis-backends.js";
 export type { RedisBackendOptions, RedisBackends } from "./redis/redis-backends.js";

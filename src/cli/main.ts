@@ -17,10 +17,11 @@ Commands:
 
 Run "switchboard <command> --help" for a command's options.`;
 
-const START_USAGE = `Usage: switchboard start [--config path.json] [--port N] [--workers N]
+const START_USAGE = `Usage: switchboard start [--config switchboard.yaml] [--port N] [--workers N]
 
-Starts Switchboard. Settings come from a JSON config file (--config or
-SWITCHBOARD_CONFIG) overridden by environment variables; see docs/server.md.
+Starts Switchboard. Settings come from a JSON or YAML config file (--config or
+SWITCHBOARD_CONFIG) overridden by environment variables; see docs/server.md and
+docs/config-file.md.
 --workers N (or SWITCHBOARD_WORKERS) runs N processes on one port, coordinated
 through Redis (REDIS_URL is required); see docs/scaling.md.`;
 

@@ -1,6 +1,7 @@
 import { Emitter } from "./emitter.js";
 import type { SwitchboardClientError } from "./errors.js";
 import type { TrackedRequest } from "./requests.js";
+import { LiveGapFill, classifyLive } from "./live-gaps.js";
 import type { EventFrame, HistoryPage, JoinReply, PresenceEvent, PresenceMember, RoomMessage } from "./types.js";
 
 export interface RoomEvents<Message> {
@@ -8,9 +9,12 @@ export interface RoomEvents<Message> {
   message: (data: Message, frame: RoomMessage<Message>) => void;
   /** Someone joined, left, or changed their presence meta. */
   presence: (event: PresenceEvent) => void;
-  /** After a reconnect, every missed message was delivered (`missed` of them). */
+  /** After a reconnect, or a skipped offset on a live connection, every missed message was delivered (`missed` of them). */
   recovered: (info: { missed: number; offset: number; epoch: string }) => void;
-  /** After a reconnect, the gap could not be filled (too old, or history lost): reload state. */
+  /**
+   * After a reconnect, or on a live connection when the room's epoch changed or a skipped offset
+   * could not be read back, the gap could not be filled (too old, or history lost): reload state.
+   */
   reset: (info: { offset: number; epoch: string }) => void;
   /** A custom event the server sent to exactly this room. */
   event: (type: string, data: unknown, frame: EventFrame) => void;
@@ -44,6 +48,8 @@ export class Room<Message = unknown> {
   /** Set while a recovery replay is arriving: the offset it ends at. */
   private recoveringUntil: { offset: number; missed: number } | undefined;
   private members: PresenceMember[] | undefined;
+  /** Set while a gap seen on the live connection is read back from history; live frames wait in it. */
+  private filling: LiveGapFill<Message> | undefined;
 
   constructor(
     name: string,
@@ -105,6 +111,7 @@ export class Room<Message = unknown> {
   async leave(options: { timeout?: number } = {}): Promise<void> {
     this.host.forget(this as Room<unknown>);
     this.recoveringUntil = undefined;
+    this.filling = undefined;
     try {
       await this.host.request({ type: "leave", room: this.name }, { ...timeout(options.timeout), queue: false });
     } catch (error) {
@@ -121,6 +128,8 @@ export class Room<Message = unknown> {
 
   /** @internal Applies a join reply; runs before any frame that follows it. */
   joined(reply: JoinReply, since: { offset: number; epoch: string } | undefined): void {
+    // A rejoin's own recovery replaces a live gap fill that was cut short by the reconnect.
+    this.filling = undefined;
     if (reply.presence !== undefined) this.members = reply.presence;
     this.currentEpoch = reply.epoch;
     if (since === undefined) {
@@ -141,8 +150,14 @@ export class Room<Message = unknown> {
 
   /** @internal */
   receiveMessage(frame: RoomMessage<Message>): void {
+    if (this.filling !== undefined) {
+      this.filling.hold(frame);
+      return;
+    }
     if (typeof frame.offset === "number") {
-      if (this.lastOffset !== undefined && frame.offset <= this.lastOffset) return;
+      const verdict = classifyLive(frame, this.lastOffset, this.currentEpoch, this.recoveringUntil !== undefined);
+      if (verdict === "duplicate") return;
+      if (verdict !== "next") return this.fillGap(frame, verdict === "new_epoch");
       this.lastOffset = frame.offset;
     }
     this.emitter.emit("message", frame.data, frame);
@@ -151,6 +166,52 @@ export class Room<Message = unknown> {
       this.recoveringUntil = undefined;
       this.emitter.emit("recovered", { missed: recovering.missed, offset: recovering.offset, epoch: this.currentEpoch ?? "" });
     }
+  }
+
+  /**
+   * A live frame skipped offsets, or came from a new epoch: read the missed ones back with
+   * `history since`, holding live frames meanwhile, then deliver in order; `reset` when history
+   * cannot fill the gap. A new epoch always resets first (what the old one still had is gone),
+   * then fills what the new epoch kept.
+   */
+  private fillGap(first: RoomMessage<Message>, newEpoch: boolean): void {
+    if (newEpoch) {
+      this.currentEpoch = first.epoch;
+      this.lastOffset = 0;
+      this.emitter.emit("reset", { offset: 0, epoch: first.epoch ?? "" });
+    }
+    const since = { offset: this.lastOffset ?? 0, epoch: this.currentEpoch ?? "" };
+    const fill = new LiveGapFill<Message>(since, first, newEpoch);
+    this.filling = fill;
+    if (fill.missing === 0) return this.finishFill(fill, []);
+    const frame = { type: "history", room: this.name, since, limit: Math.min(fill.missing, MAX_HISTORY_PAGE) };
+    this.host.request(frame, { queue: false }).then(
+      (page) => this.finishFill(fill, (page as HistoryPage<Message>).messages),
+      (error: unknown) => {
+        const code = (error as SwitchboardClientError).code;
+        // The connection dropped: the rejoin asks for the same gap with `since`.
+        if (code === "disconnected" || code === "closed") {
+          if (this.filling === fill) this.filling = undefined;
+          return;
+        }
+        this.finishFill(fill, undefined);
+      },
+    );
+  }
+
+  private finishFill(fill: LiveGapFill<Message>, messages: RoomMessage<Message>[] | undefined): void {
+    if (this.filling !== fill) return;
+    this.filling = undefined;
+    const missed = fill.covering(messages);
+    if (missed === undefined) {
+      this.lastOffset = fill.first.offset! - 1;
+      if (!fill.resetAnnounced) this.emitter.emit("reset", { offset: this.lastOffset, epoch: this.currentEpoch ?? "" });
+    } else {
+      for (const message of missed) this.receiveMessage(message);
+      if (missed.length > 0) this.emitter.emit("recovered", { missed: missed.length, offset: this.lastOffset ?? 0, epoch: this.currentEpoch ?? "" });
+    }
+    // Held frames go through the same checks: one of them may open the next gap.
+    for (const held of fill.held) this.receiveMessage(held);
   }
 
   /** @internal */
@@ -168,6 +229,9 @@ export class Room<Message = unknown> {
     this.emitter.emit("error", error);
   }
 }
+
+/** The largest page the `history` command returns. */
+const MAX_HISTORY_PAGE = 1000;
 
 function timeout(ms: number | undefined): Partial<TrackedRequest> {
   return ms === undefined ? {} : { timeoutMs: ms };

@@ -64,6 +64,8 @@ export interface RoomMessage<Data = unknown> {
   event?: string;
   from?: { userId: string | null; connectionId: string };
   offset?: number;
+  /** The room's epoch; a change means offsets started again (the room's history was lost). */
+  epoch?: string;
   ts: number;
 }
 

@@ -7,6 +7,7 @@ import type { BroadcastApi, BroadcastSink } from "../server/broadcast-operator.j
 import type { SwitchboardObserver } from "../server/observer.js";
 import { toJsonPayload } from "./json-payload.js";
 import { ClusterLifecycle, RESERVED_CHANNEL_PREFIX } from "./lifecycle-channels.js";
+import type { RoomLifecyclePayload } from "./lifecycle-channels.js";
 import { connectLifecycle } from "./lifecycle-publisher.js";
 import type { LifecycleSource } from "./lifecycle-publisher.js";
 import { runSubscriber } from "./middleware.js";
@@ -97,6 +98,16 @@ export class ClusterBus {
     // A later turn: subscribers never run on the stack of the publisher (the
     // in-memory broker delivers synchronously) nor of the broker's reader.
     setImmediate(() => this.dispatch(message));
+  }
+
+  /**
+   * Publishes `room.left` for a member whose node is gone (a shared presence store swept
+   * it), when lifecycle events are on: that node can no longer say so itself.
+   */
+  memberLost(room: string, member: { node: string; connectionId: string; userId: string | null }): Promise<void> {
+    if (this.disconnectLifecycle === undefined || this.closed) return Promise.resolve();
+    const payload: RoomLifecyclePayload = { node: member.node, connectionId: member.connectionId, userId: member.userId, room };
+    return this.publish(ClusterLifecycle.roomLeft, payload).catch(() => undefined);
   }
 
   /** Stops running subscribers and aborts their signal; called when the Switchboard closes. */

@@ -6,8 +6,8 @@ import type { ConnectionClosedPayload, ConnectionLifecyclePayload, RoomLifecycle
 /** The Switchboard's local lifecycle events, which the bus republishes cluster-wide. */
 export interface LifecycleSource {
   readonly node: string;
-  on<Event extends keyof LifecycleEvents>(event: Event, listener: (...args: LifecycleEvents[Event]) => void): unknown;
-  off<Event extends keyof LifecycleEvents>(event: Event, listener: (...args: LifecycleEvents[Event]) => void): unknown;
+  on<Event extends keyof LifecycleEvents>(event: Event, listener: (...args: LifecycleEvents[Event]) => unknown): unknown;
+  off<Event extends keyof LifecycleEvents>(event: Event, listener: (...args: LifecycleEvents[Event]) => unknown): unknown;
 }
 
 type Publish = (channel: string, payload: ConnectionLifecyclePayload | ConnectionClosedPayload | RoomLifecyclePayload) => Promise<void>;
@@ -18,16 +18,16 @@ type Publish = (channel: string, payload: ConnectionLifecyclePayload | Connectio
  */
 export function connectLifecycle(source: LifecycleSource, publish: Publish): () => void {
   const node = source.node;
-  const send = (channel: string, payload: ConnectionLifecyclePayload | ConnectionClosedPayload | RoomLifecyclePayload): void => {
-    // A lifecycle event must never disturb the connection it describes; publish failures are logged by the bus.
+  // Returned to the Switchboard, which waits for it before shutdown closes the broker. A lifecycle
+  // event must never disturb the connection it describes; publish failures are logged by the bus.
+  const send = (channel: string, payload: ConnectionLifecyclePayload | ConnectionClosedPayload | RoomLifecyclePayload): Promise<void> =>
     publish(channel, payload).catch(() => undefined);
-  };
   const base = (connection: ConnectionView): ConnectionLifecyclePayload => ({ node, connectionId: connection.id, userId: connection.userId });
-  const onConnect = (connection: ConnectionView): void => send(ClusterLifecycle.connectionOpened, base(connection));
-  const onDisconnect = (connection: ConnectionView, code: number, reason: string): void =>
+  const onConnect = (connection: ConnectionView): Promise<void> => send(ClusterLifecycle.connectionOpened, base(connection));
+  const onDisconnect = (connection: ConnectionView, code: number, reason: string): Promise<void> =>
     send(ClusterLifecycle.connectionClosed, { ...base(connection), code, reason } satisfies ConnectionClosedPayload);
-  const onJoin = (connection: ConnectionView, room: string): void => send(ClusterLifecycle.roomJoined, { ...base(connection), room } satisfies RoomLifecyclePayload);
-  const onLeave = (connection: ConnectionView, room: string): void => send(ClusterLifecycle.roomLeft, { ...base(connection), room } satisfies RoomLifecyclePayload);
+  const onJoin = (connection: ConnectionView, room: string): Promise<void> => send(ClusterLifecycle.roomJoined, { ...base(connection), room } satisfies RoomLifecyclePayload);
+  const onLeave = (connection: ConnectionView, room: string): Promise<void> => send(ClusterLifecycle.roomLeft, { ...base(connection), room } satisfies RoomLifecyclePayload);
   source.on("connect", onConnect);
   source.on("disconnect", onDisconnect);
   source.on("join", onJoin);

@@ -1,11 +1,13 @@
-import { readFileSync } from "node:fs";
 import { z } from "zod";
+import { readConfigFile } from "./config-file.js";
+import { roomEntryName, roomPoliciesSchema } from "./room-policy-config.js";
+import { corsOriginProblem } from "../http/api-cors.js";
 import { INTEGRATION_ENVIRONMENT_VARIABLES, integrationConfigShape, refineIntegrationConfig } from "../integrations/integration-config.js";
 import { PROTECTION_ENVIRONMENT_VARIABLES, protectionConfigShape, refineProtectionConfig } from "../protection/protection-config.js";
 import { WEB_ENVIRONMENT_VARIABLES, assertDevTokensAllowed, refineWebConfig, webConfigShape } from "../web-face/web-config.js";
 
 /**
- * The standalone server's settings: an optional JSON config file, overridden by
+ * The standalone server's settings: an optional JSON or YAML config file, overridden by
  * environment variables. Validated once at startup; a bad value stops the server
  * with a message naming the setting.
  */
@@ -17,7 +19,8 @@ export const serverConfigSchema = z
     port: integerFrom(0).max(65_535).default(8080),
     host: z.string().min(1).default("0.0.0.0"),
     path: z.string().startsWith("/").default("/ws"),
-    auth: z.enum(["jwt", "anonymous"]).optional(),
+    /** "optional": verify a JWT when one is given, else anonymous (needs a key). */
+    auth: z.enum(["jwt", "anonymous", "optional"]).optional(),
     jwtSecret: z.string().min(16, "must be at least 16 characters").optional(),
     jwtPublicKey: z.string().min(1).optional(),
     jwksUrl: z.string().url().optional(),
@@ -30,12 +33,18 @@ export const serverConfigSchema = z
     healthPublic: z.union([z.boolean(), z.enum(["true", "false"]).transform((value) => value === "true")]).default(true),
     metricsPublic: z.union([z.boolean(), z.enum(["true", "false"]).transform((value) => value === "true")]).default(true),
     apiRateLimitPerMinute: integerFrom(0).default(600),
+    apiCorsOrigins: list
+      .pipe(z.array(z.string().superRefine((origin, context) => {
+        const problem = corsOriginProblem(origin);
+        if (problem !== undefined) context.addIssue({ code: "custom", message: problem });
+      })))
+      .default([]),
     allowedOrigins: list.optional(),
     redisUrl: z.string().url().optional(),
     redisSharded: z.union([z.boolean(), z.enum(["true", "false"]).transform((value) => value === "true")]).default(false),
     redisCluster: z.union([z.boolean(), z.enum(["true", "false"]).transform((value) => value === "true")]).default(false),
     redisKeyPrefix: z.string().min(1).max(64).regex(/^[^{}]*$/, "must not contain braces").default("switchboard:"),
-    nodeTtlMs: integerFrom(1_000).default(15_000),
+    nodeTtlMs: integerFrom(1_000).default(4_000),
     workers: integerFrom(1).max(256).default(1),
     maxPayload: integerFrom(1).default(65_536),
     heartbeatMs: integerFrom(1).default(25_000),
@@ -43,6 +52,7 @@ export const serverConfigSchema = z
     multipleRooms: z.union([z.boolean(), z.enum(["true", "false"]).transform((value) => value === "true")]).default(true),
     logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     nodeId: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).optional(),
+    rooms: roomPoliciesSchema.default([]),
     ...integrationConfigShape,
     ...protectionConfigShape,
     ...webConfigShape,
@@ -51,7 +61,9 @@ export const serverConfigSchema = z
   .superRefine((config, context) => {
     const keys = [config.jwtSecret, config.jwtPublicKey, config.jwksUrl].filter((value) => value !== undefined).length;
     if (keys > 1) context.addIssue({ code: "custom", path: ["jwtSecret"], message: "set only one of SWITCHBOARD_JWT_SECRET, SWITCHBOARD_JWT_PUBLIC_KEY, SWITCHBOARD_JWKS_URL" });
-    if (config.auth === "jwt" && keys === 0) context.addIssue({ code: "custom", path: ["auth"], message: "SWITCHBOARD_AUTH=jwt needs SWITCHBOARD_JWT_SECRET, SWITCHBOARD_JWT_PUBLIC_KEY or SWITCHBOARD_JWKS_URL" });
+    if ((config.auth === "jwt" || config.auth === "optional") && keys === 0) {
+      context.addIssue({ code: "custom", path: ["auth"], message: `SWITCHBOARD_AUTH=${config.auth} needs SWITCHBOARD_JWT_SECRET, SWITCHBOARD_JWT_PUBLIC_KEY or SWITCHBOARD_JWKS_URL` });
+    }
     if (config.auth === "anonymous" && keys > 0) context.addIssue({ code: "custom", path: ["auth"], message: "SWITCHBOARD_AUTH=anonymous conflicts with a configured JWT key" });
   })
   .superRefine(refineIntegrationConfig)
@@ -78,6 +90,7 @@ export const ENVIRONMENT_VARIABLES: Record<keyof ServerConfig, string[]> = {
   healthPublic: ["SWITCHBOARD_HEALTH_PUBLIC"],
   metricsPublic: ["SWITCHBOARD_METRICS_PUBLIC"],
   apiRateLimitPerMinute: ["SWITCHBOARD_API_RATE_LIMIT"],
+  apiCorsOrigins: ["SWITCHBOARD_API_CORS_ORIGINS"],
   allowedOrigins: ["SWITCHBOARD_ALLOWED_ORIGINS"],
   redisUrl: ["REDIS_URL", "SWITCHBOARD_REDIS_URL"],
   redisSharded: ["SWITCHBOARD_REDIS_SHARDED"],
@@ -91,6 +104,7 @@ export const ENVIRONMENT_VARIABLES: Record<keyof ServerConfig, string[]> = {
   multipleRooms: ["SWITCHBOARD_MULTIPLE_ROOMS"],
   logLevel: ["SWITCHBOARD_LOG_LEVEL"],
   nodeId: ["SWITCHBOARD_NODE_ID"],
+  rooms: ["SWITCHBOARD_ROOMS"],
   ...INTEGRATION_ENVIRONMENT_VARIABLES,
   ...PROTECTION_ENVIRONMENT_VARIABLES,
   ...WEB_ENVIRONMENT_VARIABLES,
@@ -108,12 +122,19 @@ function settingName(key: string): string {
   return names === undefined ? key : `${names[names.length - 1]} (config file: ${key})`;
 }
 
+/** Where an issue is: the setting, and for a room policy the entry by index and match. */
+function issueName(path: readonly PropertyKey[], merged: Record<string, unknown>): string {
+  if (path.length === 0) return "config";
+  if (path[0] === "rooms" && typeof path[1] === "number") return [roomEntryName(path[1], merged.rooms), path.slice(2).map(String).join(".")].filter((part) => part.length > 0).join(" ");
+  return settingName(String(path[0]));
+}
+
 /** Reads the config file named by `configPath` or SWITCHBOARD_CONFIG, then applies the environment. */
 export function loadServerConfig(env: NodeJS.ProcessEnv = process.env, configPath: string | undefined = env.SWITCHBOARD_CONFIG): ServerConfig {
   let fromFile: Record<string, unknown> = {};
   if (configPath !== undefined && configPath.length > 0) {
     try {
-      fromFile = JSON.parse(readFileSync(configPath, "utf8")) as Record<string, unknown>;
+      fromFile = readConfigFile(configPath);
     } catch (error) {
       throw new ConfigError(`SWITCHBOARD_CONFIG: cannot read ${configPath}: ${error instanceof Error ? error.message : String(error)}`);
     }
@@ -127,7 +148,7 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env, configPat
   }
   const parsed = serverConfigSchema.safeParse(merged);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.length > 0 ? settingName(String(issue.path[0])) : "config"}: ${issue.message}`);
+    const problems = parsed.error.issues.map((issue) => `${issueName(issue.path, merged)}: ${issue.message}`);
     throw new ConfigError(`Invalid configuration:\n  ${problems.join("\n  ")}`);
   }
   if (parsed.data.auth === undefined && env.NODE_ENV === "production" && parsed.data.connectHookUrl === undefined && parsed.data.jwtSecret === undefined && parsed.data.jwtPublicKey === undefined && parsed.data.jwksUrl === undefined) {

@@ -4,6 +4,7 @@ import { createRedisBackends } from "../redis/redis-backends.js";
 import type { SwitchboardOptions } from "../server/options.js";
 import type { ServerConfig } from "./server-config.js";
 import { protectionFromConfig } from "../protection/protection-config.js";
+import { roomPoliciesFromConfig } from "./room-policy-config.js";
 
 /** Turns the standalone server's config into library options. */
 export function optionsFromConfig(config: ServerConfig, logger: Logger): SwitchboardOptions {
@@ -17,6 +18,7 @@ export function optionsFromConfig(config: ServerConfig, logger: Logger): Switchb
     protection: protectionFromConfig(config),
   };
   if (config.nodeId !== undefined) options.nodeId = config.nodeId;
+  if (config.rooms.length > 0) options.rooms = roomPoliciesFromConfig(config.rooms);
   if (config.redisUrl !== undefined) {
     // The node id is fixed here so that the Redis presence heartbeat and the Switchboard agree on it.
     const nodeId = config.nodeId ?? `node-${randomBytes(4).toString("hex")}`;
@@ -33,6 +35,7 @@ export function optionsFromConfig(config: ServerConfig, logger: Logger): Switchb
         ...(config.jwtIssuer === undefined ? {} : { issuer: config.jwtIssuer }),
         clockToleranceSec: config.jwtClockToleranceSec,
       },
+      ...(config.auth === "optional" ? { anonymous: true } : {}),
     };
   } else options.auth = { anonymous: true };
   return options;

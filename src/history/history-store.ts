@@ -51,7 +51,7 @@ export interface AtomicPublish {
 export interface HistoryStore {
   readonly name: string;
   /**
-   * Assigns the next offset and stores `frameHead + offset + "}"` (see
+   * Assigns the next offset and stores `frameHead + offset + ',"epoch":"' + epoch + '"}'` (see
    * sealMessageFrame). Returns the offset, epoch and sealed frame.
    */
   append(room: string, frameHead: string, policy: HistoryPolicy): Promise<AppendedMessage>;

@@ -37,7 +37,7 @@ export class MemoryHistoryStore implements HistoryStore {
     const now = Date.now();
     const stream = this.live(room, now) ?? this.create(room);
     stream.offset += 1;
-    const frame = sealMessageFrame(frameHead, stream.offset);
+    const frame = sealMessageFrame(frameHead, stream.offset, stream.epoch);
     stream.expiresAt = now + policy.ttlMs;
     if (policy.size > 0) {
       stream.messages.push({ offset: stream.offset, frame, expiresAt: now + policy.ttlMs });

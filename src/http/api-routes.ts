@@ -101,6 +101,8 @@ function statsOf({ sb, metrics, sampler, exchange }: ApiRouteDeps): ApiStats {
 function streamStats(deps: ApiRouteDeps, reply: FastifyReply): void {
   const raw = reply.raw;
   reply.hijack();
+  // The headers already set on the reply (CORS) go out with the hijacked response.
+  for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) raw.setHeader(name, value);
   raw.writeHead(200, { "Content-Type": "text/event-stream", "Cache-Control": "no-store", Connection: "keep-alive", "X-Accel-Buffering": "no" });
   const send = (): void => {
     raw.write(`event: stats\ndata: ${JSON.stringify(statsOf(deps))}\n\n`);

@@ -35,6 +35,7 @@ export class SwitchboardMetrics implements SwitchboardObserver {
   private readonly brokerReceives: Counter;
   private readonly brokerErrors: Counter<"operation">;
   private readonly clusterFailures: Counter<"subscriber" | "reason">;
+  private readonly deliveryFailures: Counter;
 
   private sb: Pick<Switchboard, "stats" | "broker"> | undefined;
 
@@ -67,6 +68,7 @@ export class SwitchboardMetrics implements SwitchboardObserver {
     this.brokerReceives = new Counter({ name: "switchboard_broker_received_total", help: "Messages received from the broker.", registers });
     this.brokerErrors = new Counter({ name: "switchboard_broker_errors_total", help: "Broker operations that failed.", labelNames: ["operation"], registers });
     this.clusterFailures = new Counter({ name: "switchboard_cluster_subscriber_failures_total", help: "Cluster subscribers that threw or dropped events because they were overloaded.", labelNames: ["subscriber", "reason"], registers });
+    this.deliveryFailures = new Counter({ name: "switchboard_delivery_failures_total", help: "Frames that could not be encoded or written for one recipient (the others were served).", registers });
     const feedConnected = new Gauge({ name: "switchboard_pg_feed_connected", help: "1 while the PostgreSQL change feed is connected (as leader or standby).", registers });
     const feedNotifications = new Counter({ name: "switchboard_pg_feed_notifications_total", help: "PostgreSQL notifications received, by channel.", labelNames: ["channel"], registers });
     const feedDelivered = new Counter({ name: "switchboard_pg_feed_delivered_total", help: "Change-feed events published to rooms, by channel.", labelNames: ["channel"], registers });
@@ -129,6 +131,10 @@ export class SwitchboardMetrics implements SwitchboardObserver {
   refused(reason: RefusalReason): void {
     this.refusalCounter.inc({ reason });
     this.refusals.set(reason, (this.refusals.get(reason) ?? 0) + 1);
+  }
+
+  deliveryFailed(count: number): void {
+    this.deliveryFailures.inc(count);
   }
 
   brokerPublished(): void {

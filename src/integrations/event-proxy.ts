@@ -48,7 +48,7 @@ export interface ProxyRequest {
 export interface ProxyResponse {
   /** The reply's data. Default null. */
   reply?: unknown;
-  /** Rooms to join the caller to (the backend decides; room policies are bypassed). */
+  /** Rooms to join the caller to (the backend decided access: room policy rules are skipped; the caps and join rate still apply). */
   join?: string[];
   leave?: string[];
   /** Without `event`: `publish` (history, offsets); with `event`: a custom event frame. */
@@ -95,7 +95,7 @@ async function apply(ctx: HandlerContext, body: unknown, logger: Logger | undefi
     throw new SwitchboardError("internal", "Internal error.");
   }
   const answer = (body ?? {}) as ProxyResponse;
-  for (const room of stringList(answer.join, "join")) await ctx.join(room);
+  for (const room of stringList(answer.join, "join")) await ctx.join(room, { authorized: true });
   for (const room of stringList(answer.leave, "leave")) await ctx.leave(room);
   for (const item of answer.broadcast ?? []) {
     if (typeof item?.room !== "string") throw invalid("broadcast[].room must be a string");

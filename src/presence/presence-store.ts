@@ -8,8 +8,12 @@ export interface PresenceEntry {
   meta?: Record<string, unknown>;
 }
 
-/** Called for each entry a shared store removed because its node stopped heartbeating. */
-export type ExpiredPresenceListener = (room: string, entry: PresenceEntry) => void;
+/**
+ * Called for each entry a shared store removed without its connection's leave having
+ * been announced (its node stopped heartbeating, or closed with entries left); a
+ * returned promise is awaited, so the announcement is out before the store closes.
+ */
+export type ExpiredPresenceListener = (room: string, entry: PresenceEntry) => unknown;
 
 /**
  * Who is in which room, across all nodes. The in-memory store is the reference;

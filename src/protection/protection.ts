@@ -140,7 +140,7 @@ export class Protection {
     this.routeLimits.set(routeKey(type, action), { perSecond: limit.perSecond, burst: limit.burst });
   }
 
-  /** Checks a decoded frame against handler limits, the join rate and the rooms cap; throws the client's error. */
+  /** Checks a decoded frame against handler limits; throws the client's error. The join rate and rooms cap are the admission's (src/rooms/admission.ts). */
   checkFrame(connection: GuardedConnection, frame: GuardedFrame): void {
     const guard = connection.guard;
     if (guard === undefined) return;
@@ -150,17 +150,6 @@ export class Protection {
       if (limit === undefined && frame.action !== undefined) limit = this.routeLimits.get((key = frame.type));
       if (limit !== undefined && this.verdict(connection, guard.admitRoute(key, limit), "frame_rate") !== "ok") {
         throw new SwitchboardError("rate_limited", `Too many "${frame.type}" frames; slow down.`);
-      }
-    }
-    if (frame.type === "join" && typeof frame.room === "string" && !connection.rooms.has(frame.room)) {
-      const cap = this.settings.maxRoomsPerConnection;
-      if (cap > 0 && connection.rooms.size >= cap) {
-        this.observer.refused?.("room_cap");
-        throw new SwitchboardError("conflict", `A connection may be in at most ${cap} rooms; leave one first.`);
-      }
-      if (!guard.admitJoin()) {
-        this.observer.refused?.("join_rate");
-        throw new SwitchboardError("rate_limited", `At most ${this.settings.joinsPerMinute} joins per minute.`);
       }
     }
   }

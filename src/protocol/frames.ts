@@ -34,6 +34,8 @@ export interface MessageFrame {
   data: unknown;
   from?: { userId: string | null; connectionId: string };
   offset: number;
+  /** The room's epoch: when it changes, offsets started again (the room's history was lost). */
+  epoch: string;
   ts: number;
 }
 

@@ -10,7 +10,8 @@ import { frameOnce } from "../server/frame-writer.js";
 export class PreparedFrame {
   readonly json: string;
   private jsonBytes: Buffer | undefined;
-  private otherEncodings: Map<Codec, Buffer> | undefined;
+  /** Per codec: the bytes, or the error encoding threw (kept, so a room of such recipients costs one attempt). */
+  private otherEncodings: Map<Codec, Buffer | Error> | undefined;
   private jsonFramed: Buffer | undefined;
   private otherFramed: Map<Codec, Buffer> | undefined;
 
@@ -27,9 +28,14 @@ export class PreparedFrame {
     this.otherEncodings ??= new Map();
     let bytes = this.otherEncodings.get(codec);
     if (bytes === undefined) {
-      bytes = codec.encode(JSON.parse(this.json));
+      try {
+        bytes = codec.encode(JSON.parse(this.json));
+      } catch (error) {
+        bytes = error instanceof Error ? error : new Error(String(error));
+      }
       this.otherEncodings.set(codec, bytes);
     }
+    if (bytes instanceof Error) throw bytes;
     return bytes;
   }
 
@@ -50,7 +56,7 @@ export class PreparedFrame {
 }
 
 /**
- * A message frame is built as a head missing its offset so that a history store
+ * A message frame is built as a head missing its offset and epoch so that a history store
  * (including a Redis script) can assign the offset and seal the frame without
  * re-serializing the payload.
  */
@@ -64,8 +70,14 @@ export function messageFrameHead(room: string, data: unknown, ts: number, from: 
   return `${json.slice(0, -1)},"offset":`;
 }
 
-export function sealMessageFrame(head: string, offset: number): string {
-  return `${head}${offset}}`;
+/**
+ * The offset and the room's epoch close the frame: a client that sees the epoch
+ * change on a live connection knows offsets started again (history was lost)
+ * rather than taking the new, lower offsets for duplicates. Epochs are
+ * base64url, so they need no JSON escaping.
+ */
+export function sealMessageFrame(head: string, offset: number, epoch: string): string {
+  return `${head}${offset},"epoch":"${epoch}"}`;
 }
 
 /** A volatile publication has no offset: it is never stored and never replayed. */

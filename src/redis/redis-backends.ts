@@ -13,7 +13,7 @@ export interface RedisBackendOptions extends Omit<RedisConnectionOptions, "url">
   nodeId?: string;
   /** Use sharded pub/sub (SPUBLISH/SSUBSCRIBE, Redis 7). Default false. */
   sharded?: boolean;
-  /** How long a crashed node's presence entries survive it. Default 15000. */
+  /** How long a crashed node's presence entries survive it. Default 4000 (gone, announced, within about 5 s). */
   nodeTtlMs?: number;
   /** How long the broker's start waits for a first connection before the node serves anyway. Default 5000. */
   startTimeoutMs?: number;

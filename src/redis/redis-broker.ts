@@ -59,7 +59,13 @@ export class RedisBroker implements Broker {
       // Not ours (a stray publisher on our channel): drop it rather than break the connection's reader.
       return;
     }
-    if (decoded !== undefined) this.onMessage(topic, decoded.message);
+    if (decoded === undefined) return;
+    try {
+      this.onMessage(topic, decoded.message);
+    } catch {
+      // ioredis rethrows a listener's exception, which exits the process: a node's handler logs its own failures,
+      // and whatever still escapes it must cost one message, never every connection of the node.
+    }
   };
 
   constructor(connections: RedisConnections, options: RedisBrokerOptions) {

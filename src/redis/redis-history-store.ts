@@ -34,7 +34,7 @@ end
 const APPEND_SCRIPT = `${ENSURE_META}
 local offset = redis.call('HINCRBY', meta, 'offset', 1)
 local epoch = redis.call('HGET', meta, 'epoch')
-local frame = ARGV[2] .. offset .. '}'
+local frame = ARGV[2] .. offset .. ',"epoch":"' .. epoch .. '"}'
 local size = tonumber(ARGV[3])
 if size > 0 then
   redis.call('XADD', stream, 'MAXLEN', size, '0-' .. offset, 'f', frame, 'e', ARGV[5])

@@ -6,9 +6,15 @@ import type { RedisConnections } from "./redis-connections.js";
 export interface RedisPresenceOptions {
   /** This node's id; its entries are removed by other nodes once its heartbeat is older than `nodeTtlMs`. */
   node: string;
-  /** How long a silent node's entries survive it. Default 15000; the heartbeat runs every third of it. */
+  /**
+   * How long a silent node's entries survive it. Default 4000; the heartbeat runs every
+   * quarter of it, so a crashed node's connections leave presence (announced) within
+   * about 1.25 × nodeTtlMs: 5 s by default.
+   */
   nodeTtlMs?: number;
 }
+
+export const DEFAULT_NODE_TTL_MS = 4_000;
 
 /** Replaces an entry only if it still exists, so an update never resurrects a left connection. */
 const UPDATE_IF_PRESENT = `
@@ -60,11 +66,11 @@ export class RedisPresenceStore implements PresenceStore {
   constructor(connections: RedisConnections, options: RedisPresenceOptions) {
     this.connections = connections.acquire();
     this.node = options.node;
-    this.nodeTtlMs = options.nodeTtlMs ?? 15_000;
+    this.nodeTtlMs = options.nodeTtlMs ?? DEFAULT_NODE_TTL_MS;
     this.sweepAfter = Date.now() + this.nodeTtlMs;
     connections.commands.defineCommand("switchboardPresenceUpdate", { numberOfKeys: 1, lua: UPDATE_IF_PRESENT });
     connections.commands.on("ready", this.onReady);
-    this.timer = setInterval(() => this.tick().catch(() => undefined), Math.max(50, Math.floor(this.nodeTtlMs / 3)));
+    this.timer = setInterval(() => this.tick().catch(() => undefined), Math.max(50, Math.floor(this.nodeTtlMs / 4)));
     this.timer.unref();
     if (connections.commands.status === "ready") this.onReady();
   }
@@ -122,7 +128,13 @@ export class RedisPresenceStore implements PresenceStore {
     return names.map((room, index) => ({ room, connections: counts[index]! })).filter((row) => row.connections > 0);
   }
 
-  /** Removes this node from the cluster view; its entries are gone already when connections closed cleanly. */
+  /**
+   * Removes this node from the cluster view. Its entries are gone already when its
+   * connections closed cleanly; any still held (a cleanup that failed or ran out of
+   * time) are removed and announced as leaves through the `onExpired` listeners, so
+   * call this before the broker closes. When Redis is away they stay, and the other
+   * nodes' sweep removes and announces them once this node's heartbeat is stale.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -131,12 +143,25 @@ export class RedisPresenceStore implements PresenceStore {
     if (this.connections.commands.status === "ready") {
       const keys = this.connections.keys;
       const commands = this.connections.commands;
-      // Entries still held (a store closed before its connections) go too, or nobody would ever sweep them.
-      const leftovers = [...this.local].flatMap(([room, entries]) => [...entries.keys()].map((connectionId) => commands.hdel(keys.presence(room), connectionId)));
-      await Promise.allSettled([...leftovers, commands.zrem(keys.nodes(), this.node), commands.del(keys.nodeEntries(this.node))]);
+      try {
+        for (const [room, entries] of this.local) {
+          for (const entry of entries.values()) {
+            // Only the HDEL that removed the entry announces it (another node may be sweeping too).
+            if ((await commands.hdel(keys.presence(room), entry.connectionId)) === 1) await this.announce(room, entry);
+          }
+          if ((await commands.hlen(keys.presence(room))) === 0) await commands.zrem(keys.presenceRooms(), room);
+        }
+        await Promise.all([commands.zrem(keys.nodes(), this.node), commands.del(keys.nodeEntries(this.node))]);
+      } catch {
+        // Redis went away meanwhile: what is left is swept and announced by the other nodes.
+      }
     }
     this.local.clear();
     await this.connections.release();
+  }
+
+  private async announce(room: string, entry: PresenceEntry): Promise<void> {
+    await Promise.allSettled(this.listeners.map(async (listener) => listener(room, entry)));
   }
 
   private async delete(room: string, connectionId: string): Promise<void> {
@@ -205,8 +230,7 @@ export class RedisPresenceStore implements PresenceStore {
       // Only the node whose HDEL removed the entry announces the leave.
       if ((await commands.hdel(keys.presence(room), connectionId)) !== 1) continue;
       if ((await commands.hlen(keys.presence(room))) === 0) await commands.zrem(keys.presenceRooms(), room);
-      const entry = toEntry(connectionId, raw);
-      for (const listener of this.listeners) listener(room, entry);
+      await this.announce(room, toEntry(connectionId, raw));
     }
     if (node !== this.node) await commands.del(keys.nodeEntries(node));
     else await Promise.all(members.filter((value) => !this.ownsLocally(value)).map((value) => commands.srem(keys.nodeEntries(node), value)));

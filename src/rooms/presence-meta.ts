@@ -3,6 +3,7 @@ import { roomTopic } from "../broker/broker.js";
 import type { Logger } from "../log/logger.js";
 import type { PresenceStore } from "../presence/presence-store.js";
 import { SwitchboardError } from "../protocol/error-codes.js";
+import { assertCarriable } from "../protocol/payload-limits.js";
 import type { Connection } from "../server/connection.js";
 
 /** Largest presence meta, as JSON: it is copied into every member list and event. */
@@ -33,6 +34,7 @@ export class PresenceMeta {
 
   async set(connection: Connection, room: string, meta: unknown, ttlMs: unknown): Promise<{ room: string; meta: Record<string, unknown> | null }> {
     if (meta !== null && (typeof meta !== "object" || Array.isArray(meta))) throw new SwitchboardError("bad_request", '"meta" must be an object, or null to clear it.');
+    if (meta !== null) assertCarriable(meta, "meta");
     if (meta !== null && JSON.stringify(meta).length > MAX_PRESENCE_META_BYTES) throw new SwitchboardError("too_large", `"meta" is at most ${MAX_PRESENCE_META_BYTES} bytes of JSON.`);
     if (ttlMs !== undefined && (typeof ttlMs !== "number" || !Number.isInteger(ttlMs) || ttlMs < 1 || ttlMs > MAX_PRESENCE_META_TTL_MS)) {
       throw new SwitchboardError("bad_request", `"ttlMs" must be an integer from 1 to ${MAX_PRESENCE_META_TTL_MS}.`);

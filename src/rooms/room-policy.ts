@@ -1,4 +1,7 @@
 import type { HistoryPolicy } from "../history/history-store.js";
+import { claimRule, namedRuleProblem } from "./named-rules.js";
+import type { ClaimRuleText } from "./named-rules.js";
+import { compilePattern, patternProblem } from "./room-pattern.js";
 
 /** Who a room policy lets in or lets publish, before the global hooks run. */
 export interface RoomAccessSubject {
@@ -12,6 +15,8 @@ export type RoomRule =
   | "authenticated"
   | "members"
   | "nobody"
+  /** The JWT claim `name` equals `value` (or, for an array claim, contains it); `{param}` in the value is a capture of the pattern. */
+  | ClaimRuleText
   /** Decides per subject; `params` holds the `{name}` captures of the pattern. */
   | ((subject: RoomAccessSubject, room: string, params: Readonly<Record<string, string>>) => boolean | Promise<boolean>);
 
@@ -57,18 +62,24 @@ export const BUILT_IN_ROOM_POLICIES: RoomPolicyOptions[] = [
   },
 ];
 
-function compile(options: RoomPolicyOptions): CompiledPolicy {
-  if (options.match instanceof RegExp) return { pattern: options.match, paramNames: [], options };
-  const paramNames: string[] = [];
-  let source = "";
-  for (const part of options.match.split(/(\{[A-Za-z_][A-Za-z0-9_]*\}|\*)/)) {
-    if (part === "*") source += ".*";
-    else if (part.startsWith("{") && part.endsWith("}")) {
-      paramNames.push(part.slice(1, -1));
-      source += "([^:]+)";
-    } else source += part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+/** Compiles a policy once: its pattern, and each named `claim:` rule into the check it stands for. */
+function compile(options: RoomPolicyOptions, index: number): CompiledPolicy {
+  const where = `Switchboard option "rooms[${index}]" (match ${typeof options.match === "string" ? `"${options.match}"` : String(options.match)})`;
+  if (typeof options.match === "string") {
+    const problem = patternProblem(options.match);
+    if (problem !== undefined) throw new TypeError(`${where}: match ${problem}`);
   }
-  return { pattern: new RegExp(`^${source}$`), paramNames, options };
+  const { pattern, paramNames } = compilePattern(options.match);
+  const rule = (key: "join" | "publish"): RoomRule | undefined => {
+    const value = options[key];
+    if (typeof value !== "string") return value;
+    const problem = namedRuleProblem(value, paramNames);
+    if (problem !== undefined) throw new TypeError(`${where}: ${key} ${problem}`);
+    return value.startsWith("claim:") ? claimRule(value as ClaimRuleText) : value;
+  };
+  const join = rule("join");
+  const publish = rule("publish");
+  return { pattern, paramNames, options: { ...options, ...(join === undefined ? {} : { join }), ...(publish === undefined ? {} : { publish }) } };
 }
 
 /** First matching policy wins: configured policies, then the built-ins, then the defaults. */
@@ -77,7 +88,7 @@ export class RoomPolicies {
   private readonly cache = new Map<string, ResolvedRoomPolicy>();
 
   constructor(policies: readonly RoomPolicyOptions[] = []) {
-    this.compiled = [...policies, ...BUILT_IN_ROOM_POLICIES].map(compile);
+    this.compiled = [...policies, ...BUILT_IN_ROOM_POLICIES].map((options, index) => compile(options, index));
   }
 
   resolve(room: string): ResolvedRoomPolicy {
@@ -126,6 +137,7 @@ export function ruleAllows(rule: RoomRule, subject: RoomAccessSubject, room: str
     case "nobody":
       return false;
     default:
-      return rule(subject, room, params);
+      // RoomPolicies turned every `claim:` rule into a function.
+      return typeof rule === "function" ? rule(subject, room, params) : false;
   }
 }

@@ -5,6 +5,7 @@ import type { Logger } from "../log/logger.js";
 import type { PresenceStore } from "../presence/presence-store.js";
 import { SwitchboardError } from "../protocol/error-codes.js";
 import type { PresenceMember, RecoveryPosition } from "../protocol/frames.js";
+import { assertCarriable, assertDataSize } from "../protocol/payload-limits.js";
 import { PreparedFrame, messageFrameHead, volatileMessageFrame } from "../protocol/prepared-frame.js";
 import type { PublishOptions, PublishResult } from "../server/broadcast-operator.js";
 import type { Connection } from "../server/connection.js";
@@ -108,6 +109,8 @@ export class RoomService {
     this.deps.onJoin(connection, room);
     const flush = (): void => {
       if (since === undefined) return;
+      // Released first: the flush is synchronous, so nothing arrives in between, and no failure below can leave frames held.
+      const held = connection.stopHolding(room);
       let last = since.offset;
       if (page !== undefined && page.complete) {
         for (const message of page.messages) {
@@ -116,8 +119,8 @@ export class RoomService {
         }
       }
       const top = Math.max(last, page?.offset ?? 0);
-      for (const held of connection.stopHolding(room)) {
-        if (held.offset === undefined || held.offset > top) connection.sendPrepared(held.frame);
+      for (const { offset, frame } of held) {
+        if (offset === undefined || offset > top) connection.sendPrepared(frame);
       }
     };
     return { result, flush };
@@ -149,9 +152,12 @@ export class RoomService {
   }
 
   async publish(room: string, data: unknown, options: PublishOptions = {}): Promise<PublishResult> {
+    // Every publishing path (frames, server API, library) passes here: refuse what an encoding could not carry before anything is stored.
+    assertCarriable(data, "data");
     const policy = this.deps.policies.resolve(room);
     const sentAt = preciseNow();
     const head = messageFrameHead(room, data, Math.floor(sentAt), options.from, options.event);
+    assertDataSize(head, "data");
     const observer = this.deps.observer;
     try {
       let result: PublishResult;
@@ -201,10 +207,10 @@ export class RoomService {
     }
   }
 
-  /** Announces the leave of a connection whose node died (reported by a shared presence store). */
-  announceExpired(room: string, userId: string | null, connectionId: string): void {
+  /** Announces the leave of a connection whose node died or closed with it still present (reported by a shared presence store). */
+  announceExpired(room: string, userId: string | null, connectionId: string): Promise<void> {
     const frame = JSON.stringify({ type: "presence", room, data: { event: "leave", userId, connectionId } });
-    this.deps.broker.publish(roomTopic(room), { kind: "room", room, frame }).catch((error: unknown) => this.deps.logger.warn({ err: error, room }, "announcing an expired presence failed"));
+    return this.deps.broker.publish(roomTopic(room), { kind: "room", room, frame }).catch((error: unknown) => this.deps.logger.warn({ err: error, room }, "announcing an expired presence failed"));
   }
 
   private async publishPresence(room: string, event: "join" | "leave", connection: Connection, except: string | undefined): Promise<void> {

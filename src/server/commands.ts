@@ -3,21 +3,20 @@ import { SwitchboardError } from "../protocol/error-codes.js";
 import type { ClientFrame } from "../protocol/frames.js";
 import { readRecoveryPosition } from "../protocol/frames.js";
 import { assertRoomName } from "../rooms/room-name.js";
-import type { ResolvedRoomPolicy, RoomAccessSubject, RoomPolicies } from "../rooms/room-policy.js";
-import { ruleAllows } from "../rooms/room-policy.js";
+import type { Admission } from "../rooms/admission.js";
+import type { RoomPolicies } from "../rooms/room-policy.js";
 import type { RoomService } from "../rooms/room-service.js";
 import type { Connection } from "./connection.js";
 
-export type RoomAccessHook = (subject: RoomAccessSubject, room: string) => boolean | Promise<boolean>;
+export type { RoomAccessHook } from "../rooms/admission.js";
 
 /** What the built-in commands need from the server. */
 export interface CommandHost {
   readonly rooms: RoomService;
+  /** Every join and publication goes through it, as those of handlers and server code do. */
+  readonly admission: Admission;
   readonly policies: RoomPolicies;
-  readonly multipleRooms: boolean;
   readonly maxRoomNameLength: number;
-  readonly canJoin: RoomAccessHook | undefined;
-  readonly canPublish: RoomAccessHook | undefined;
   /** Verifies a fresh token sent in an `auth` frame; undefined when tokens cannot be refreshed. */
   readonly refreshToken: ((token: string) => Promise<Identity>) | undefined;
   onIdentityRefreshed(connection: Connection): void;
@@ -28,11 +27,6 @@ export interface CommandHost {
 /** Default and largest page for the `history` command. */
 const HISTORY_DEFAULT_LIMIT = 50;
 const HISTORY_MAX_LIMIT = 1000;
-
-async function mayJoin(host: CommandHost, connection: Connection, room: string, policy: ResolvedRoomPolicy): Promise<boolean> {
-  if (!(await ruleAllows(policy.join, connection, room, policy.params, connection.rooms.has(room)))) return false;
-  return host.canJoin === undefined || (await host.canJoin(connection, room));
-}
 
 function roomOf(host: CommandHost, frame: ClientFrame): string {
   const room = frame.room;
@@ -54,7 +48,7 @@ export async function runBuiltInCommand(host: CommandHost, connection: Connectio
     case "presence": {
       const room = roomOf(host, frame);
       const policy = host.policies.resolve(room);
-      if (!connection.rooms.has(room) && !(await mayJoin(host, connection, room, policy))) throw new SwitchboardError("forbidden", `Not allowed to see presence in ${room}.`);
+      if (!(await host.admission.mayEnter(connection, room))) throw new SwitchboardError("forbidden", `Not allowed to see presence in ${room}.`);
       if (!policy.presence) throw new SwitchboardError("not_found", `Presence is not tracked in ${room}.`);
       if (frame.meta !== undefined) return host.reply(connection, frame, await host.rooms.meta.set(connection, room, frame.meta, frame.ttlMs));
       return host.reply(connection, frame, { members: await host.rooms.members(room) });
@@ -69,30 +63,18 @@ export async function runBuiltInCommand(host: CommandHost, connection: Connectio
 }
 
 async function join(host: CommandHost, connection: Connection, frame: ClientFrame): Promise<void> {
-  const room = roomOf(host, frame);
   const since = readRecoveryPosition(frame.since);
-  const policy = host.policies.resolve(room);
-  if (!connection.rooms.has(room) && !(await mayJoin(host, connection, room, policy))) throw new SwitchboardError("forbidden", `Not allowed to join ${room}.`);
-  if (!host.multipleRooms) {
-    for (const other of [...connection.rooms]) if (other !== room) await host.rooms.leave(connection, other);
-  }
-  const pending = await host.rooms.join(connection, room, since);
+  const pending = await host.admission.join(connection, frame.room ?? "", { since });
   host.reply(connection, frame, pending.result);
   pending.flush();
 }
 
 async function publish(host: CommandHost, connection: Connection, frame: ClientFrame): Promise<void> {
   const room = roomOf(host, frame);
-  const policy = host.policies.resolve(room);
-  // Built-in rules answer synchronously; awaiting only a promise keeps the publication on
-  // this call stack, so an in-memory broker delivers it before the next frame is read.
-  const ruled = ruleAllows(policy.publish, connection, room, policy.params, connection.rooms.has(room));
-  const allowed = (typeof ruled === "boolean" ? ruled : await ruled) && (host.canPublish === undefined || (await host.canPublish(connection, room)));
-  if (!allowed) throw new SwitchboardError("forbidden", `Not allowed to publish to ${room}.`);
   if (frame.volatile !== undefined && typeof frame.volatile !== "boolean") throw new SwitchboardError("bad_request", '"volatile" must be a boolean.');
   if (frame.echo !== undefined && typeof frame.echo !== "boolean") throw new SwitchboardError("bad_request", '"echo" must be a boolean.');
-  const result = await host.rooms.publish(room, frame.data ?? null, {
-    from: { userId: connection.userId, connectionId: connection.id },
+  const result = await host.admission.publish(room, frame.data ?? null, {
+    as: connection,
     volatile: frame.volatile === true,
     ...(frame.echo === false ? { except: connection.id } : {}),
   });
@@ -101,8 +83,7 @@ async function publish(host: CommandHost, connection: Connection, frame: ClientF
 
 async function history(host: CommandHost, connection: Connection, frame: ClientFrame): Promise<void> {
   const room = roomOf(host, frame);
-  const policy = host.policies.resolve(room);
-  if (!connection.rooms.has(room) && !(await mayJoin(host, connection, room, policy))) throw new SwitchboardError("forbidden", `Not allowed to read history of ${room}.`);
+  if (!(await host.admission.mayEnter(connection, room))) throw new SwitchboardError("forbidden", `Not allowed to read history of ${room}.`);
   const limit = frame.limit ?? HISTORY_DEFAULT_LIMIT;
   if (typeof limit !== "number" || !Number.isInteger(limit) || limit < 1 || limit > HISTORY_MAX_LIMIT) {
     throw new SwitchboardError("bad_request", `"limit" must be an integer from 1 to ${HISTORY_MAX_LIMIT}.`);

@@ -4,6 +4,7 @@ import type { ConnectionGuard } from "../protection/connection-guard.js";
 import type { SlowConsumerPolicy } from "../protection/slow-consumer.js";
 import type { Codec } from "../protocol/codec.js";
 import type { PreparedFrame } from "../protocol/prepared-frame.js";
+import type { DeliveryFailures } from "./delivery-failures.js";
 import { rawSocketOf, writeFrame } from "./frame-writer.js";
 import type { RawSocket } from "./frame-writer.js";
 
@@ -33,6 +34,8 @@ export class Connection {
   guard: ConnectionGuard | undefined;
   /** Drops sends to a connection that stopped reading (and closes it with 4008). */
   slowConsumers: SlowConsumerPolicy | undefined;
+  /** Where a frame this connection could not be sent is reported; set when the connection is accepted. */
+  failures: DeliveryFailures | undefined;
   /** The TCP socket for the broadcast fast path (src/server/frame-writer.ts); undefined: use ws.send. */
   readonly raw: RawSocket | undefined;
   /** Whether `raw` is corked until the next tick (the frame writer's per-socket coalescing). */
@@ -79,11 +82,17 @@ export class Connection {
   sendPrepared(frame: PreparedFrame): void {
     if (this.socket.readyState !== 1) return;
     if (this.slowConsumers?.blocksSend(this) === true) return;
-    if (this.raw !== undefined) {
-      const framed = frame.framedFor(this.codec);
-      if (framed !== undefined && writeFrame(this, framed)) return;
+    // Never throws: callers loop over recipients, and one that cannot take a frame must not stop the rest.
+    try {
+      if (this.raw !== undefined) {
+        const framed = frame.framedFor(this.codec);
+        if (framed !== undefined && writeFrame(this, framed)) return;
+      }
+      this.socket.send(frame.bytesFor(this.codec), this.codec.binary ? BINARY : TEXT);
+    } catch (error) {
+      if (this.failures === undefined) throw error;
+      this.failures.record(error, this.id);
     }
-    this.socket.send(frame.bytesFor(this.codec), this.codec.binary ? BINARY : TEXT);
   }
 
   /** Delivers a room frame, or holds it back while the room's history is being replayed. */

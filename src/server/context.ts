@@ -16,8 +16,13 @@ export interface HandlerContext {
   readonly rooms: ReadonlySet<string>;
   /** Per-connection storage shared by middleware and handlers for the life of the connection. */
   readonly state: Record<string, unknown>;
-  /** Joins the caller to a room, bypassing client join policies (server code decides). */
-  join(room: string): Promise<JoinResult>;
+  /**
+   * Joins the caller to a room through the same admission as a client's `join` (room
+   * policy, `multipleRooms`, rooms cap, join rate). `{ authorized: true }`: this code
+   * decided access itself, so the policy's `join` rule and `canJoin` are skipped; the
+   * caps and the rate never are.
+   */
+  join(room: string, options?: { authorized?: boolean }): Promise<JoinResult>;
   leave(room: string): Promise<void>;
   /** Sends the reply now; the handler's return value is then ignored. */
   reply(data: unknown): void;

@@ -47,6 +47,9 @@ export class ObserverList implements Required<SwitchboardObserver> {
   refused(reason: RefusalReason): void {
     for (const observer of this.observers) observer.refused?.(reason);
   }
+  deliveryFailed(count: number): void {
+    for (const observer of this.observers) observer.deliveryFailed?.(count);
+  }
   brokerPublished(): void {
     for (const observer of this.observers) observer.brokerPublished?.();
   }

@@ -30,6 +30,8 @@ export interface SwitchboardObserver {
   /** Time from a publication's creation to its write to local sockets. */
   delivered?(latencyMs: number, recipients: number): void;
   refused?(reason: RefusalReason): void;
+  /** Frames that could not be encoded or written for `count` recipients (the others were served). */
+  deliveryFailed?(count: number): void;
   brokerPublished?(): void;
   brokerReceived?(): void;
   brokerFailed?(operation: string): void;

@@ -26,6 +26,7 @@ import type { Codec } from "../protocol/codec.js";
 import { msgpackCodec } from "../protocol/msgpack-codec.js";
 import { CloseCode } from "../protocol/close-codes.js";
 import { SwitchboardError } from "../protocol/error-codes.js";
+import { assertCarriable, assertDataSize } from "../protocol/payload-limits.js";
 import { PROTOCOL_VERSION, isFrameId, toClientFrame } from "../protocol/frames.js";
 import { Protection } from "../protection/protection.js";
 import type { UpgradeRefusal } from "../protection/protection.js";
@@ -34,6 +35,8 @@ import type { ClientFrame, PresenceMember, RecoveryPosition, WelcomeData } from 
 import { assertRoomName } from "../rooms/room-name.js";
 import { RoomPolicies } from "../rooms/room-policy.js";
 import { RoomService } from "../rooms/room-service.js";
+import { Admission } from "../rooms/admission.js";
+import type { JoinRequest } from "../rooms/admission.js";
 import type { JoinResult } from "../rooms/room-service.js";
 import { BroadcastOperator } from "./broadcast-operator.js";
 import { serveClientBundle } from "./client-bundle.js";
@@ -41,6 +44,8 @@ import type { BroadcastApi, BroadcastSink, ConnectionFilter, ConnectionView, Pub
 import { runBuiltInCommand } from "./commands.js";
 import type { CommandHost, RoomAccessHook } from "./commands.js";
 import { Connection } from "./connection.js";
+import { ConnectionLifecycle } from "./connection-lifecycle.js";
+import { DeliveryFailures } from "./delivery-failures.js";
 import type { HandlerContext } from "./context.js";
 import { Hub } from "./hub.js";
 import { resolveOptions } from "./options.js";
@@ -90,6 +95,8 @@ export interface SwitchboardStats {
 /** Frame types the server itself sends; custom events may not reuse them. */
 const RESERVED_EVENT_TYPES = new Set(["welcome", "reply", "message", "presence", "error", "pong"]);
 const MAX_TIMER_MS = 2_147_483_647;
+/** Longest wait for connection cleanups after shutdown terminated the stragglers. */
+const CLEANUP_GRACE_MS = 2_000;
 
 type InferOutput<Schema extends StandardSchemaV1> = StandardSchemaV1.InferOutput<Schema>;
 
@@ -116,6 +123,8 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
 
   protected readonly hub = new Hub();
   protected readonly roomService: RoomService;
+  /** The one gate of every join and publication (src/rooms/admission.ts). */
+  protected readonly admission: Admission;
   private readonly router = new Router();
   private readonly middleware: Middleware[] = [];
   private readonly events = new EventEmitter();
@@ -125,14 +134,15 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
     [msgpackCodec.subprotocol, msgpackCodec],
   ]);
   private readonly commandHost: CommandHost;
-  private readonly attached: Array<{ server: HttpServer | HttpsServer; listener: (request: IncomingMessage, socket: Duplex, head: Buffer) => void }> = [];
   private ownServer: HttpServer | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
   private closing: Promise<void> | undefined;
-  private drained: (() => void) | undefined;
+  /** Owns the end of every connection; shutdown waits on it (src/server/connection-lifecycle.ts). */
+  private readonly lifecycle: ConnectionLifecycle;
   private readonly counters = { framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0 };
   private readonly startedAt = Date.now();
   private readonly baseOperator: BroadcastOperator;
+  private readonly deliveryFailures: DeliveryFailures;
 
   constructor(options: SwitchboardOptions = {}) {
     this.options = resolveOptions(options);
@@ -141,6 +151,7 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
     this.authenticator = new Authenticator(options.auth);
     this.observer = new ObserverList(options.observer);
     this.protection = new Protection(options.protection, this.observer, this.logger);
+    this.deliveryFailures = new DeliveryFailures(this.logger, this.observer);
     this.broker = options.broker ?? new MemoryBroker();
     this.presenceStore = options.presence ?? new MemoryPresenceStore();
     this.historyStore = options.history ?? new MemoryHistoryStore();
@@ -157,15 +168,34 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
       onJoin: (connection, room) => this.emitLifecycle("join", connection, room),
       onLeave: (connection, room) => this.emitLifecycle("leave", connection, room),
     });
-    this.presenceStore.onExpired?.((room, entry) => this.roomService.announceExpired(room, entry.userId, entry.connectionId));
+    this.lifecycle = new ConnectionLifecycle({
+      hub: this.hub,
+      rooms: this.roomService,
+      observer: this.observer,
+      logger: this.logger,
+      disconnected: (connection, code, reason) => this.emitLifecycle("disconnect", connection, code, reason) ?? Promise.resolve(),
+    });
+    this.presenceStore.onExpired?.((room, entry) =>
+      Promise.all([this.roomService.announceExpired(room, entry.userId, entry.connectionId), this.cluster.memberLost(room, entry)]),
+    );
     const verifier = this.authenticator.verifier;
-    this.commandHost = {
+    this.admission = new Admission({
       rooms: this.roomService,
       policies,
       multipleRooms: this.options.multipleRooms,
       maxRoomNameLength: this.options.maxRoomNameLength,
+      maxRoomsPerConnection: this.protection.settings.maxRoomsPerConnection,
+      joinsPerMinute: this.protection.settings.joinsPerMinute,
       canJoin: options.canJoin,
       canPublish: options.canPublish,
+      takeJoin: (connection) => connection.guard?.admitJoin() ?? true,
+      refused: (reason) => this.observer.refused(reason),
+    });
+    this.commandHost = {
+      rooms: this.roomService,
+      admission: this.admission,
+      policies,
+      maxRoomNameLength: this.options.maxRoomNameLength,
       refreshToken: verifier === undefined ? undefined : (token) => verifier.verify(token),
       onIdentityRefreshed: (connection) => this.scheduleExpiry(connection),
       reply: (connection, frame, data) => this.reply(connection, frame, data),
@@ -180,7 +210,7 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
     });
     this.baseOperator = new BroadcastOperator(this);
     this.cluster = new ClusterBus(this, options.cluster);
-    this.ready = this.broker.start((topic, message) => this.onBrokerMessage(topic, message)).then(() => this.broker.subscribe(NODES_TOPIC));
+    this.ready = this.broker.start((topic, message) => this.receiveSafely(topic, message)).then(() => this.broker.subscribe(NODES_TOPIC));
     this.ready.catch((error: unknown) => this.logger.error({ err: error }, "broker failed to start"));
     this.startTimers();
   }
@@ -208,12 +238,16 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
     return this;
   }
 
-  on<Event extends keyof LifecycleEvents>(event: Event, listener: (...args: LifecycleEvents[Event]) => void): this {
+  /**
+   * Adds a lifecycle listener. A listener that returns a promise is waited for: shutdown
+   * closes the broker and stores only once every `leave`/`disconnect` listener settled.
+   */
+  on<Event extends keyof LifecycleEvents>(event: Event, listener: (...args: LifecycleEvents[Event]) => unknown): this {
     this.events.on(event, listener as (...args: unknown[]) => void);
     return this;
   }
 
-  off<Event extends keyof LifecycleEvents>(event: Event, listener: (...args: LifecycleEvents[Event]) => void): this {
+  off<Event extends keyof LifecycleEvents>(event: Event, listener: (...args: LifecycleEvents[Event]) => unknown): this {
     this.events.off(event, listener as (...args: unknown[]) => void);
     return this;
   }
@@ -246,14 +280,15 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
       }
       this.handleUpgrade(request, socket, head);
     };
+    // Never removed, not even by close(): while the app's server listens, upgrades during and
+    // after shutdown get 503 + Retry-After rather than no answer at all.
     server.on("upgrade", listener);
-    this.attached.push({ server, listener });
     return this;
   }
 
   /** Takes over one upgrade request (for servers that route upgrades themselves). */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
-    if (this.closing !== undefined) return rejectUpgrade(socket, 503, "unavailable", "The server is shutting down.");
+    if (this.closing !== undefined) return this.refuseWhileClosing(socket);
     const refusal = this.protection.checkUpgrade(request, this.hub.connections.size);
     if (refusal !== undefined) return this.refuseUpgrade(request, socket, refusal);
     this.protection.upgradeStarted();
@@ -266,7 +301,7 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
         this.protection.upgradeFinished();
         socket.off("error", onEarlyError);
         if (socket.destroyed) return;
-        if (this.closing !== undefined) return rejectUpgrade(socket, 503, "unavailable", "The server is shutting down.");
+        if (this.closing !== undefined) return this.refuseWhileClosing(socket);
         const userRefusal = this.protection.checkUser(identity.userId, identity.userId === null ? undefined : this.hub.userConnections(identity.userId));
         if (userRefusal !== undefined) return this.refuseUpgrade(request, socket, userRefusal);
         this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, request, identity));
@@ -283,6 +318,11 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
         rejectUpgrade(socket, 503, "unavailable", "The server cannot accept connections right now.");
       },
     );
+  }
+
+  /** During and after shutdown: a clear answer, so clients reconnecting in a deploy go elsewhere at once. */
+  private refuseWhileClosing(socket: Duplex): void {
+    rejectUpgrade(socket, 503, "unavailable", "The server is shutting down; retry on another node.", { "Retry-After": "1" });
   }
 
   private refuseUpgrade(request: IncomingMessage, socket: Duplex, refusal: UpgradeRefusal): void {
@@ -323,12 +363,13 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
     this.hub.add(connection);
     this.protection.connectionAccepted(connection, connection.userId === null ? undefined : this.hub.userConnections(connection.userId));
     connection.slowConsumers = this.protection.slowConsumers;
+    connection.failures = this.deliveryFailures;
     ws.on("message", (data, isBinary) => this.onFrame(connection, data as Buffer, isBinary));
     ws.on("pong", () => {
       connection.alive = true;
     });
     ws.on("error", (error) => this.logger.debug({ err: error, connection: connection.id }, "socket error"));
-    ws.on("close", (code, reason) => this.onClose(connection, code, reason.toString()));
+    ws.on("close", (code, reason) => this.lifecycle.ended(connection, code, reason.toString()));
     const welcome: WelcomeData = {
       connectionId: connection.id,
       userId: connection.userId,
@@ -440,7 +481,7 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
       get state() {
         return connection.state;
       },
-      join: (room) => this.joinConnection(connection, room),
+      join: (room, request) => this.joinConnection(connection, room, request),
       leave: async (room) => {
         await this.roomService.leave(connection, room);
       },
@@ -477,19 +518,6 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
   }
 
   // ---- Connection lifecycle ---------------------------------------------------------------
-
-  private onClose(connection: Connection, code: number, reason: string): void {
-    this.hub.remove(connection);
-    this.observer.connectionClosed(code);
-    clearTimeout(connection.expiryTimer);
-    this.roomService
-      .leaveAll(connection)
-      .catch((error: unknown) => this.logger.warn({ err: error, connection: connection.id }, "cleanup after close failed"))
-      .finally(() => {
-        this.emitLifecycle("disconnect", connection, code, reason);
-        if (this.hub.connections.size === 0) this.drained?.();
-      });
-  }
 
   private scheduleExpiry(connection: Connection): void {
     clearTimeout(connection.expiryTimer);
@@ -530,13 +558,28 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
     }
   }
 
-  private emitLifecycle<Event extends keyof LifecycleEvents>(event: Event, ...args: LifecycleEvents[Event]): void {
-    if (this.events.listenerCount(event) === 0) return;
-    try {
-      this.events.emit(event, ...args);
-    } catch (error) {
-      this.logger.error({ err: error, event }, "lifecycle listener failed");
+  /**
+   * Runs an event's listeners in order. A throw is logged; promises they return are
+   * tracked (shutdown waits for them) and returned, settled, for the caller to await.
+   */
+  private emitLifecycle<Event extends keyof LifecycleEvents>(event: Event, ...args: LifecycleEvents[Event]): Promise<void> | undefined {
+    if (this.events.listenerCount(event) === 0) return undefined;
+    let waits: Array<Promise<unknown>> | undefined;
+    // rawListeners: `once` wrappers remove themselves and pass on the listener's return value.
+    for (const listener of this.events.rawListeners(event) as Array<(...values: unknown[]) => unknown>) {
+      try {
+        const result = listener.apply(this.events, args);
+        if (result instanceof Promise) (waits ??= []).push(result);
+      } catch (error) {
+        this.logger.error({ err: error, event }, "lifecycle listener failed");
+      }
     }
+    if (waits === undefined) return undefined;
+    const settled = Promise.allSettled(waits).then((outcomes) => {
+      for (const outcome of outcomes) if (outcome.status === "rejected") this.logger.error({ err: outcome.reason, event }, "lifecycle listener failed");
+    });
+    this.lifecycle.track(settled);
+    return settled;
   }
 
   // ---- Broadcast API --------------------------------------------------------------------
@@ -558,17 +601,18 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
   }
 
   publish(room: string, data: unknown, options?: PublishOptions): Promise<PublishResult> {
-    assertRoomName(room, this.options.maxRoomNameLength);
-    return this.roomService.publish(room, data, options);
+    return this.admission.publish(room, data, options);
   }
 
   async emitToTargets(targets: BroadcastTargets, type: string, data: unknown, filter: ConnectionFilter | undefined): Promise<void> {
     assertEventType(type);
+    assertCarriable(data, "data");
     const rooms = targets.rooms ?? [];
     const singleRoom = rooms.length === 1 && !targets.all && (targets.userIds?.length ?? 0) === 0 && (targets.connectionIds?.length ?? 0) === 0;
     const sentAt = preciseNow();
     const ts = Math.floor(sentAt);
     const frame = JSON.stringify(singleRoom ? { type, room: rooms[0], data, ts } : { type, data, ts });
+    assertDataSize(frame, "data");
     if (filter !== undefined) {
       this.recordDelivery(this.hub.deliver({ kind: "targets", targets, frame }, filter), frame, sentAt);
       this.observer.broadcastPublished();
@@ -605,12 +649,16 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
     }
   }
 
-  /** Joins a local connection to a room from server code, bypassing client policies. */
-  async joinConnection(connection: Connection | string, room: string): Promise<JoinResult> {
+  /**
+   * Joins a local connection to a room from server code, through the same admission as
+   * a client's `join`: room policy, `multipleRooms`, the rooms cap and the join rate.
+   * `{ authorized: true }` says server code decided access itself (skips the policy's
+   * `join` rule and `canJoin`, never the caps).
+   */
+  async joinConnection(connection: Connection | string, room: string, request: Pick<JoinRequest, "authorized"> = {}): Promise<JoinResult> {
     const target = typeof connection === "string" ? this.hub.connections.get(connection) : connection;
     if (target === undefined) throw new SwitchboardError("not_found", "No such connection on this node.");
-    assertRoomName(room, this.options.maxRoomNameLength);
-    const pending = await this.roomService.join(target, room, undefined);
+    const pending = await this.admission.join(target, room, { authorized: request.authorized === true });
     pending.flush();
     return pending.result;
   }
@@ -639,6 +687,15 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
   /** This node's connections, for server code that needs to inspect them. */
   connections(): IterableIterator<ConnectionView> {
     return this.hub.connections.values();
+  }
+
+  /** A broker's callback must not throw: a Redis client rethrows listener errors, which would exit the process. */
+  private receiveSafely(topic: string, message: BrokerMessage): void {
+    try {
+      this.onBrokerMessage(topic, message);
+    } catch (error) {
+      this.logger.error({ err: error, topic }, "handling a broker message failed");
+    }
   }
 
   protected onBrokerMessage(_topic: string, message: BrokerMessage): void {
@@ -684,19 +741,21 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
 
   private async shutdown(code: number, reason: string): Promise<void> {
     for (const timer of this.timers) clearInterval(timer);
-    const drained = new Promise<void>((resolve) => {
-      if (this.hub.connections.size === 0) resolve();
-      else this.drained = resolve;
-    });
+    // From here on, upgrades in every mode are answered 503 with Retry-After (handleUpgrade checks `closing`).
     for (const connection of this.hub.connections.values()) connection.close(code, reason);
-    const deadline = setTimeout(() => {
+    const timeoutMs = this.options.shutdownTimeoutMs;
+    const terminate = setTimeout(() => {
       for (const connection of this.hub.connections.values()) connection.socket.terminate();
-    }, this.options.shutdownTimeoutMs);
-    await drained;
-    clearTimeout(deadline);
+    }, timeoutMs);
+    // Stragglers are terminated at the deadline; their cleanups (leaves, listeners) then get a
+    // little longer, bounded so that a process manager's kill deadline (10 s for `switchboard start`) is kept.
+    const finished = await settleWithin(this.lifecycle.settled(), timeoutMs + Math.min(timeoutMs, CLEANUP_GRACE_MS));
+    clearTimeout(terminate);
+    if (!finished) this.logger.warn(this.lifecycle.unfinished, "shutdown deadline passed with connection cleanups still running");
     this.cluster.close();
-    for (const { server, listener } of this.attached) server.off("upgrade", listener);
-    await Promise.allSettled([this.broker.close(), this.presenceStore.close(), this.historyStore.close()]);
+    // The presence store first: entries it still holds are announced as leaves, which needs the broker.
+    await this.presenceStore.close().catch((error: unknown) => this.logger.warn({ err: error }, "closing the presence store failed"));
+    await Promise.allSettled([this.broker.close(), this.historyStore.close()]);
     if (this.ownServer !== undefined) {
       const server = this.ownServer;
       await new Promise<void>((resolve) => {
@@ -706,6 +765,15 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
     }
     this.logger.info("switchboard closed");
   }
+}
+
+/** Resolves true when `work` settled within `ms`, false when the time ran out first. */
+function settleWithin(work: Promise<void>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  return Promise.race([work.then(() => true), timeout]).finally(() => clearTimeout(timer));
 }
 
 function assertEventType(type: string): void {

@@ -32,13 +32,13 @@ for (const backends of [memoryBackends, redisBackends(() => redis.url)]) {
       assert.equal((await store.position("fresh")).epoch, first.epoch);
     });
 
-    it("assigns increasing offsets and seals them into the frame", async () => {
+    it("assigns increasing offsets and seals them with the epoch into the frame", async () => {
       const position = await store.position("seq");
       for (let index = 1; index <= 3; index++) {
         const appended = await store.append("seq", head("seq", index), policy);
         assert.equal(appended.offset, index);
         assert.equal(appended.epoch, position.epoch);
-        assert.deepEqual(JSON.parse(appended.frame), { type: "message", room: "seq", data: index, ts: 1, offset: index });
+        assert.deepEqual(JSON.parse(appended.frame), { type: "message", room: "seq", data: index, ts: 1, offset: index, epoch: position.epoch });
       }
       assert.deepEqual(await store.position("seq"), { offset: 3, epoch: position.epoch });
     });
