@@ -83,6 +83,8 @@ export class DurableDelivery {
       const watermark = await this.watermark(route.room);
       if (watermark !== null && this.compare(change.position, watermark) <= 0) {
         this.counters.skipped("duplicate");
+        // Rare (a reader died between publishing and confirming), so each one is worth a line.
+        this.logger?.info({ room: route.room, position: change.position, inHistory: watermark }, "change feed: change already in room history; skipped");
         continue;
       }
       try {

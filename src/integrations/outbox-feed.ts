@@ -43,7 +43,7 @@ export interface OutboxFeedOptions {
 }
 
 interface OutboxRow {
-  id: string;
+  position: string;
   schema_name: string;
   table_name: string;
   op: ChangeOp;
@@ -154,7 +154,8 @@ export class OutboxFeed {
       this.wake?.();
     });
     await client.query(`LISTEN ${WAKE_CHANNEL}`);
-    const select = `SELECT id::text AS id, schema_name, table_name, op, new_row, old_row FROM ${this.table} ORDER BY id LIMIT $1`;
+    // The id travels as text (a bigint may exceed a JS number); under another name, so ORDER BY sorts the bigint column.
+    const select = `SELECT id::text AS position, schema_name, table_name, op, new_row, old_row FROM ${this.table} ORDER BY id LIMIT $1`;
     const remove = `DELETE FROM ${this.table} WHERE id = ANY($1::bigint[])`;
     while (this.session.isLeading(client) && !this.closed) {
       this.woken = false;
@@ -163,18 +164,18 @@ export class OutboxFeed {
       try {
         for (const row of rows) {
           if (!this.session.isLeading(client)) return;
-          await this.delivery.deliver({ op: row.op, schema: row.schema_name, table: row.table_name, new: row.new_row, old: row.old_row, position: row.id });
+          await this.delivery.deliver({ op: row.op, schema: row.schema_name, table: row.table_name, new: row.new_row, old: row.old_row, position: row.position });
           done++;
         }
       } catch (error) {
         // Not confirmed: the rows stay, and the failed one is retried first (order per room is kept).
         this.counters.dropped++;
         this.options.metrics?.dropped?.(this.feedName, "publish_failed");
-        this.options.logger?.warn({ err: error, position: rows[done]?.id }, "change feed: publishing an outbox row failed; retrying");
+        this.options.logger?.warn({ err: error, position: rows[done]?.position }, "change feed: publishing an outbox row failed; retrying");
       }
       if (done > 0) {
         if (!this.session.isLeading(client)) return;
-        await client.query(remove, [rows.slice(0, done).map((row) => row.id)]);
+        await client.query(remove, [rows.slice(0, done).map((row) => row.position)]);
         this.counters.rows += done;
       }
       if (done < rows.length) await this.pause(this.retryMs);

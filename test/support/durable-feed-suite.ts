@@ -197,6 +197,7 @@ export function durableFeedSuite(mode: DurableMode): void {
     let url: string;
     let admin: pg.Client;
     const nodes = new Set<ServerProcess>();
+    const everyNode: ServerProcess[] = [];
 
     const env = (): Record<string, string> => ({
       SWITCHBOARD_AUTH: "anonymous",
@@ -215,6 +216,7 @@ export function durableFeedSuite(mode: DurableMode): void {
     const startNode = async (): Promise<ServerProcess> => {
       const node = await startServerProcess(env());
       nodes.add(node);
+      everyNode.push(node);
       return node;
     };
     const kill = async (node: ServerProcess): Promise<void> => {
@@ -328,7 +330,8 @@ export function durableFeedSuite(mode: DurableMode): void {
           details.push(`${room}: got ${list.join(",")}; history ${(page.messages as Frame[]).map((frame) => `${frame.offset as number}:${(frame.data as ChangeData).new?.seq as number}`).join(",")}; last seen position ${JSON.stringify(positions.get(room))}`);
         }
         await probe.close();
-        throw new Error(`${details.join("\n")}\n` + `${String(error)}: ${total()} received, ${recoveries} recovered rejoins, ${unrecovered} unrecovered, client open: ${client?.ws.readyState === 1}, nodes: ${nodes.size}; ${[...seen].map(([room, list]) => `${room}=${list.length}`).join(" ")}`);
+        const logs = everyNode.map((node, index) => `node ${index}:\n${node.output().split("\n").filter((line) => /change feed|warn|error/i.test(line)).join("\n")}`);
+        throw new Error(`${details.join("\n")}\n${logs.join("\n")}\n` + `${String(error)}: ${total()} received, ${recoveries} recovered rejoins, ${unrecovered} unrecovered, client open: ${client?.ws.readyState === 1}, nodes: ${nodes.size}; ${[...seen].map(([room, list]) => `${room}=${list.length}`).join(" ")}`);
       });
       stopped = true;
       await client?.close();
