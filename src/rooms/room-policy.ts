@@ -30,8 +30,14 @@ export interface RoomPolicyOptions {
   join?: RoomRule;
   /** Who may publish; "members" means connections that joined. Default "members". */
   publish?: RoomRule;
-  /** Whether joins and leaves are tracked and announced. Default true. */
-  presence?: boolean;
+  /**
+   * Whether joins, leaves and meta changes are tracked and announced: true
+   * (member lists up to `presenceListLimit`, counts above it), "count" (counts
+   * only, never lists), or false (not tracked). Default true.
+   */
+  presence?: boolean | "count";
+  /** Above this many present connections the room's presence frames carry counts instead of member lists. Default 1000. */
+  presenceListLimit?: number;
   /** Message history for recovery; false keeps none. Default { size: 100, ttlMs: 300000 }. */
   history?: HistoryPolicy | false;
 }
@@ -39,10 +45,18 @@ export interface RoomPolicyOptions {
 export interface ResolvedRoomPolicy {
   join: RoomRule;
   publish: RoomRule;
+  /** Whether presence is tracked at all. */
   presence: boolean;
+  /** "count": presence frames and join replies carry counts only. */
+  presenceMode: "list" | "count";
+  presenceListLimit: number;
   history: HistoryPolicy;
   params: Record<string, string>;
+  /** Join rules added by wire adapters for rooms their protocol owns; all must allow, as well as `join`. */
+  guards: readonly RoomRule[];
 }
+
+export const DEFAULT_PRESENCE_LIST_LIMIT = 1_000;
 
 export const DEFAULT_HISTORY: HistoryPolicy = { size: 100, ttlMs: 300_000 };
 const NO_HISTORY: HistoryPolicy = { size: 0, ttlMs: 300_000 };
@@ -65,6 +79,11 @@ export const BUILT_IN_ROOM_POLICIES: RoomPolicyOptions[] = [
 /** Compiles a policy once: its pattern, and each named `claim:` rule into the check it stands for. */
 function compile(options: RoomPolicyOptions, index: number): CompiledPolicy {
   const where = `Switchboard option "rooms[${index}]" (match ${typeof options.match === "string" ? `"${options.match}"` : String(options.match)})`;
+  if (options.presence !== undefined && typeof options.presence !== "boolean" && options.presence !== "count") {
+    throw new TypeError(`${where}: presence must be true, false or "count"`);
+  }
+  const limit = options.presenceListLimit;
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) throw new TypeError(`${where}: presenceListLimit must be a non-negative integer`);
   if (typeof options.match === "string") {
     const problem = patternProblem(options.match);
     if (problem !== undefined) throw new TypeError(`${where}: match ${problem}`);
@@ -86,9 +105,16 @@ function compile(options: RoomPolicyOptions, index: number): CompiledPolicy {
 export class RoomPolicies {
   private readonly compiled: CompiledPolicy[];
   private readonly cache = new Map<string, ResolvedRoomPolicy>();
+  private readonly guards: Array<{ pattern: RegExp; rule: RoomRule }> = [];
 
   constructor(policies: readonly RoomPolicyOptions[] = []) {
     this.compiled = [...policies, ...BUILT_IN_ROOM_POLICIES].map((options, index) => compile(options, index));
+  }
+
+  /** Adds a join rule for the rooms matching `match`, checked on top of their policy. */
+  guard(match: string, rule: RoomRule): void {
+    this.guards.push({ pattern: compilePattern(match).pattern, rule });
+    this.cache.clear();
   }
 
   resolve(room: string): ResolvedRoomPolicy {
@@ -102,6 +128,7 @@ export class RoomPolicies {
   }
 
   private resolveUncached(room: string): ResolvedRoomPolicy {
+    const guards = this.guards.filter((guard) => guard.pattern.test(room)).map((guard) => guard.rule);
     for (const { pattern, paramNames, options } of this.compiled) {
       const match = pattern.exec(room);
       if (match === null) continue;
@@ -112,12 +139,15 @@ export class RoomPolicies {
       return {
         join: options.join ?? "anyone",
         publish: options.publish ?? "members",
-        presence: options.presence ?? true,
+        presence: options.presence !== false,
+        presenceMode: options.presence === "count" ? "count" : "list",
+        presenceListLimit: options.presenceListLimit ?? DEFAULT_PRESENCE_LIST_LIMIT,
         history: options.history === false ? NO_HISTORY : (options.history ?? DEFAULT_HISTORY),
         params,
+        guards,
       };
     }
-    return { join: "anyone", publish: "members", presence: true, history: DEFAULT_HISTORY, params: {} };
+    return { join: "anyone", publish: "members", presence: true, presenceMode: "list", presenceListLimit: DEFAULT_PRESENCE_LIST_LIMIT, history: DEFAULT_HISTORY, params: {}, guards };
   }
 }
 

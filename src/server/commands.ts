@@ -6,6 +6,7 @@ import { assertRoomName } from "../rooms/room-name.js";
 import type { Admission } from "../rooms/admission.js";
 import type { RoomPolicies } from "../rooms/room-policy.js";
 import type { RoomService } from "../rooms/room-service.js";
+import { readJoinMeta } from "../rooms/presence-meta.js";
 import type { Connection } from "./connection.js";
 
 export type { RoomAccessHook } from "../rooms/admission.js";
@@ -27,6 +28,20 @@ export interface CommandHost {
 /** Default and largest page for the `history` command. */
 const HISTORY_DEFAULT_LIMIT = 50;
 const HISTORY_MAX_LIMIT = 1000;
+
+/** Default and largest page of the `presence` command and `GET /api/rooms/{room}/presence`. */
+export const PRESENCE_DEFAULT_LIMIT = 100;
+export const PRESENCE_MAX_LIMIT = 1000;
+
+/** Validates `cursor` and `limit` of a presence page request (the command and the server API share it). */
+export function readPresencePaging(cursor: unknown, limit: unknown): { cursor: string | undefined; limit: number } {
+  if (cursor !== undefined && (typeof cursor !== "string" || cursor.length === 0 || cursor.length > 64)) throw new SwitchboardError("bad_request", '"cursor" must be a cursor from a previous page.');
+  const size = limit ?? PRESENCE_DEFAULT_LIMIT;
+  if (typeof size !== "number" || !Number.isInteger(size) || size < 1 || size > PRESENCE_MAX_LIMIT) {
+    throw new SwitchboardError("bad_request", `"limit" must be an integer from 1 to ${PRESENCE_MAX_LIMIT}.`);
+  }
+  return { cursor, limit: size };
+}
 
 function roomOf(host: CommandHost, frame: ClientFrame): string {
   const room = frame.room;
@@ -51,6 +66,10 @@ export async function runBuiltInCommand(host: CommandHost, connection: Connectio
       if (!(await host.admission.mayEnter(connection, room))) throw new SwitchboardError("forbidden", `Not allowed to see presence in ${room}.`);
       if (!policy.presence) throw new SwitchboardError("not_found", `Presence is not tracked in ${room}.`);
       if (frame.meta !== undefined) return host.reply(connection, frame, await host.rooms.meta.set(connection, room, frame.meta, frame.ttlMs));
+      if (frame.cursor !== undefined || frame.limit !== undefined) {
+        const { cursor, limit } = readPresencePaging(frame.cursor, frame.limit);
+        return host.reply(connection, frame, await host.rooms.presencePage(room, cursor, limit));
+      }
       return host.reply(connection, frame, { members: await host.rooms.members(room) });
     }
     case "history":
@@ -64,7 +83,8 @@ export async function runBuiltInCommand(host: CommandHost, connection: Connectio
 
 async function join(host: CommandHost, connection: Connection, frame: ClientFrame): Promise<void> {
   const since = readRecoveryPosition(frame.since);
-  const pending = await host.admission.join(connection, frame.room ?? "", { since });
+  const meta = readJoinMeta(frame.meta);
+  const pending = await host.admission.join(connection, frame.room ?? "", { since, meta });
   host.reply(connection, frame, pending.result);
   pending.flush();
 }
@@ -73,10 +93,12 @@ async function publish(host: CommandHost, connection: Connection, frame: ClientF
   const room = roomOf(host, frame);
   if (frame.volatile !== undefined && typeof frame.volatile !== "boolean") throw new SwitchboardError("bad_request", '"volatile" must be a boolean.');
   if (frame.echo !== undefined && typeof frame.echo !== "boolean") throw new SwitchboardError("bad_request", '"echo" must be a boolean.');
+  if (frame.event !== undefined && (typeof frame.event !== "string" || frame.event.length === 0 || frame.event.length > 200)) throw new SwitchboardError("bad_request", '"event" must be a string of 1 to 200 characters.');
   const result = await host.admission.publish(room, frame.data ?? null, {
     as: connection,
     volatile: frame.volatile === true,
     ...(frame.echo === false ? { except: connection.id } : {}),
+    ...(typeof frame.event === "string" ? { event: frame.event } : {}),
   });
   host.reply(connection, frame, result.offset === undefined ? {} : { offset: result.offset, epoch: result.epoch });
 }
