@@ -1,5 +1,6 @@
 import pg from "pg";
 import type { Logger } from "../log/logger.js";
+import type { FeedState } from "./pg-change-feed.js";
 
 /**
  * A PostgreSQL session that elects one leader among nodes with a session
@@ -8,7 +9,7 @@ import type { Logger } from "../log/logger.js";
  * PostgreSQL releases the lock when the leader's session ends (crash, network
  * loss, pg_terminate_backend), and a standby takes it within `leaderPollMs`.
  */
-export type SessionState = "connecting" | "leader" | "standby" | "disconnected" | "closed";
+export type SessionState = FeedState;
 
 export interface LeaderSessionOptions {
   connectionString: string;

@@ -7,9 +7,8 @@ import type { Row, TableMapping } from "./change-mapping.js";
 import { DurableDelivery } from "./durable-delivery.js";
 import type { DurableSink } from "./durable-delivery.js";
 import { QUERY_TIMEOUT_MS, message } from "./leader-session.js";
-import type { SessionState } from "./leader-session.js";
 import { compareLsn, formatLsn, parseLsn } from "./lsn.js";
-import type { ChangeFeedMetrics, HealthStatus } from "./pg-change-feed.js";
+import type { ChangeFeedMetrics, FeedState, HealthStatus } from "./pg-change-feed.js";
 
 /**
  * Logical replication mode (wal_level = logical): streams the changes of a
@@ -58,7 +57,7 @@ export class LogicalReplicationFeed {
   private readonly publication: string;
   private readonly feedName: string;
   private readonly lagWarnBytes: number;
-  private state: SessionState = "connecting";
+  private state: FeedState = "connecting";
   private lastError = "";
   private attempt = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -107,7 +106,7 @@ export class LogicalReplicationFeed {
     return this;
   }
 
-  get role(): SessionState {
+  get role(): FeedState {
     return this.state;
   }
 
@@ -142,7 +141,7 @@ export class LogicalReplicationFeed {
     this.admin = undefined;
   }
 
-  private setState(state: SessionState, reason?: string): void {
+  private setState(state: FeedState, reason?: string): void {
     if (this.state === state || this.state === "closed") return;
     this.state = state;
     if (state === "leader" || state === "standby") this.options.metrics?.connected?.(state);
@@ -192,7 +191,7 @@ export class LogicalReplicationFeed {
       const admin = await this.adminClient();
       this.scheduleLag();
       this.confirmed = await this.setUp(admin);
-      if ((this.state as SessionState) === "closed") return;
+      if ((this.state as FeedState) === "closed") return;
       service = new LogicalReplicationService(
         { connectionString: this.options.connectionString, application_name: this.options.applicationName ?? "switchboard-replication-feed", keepAlive: true },
         // Confirmations are this feed's alone: never the library's automatic ones, which would confirm what is not yet in history.

@@ -5,8 +5,7 @@ import type { ChangeOp, Row, TableMapping } from "./change-mapping.js";
 import { DurableDelivery } from "./durable-delivery.js";
 import type { DurableSink } from "./durable-delivery.js";
 import { LeaderSession } from "./leader-session.js";
-import type { SessionState } from "./leader-session.js";
-import type { ChangeFeedMetrics, HealthStatus } from "./pg-change-feed.js";
+import type { ChangeFeedMetrics, FeedState, HealthStatus } from "./pg-change-feed.js";
 
 /**
  * Outbox mode: reads the `switchboard_outbox` table that the shipped migration
@@ -119,7 +118,7 @@ export class OutboxFeed {
     return this;
   }
 
-  get role(): SessionState {
+  get role(): FeedState {
     return this.session.state;
   }
 
