@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { readConfigFile } from "./config-file.js";
 import { roomEntryName, roomPoliciesSchema } from "./room-policy-config.js";
+import { HISTORY_ENVIRONMENT_VARIABLES, historyConfigShape } from "../history/history-config.js";
 import { INTEGRATION_ENVIRONMENT_VARIABLES, integrationConfigShape, refineIntegrationConfig } from "../integrations/integration-config.js";
 import { PROTECTION_ENVIRONMENT_VARIABLES, protectionConfigShape, refineProtectionConfig } from "../protection/protection-config.js";
 import { WEB_ENVIRONMENT_VARIABLES, assertDevTokensAllowed, refineWebConfig, webConfigShape } from "../web-face/web-config.js";
@@ -47,6 +48,7 @@ export const serverConfigSchema = z
     rooms: roomPoliciesSchema.default([]),
     ...integrationConfigShape,
     ...protectionConfigShape,
+    ...historyConfigShape,
     ...webConfigShape,
   })
   .strict()
@@ -96,6 +98,7 @@ export const ENVIRONMENT_VARIABLES: Record<keyof ServerConfig, string[]> = {
   rooms: ["SWITCHBOARD_ROOMS"],
   ...INTEGRATION_ENVIRONMENT_VARIABLES,
   ...PROTECTION_ENVIRONMENT_VARIABLES,
+  ...HISTORY_ENVIRONMENT_VARIABLES,
   ...WEB_ENVIRONMENT_VARIABLES,
 };
 

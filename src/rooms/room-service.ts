@@ -71,7 +71,10 @@ export class RoomService {
     }
     if (since !== undefined) connection.startHolding(room);
     // Subscribe before reading the position or history, so nothing published in between is missed.
-    if (hub.joinRoom(connection, room)) this.subscriptions.set(room, this.deps.broker.subscribe(roomTopic(room)));
+    if (hub.joinRoom(connection, room)) {
+      history.occupied?.(room);
+      this.subscriptions.set(room, this.deps.broker.subscribe(roomTopic(room)));
+    }
     let page: HistoryPage | undefined;
     let position: RecoveryPosition;
     try {
@@ -133,6 +136,7 @@ export class RoomService {
     this.meta.forget(connection.id, room);
     if (this.deps.hub.leaveRoom(connection, room)) {
       this.subscriptions.delete(room);
+      this.deps.history.vacated?.(room);
       this.deps.broker.unsubscribe(roomTopic(room)).catch((error: unknown) => this.deps.logger.warn({ err: error, room }, "broker unsubscribe failed"));
     }
     if (announce && this.deps.policies.resolve(room).presence) {
