@@ -25,7 +25,7 @@ export type { Codec } from "./protocol/codec.js";
 export { jsonCodec } from "./protocol/codec.js";
 export { msgpackCodec } from "./protocol/msgpack-codec.js";
 export { MAX_DATA_BYTES, MAX_DATA_DEPTH } from "./protocol/payload-limits.js";
-export type { ClientFrame, MessageFrame, PresenceMember, PresenceEventFrame, ReplyFrame, RecoveryPosition, WelcomeData } from "./protocol/frames.js";
+export type { ClientFrame, MessageFrame, PresenceConnection, PresenceDiff, PresenceFrame, PresenceMember, PresencePage, PresenceSnapshot, ReplyFrame, RecoveryPosition, WelcomeData } from "./protocol/frames.js";
 export { createRedisBackends } from "./redis/redis-backends.js";
 export type { RedisBackendOptions, RedisBackends } from "./redis/redis-backends.js";
 export { RedisBroker } from "./redis/redis-broker.js";

@@ -79,7 +79,7 @@ describe("JWT auth (HS256)", () => {
     await new Promise((resolve) => setTimeout(resolve, 2_500));
     assert.equal(client.ws.readyState, 1);
     const joined = await client.ok({ type: "join", room: "still:here" });
-    assert.deepEqual(joined.presence, [{ userId: "alice", connections: 1 }]);
+    assert.deepEqual(joined.presence, { count: 1, mode: "list", entries: [{ connectionId: client.connectionId, userId: "alice" }], cursor: null });
     await client.close();
   });
 });

@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import type { PresenceSnapshot } from "switchboard";
 import WebSocket from "ws";
 import { connect } from "./support/client.js";
+import { diffOf, presenceWith } from "./support/presence.js";
 import { startTestServer } from "./support/server.js";
 import type { TestServer } from "./support/server.js";
 
@@ -67,19 +69,24 @@ describe("protocol v1 over a real socket", () => {
     await bob.close();
   });
 
-  it("answers presence with members and announces joins and leaves", async () => {
+  it("answers presence with members and announces joins and leaves as coalesced diffs", async () => {
     const alice = await connect(server.url);
     const bob = await connect(server.url);
     await alice.ok({ type: "join", room: "lobby" });
     const joined = await bob.ok({ type: "join", room: "lobby" });
-    assert.equal((joined.presence as unknown[]).length, 2);
-    const joinEvent = await alice.nextOfType("presence");
-    assert.deepEqual(joinEvent.data, { event: "join", userId: null, connectionId: bob.connectionId });
+    const snapshot = joined.presence as PresenceSnapshot;
+    assert.equal(snapshot.count, 2);
+    assert.equal(snapshot.mode, "list");
+    assert.deepEqual(snapshot.entries!.map((entry) => entry.connectionId).sort(), [alice.connectionId, bob.connectionId].sort());
+    assert.equal(snapshot.cursor, null);
+    const joinFrame = await alice.next(presenceWith("joined", bob.connectionId, "lobby"));
+    assert.deepEqual(diffOf(joinFrame).joined!.find((entry) => entry.connectionId === bob.connectionId), { connectionId: bob.connectionId, userId: null });
+    assert.equal(diffOf(joinFrame).count, 2);
     const presence = await alice.ok({ type: "presence", room: "lobby" });
     assert.equal((presence.members as unknown[]).length, 2);
     assert.deepEqual(await bob.ok({ type: "leave", room: "lobby" }), { room: "lobby" });
-    const leaveEvent = await alice.nextOfType("presence");
-    assert.deepEqual(leaveEvent.data, { event: "leave", userId: null, connectionId: bob.connectionId });
+    const leaveFrame = await alice.next(presenceWith("left", bob.connectionId, "lobby"));
+    assert.deepEqual(diffOf(leaveFrame), { count: 1, left: [{ connectionId: bob.connectionId, userId: null }] });
     await bob.close();
     const afterClose = await alice.ok({ type: "presence", room: "lobby" });
     assert.equal((afterClose.members as unknown[]).length, 1);

@@ -2,6 +2,7 @@ import type { IncomingMessage } from "node:http";
 import { SwitchboardError } from "../protocol/error-codes.js";
 import { AuthenticationError } from "./identity.js";
 import type { AuthenticateHook, Identity } from "./identity.js";
+import { validateAuthOptions } from "./auth-options.js";
 import { JwtVerifier } from "./jwt-verifier.js";
 import type { JwtOptions } from "./jwt-verifier.js";
 import { extractToken } from "./token-source.js";
@@ -11,7 +12,11 @@ export interface AuthOptions {
   jwt?: JwtOptions;
   /** Your own check of the upgrade request; takes precedence over `jwt`. */
   authenticate?: AuthenticateHook;
-  /** Explicitly allow anonymous connections (the default outside production when nothing else is set). */
+  /**
+   * Allow anonymous connections. Alone: anyone connects (the default outside production
+   * when nothing else is set). Beside `jwt`: a token, when one is given, must verify; a
+   * connection without one is anonymous.
+   */
   anonymous?: boolean;
 }
 
@@ -23,20 +28,24 @@ export class Authenticator {
   readonly description: string;
   readonly verifier: JwtVerifier | undefined;
   private readonly hook: AuthenticateHook | undefined;
+  /** `jwt` with `anonymous: true`: no token means anonymous, a bad token is still refused. */
+  private readonly tokenOptional: boolean;
 
   constructor(options: AuthOptions | undefined) {
+    validateAuthOptions(options);
     const explicit = options !== undefined && (options.jwt !== undefined || options.authenticate !== undefined || options.anonymous === true);
     if (!explicit && process.env.NODE_ENV === "production") {
       throw new Error("Refusing to start in production without an explicit auth choice: set SWITCHBOARD_JWT_SECRET (or a public key / JWKS URL), or SWITCHBOARD_AUTH=anonymous.");
     }
     this.verifier = options?.jwt === undefined ? undefined : new JwtVerifier(options.jwt);
     this.hook = options?.authenticate;
+    this.tokenOptional = this.verifier !== undefined && options?.anonymous === true;
     if (this.hook !== undefined) {
       this.mode = "custom";
       this.description = "custom authenticate() hook";
     } else if (this.verifier !== undefined) {
       this.mode = "jwt";
-      this.description = this.verifier.description;
+      this.description = this.tokenOptional ? `${this.verifier.description}; anonymous without a token` : this.verifier.description;
     } else {
       this.mode = "anonymous";
       this.description = "ANONYMOUS: anyone may connect without credentials";
@@ -58,7 +67,10 @@ export class Authenticator {
     }
     if (this.verifier !== undefined) {
       const token = extractToken(request);
-      if (token === undefined) throw new AuthenticationError("missing token");
+      if (token === undefined) {
+        if (this.tokenOptional) return ANONYMOUS;
+        throw new AuthenticationError("missing token");
+      }
       return this.verifier.verify(token);
     }
     return ANONYMOUS;

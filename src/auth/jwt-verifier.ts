@@ -38,7 +38,7 @@ function algorithmsFor(options: JwtOptions, publicKey: KeyObject | undefined): s
       case "ed448":
         return ["EdDSA"];
       default:
-        throw new Error(`SWITCHBOARD_JWT_PUBLIC_KEY: unsupported key type ${publicKey.asymmetricKeyType ?? "unknown"}`);
+        throw new TypeError(`Switchboard option "auth.jwt.publicKey" (SWITCHBOARD_JWT_PUBLIC_KEY): unsupported key type ${publicKey.asymmetricKeyType ?? "unknown"}`);
     }
   }
   return ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"];
@@ -55,17 +55,19 @@ export class JwtVerifier {
   private readonly options: JwtOptions;
   readonly description: string;
 
+  /** `options` are validated by the caller (src/auth/auth-options.ts). */
   constructor(options: JwtOptions) {
-    const configured = [options.secret, options.publicKey, options.jwksUrl].filter((value) => value !== undefined).length;
-    if (configured !== 1) throw new Error("JWT auth needs exactly one of SWITCHBOARD_JWT_SECRET, SWITCHBOARD_JWT_PUBLIC_KEY, SWITCHBOARD_JWKS_URL");
     this.options = options;
     let publicKey: KeyObject | undefined;
     if (options.secret !== undefined) {
-      if (options.secret.length < 16) throw new Error("SWITCHBOARD_JWT_SECRET must be at least 16 characters");
       this.key = new TextEncoder().encode(options.secret);
       this.description = "JWT (HS256 shared secret)";
     } else if (options.publicKey !== undefined) {
-      publicKey = createPublicKey(options.publicKey);
+      try {
+        publicKey = createPublicKey(options.publicKey);
+      } catch (error) {
+        throw new TypeError(`Switchboard option "auth.jwt.publicKey" (SWITCHBOARD_JWT_PUBLIC_KEY) is not a PEM public key: ${error instanceof Error ? error.message : String(error)}`);
+      }
       this.key = publicKey;
       this.description = `JWT (${publicKey.asymmetricKeyType ?? "public"} key)`;
     } else {
@@ -94,7 +96,9 @@ export class JwtVerifier {
     } catch (error) {
       throw new AuthenticationError(describeJoseError(error));
     }
-    const userId = payload[this.options.userIdClaim ?? "sub"];
+    const claim = payload[this.options.userIdClaim ?? "sub"];
+    // Numeric user ids (123) are common; they are exposed as strings, as every user id is.
+    const userId = typeof claim === "number" && Number.isSafeInteger(claim) ? String(claim) : claim;
     if (typeof userId !== "string" || userId.length === 0) throw new AuthenticationError(`token has no "${this.options.userIdClaim ?? "sub"}" claim`);
     return { userId, claims: payload as Record<string, unknown>, expiresAt: (payload.exp as number) * 1000 };
   }

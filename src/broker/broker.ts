@@ -5,6 +5,8 @@
  * The in-memory broker is the reference; a Redis broker makes N nodes act as one.
  */
 
+import type { PresenceConnection } from "../protocol/frames.js";
+
 /** Who a targeted broadcast reaches: the union of these, each connection once. */
 export interface BroadcastTargets {
   rooms?: readonly string[];
@@ -22,6 +24,15 @@ export type BrokerMessage =
   | { kind: "targets"; targets: BroadcastTargets; frame: string; sentAt?: number }
   /** Close matching connections wherever they are. */
   | { kind: "disconnect"; userId?: string; connectionId?: string; code: number; reason: string }
+  /**
+   * A node's coalesced presence changes in one room (src/rooms/presence-announcer.ts);
+   * each node folds them into the presence frames of its own members.
+   */
+  | {
+      kind: "presence";
+      room: string;
+      changes: { joined?: PresenceConnection[]; left?: Array<{ connectionId: string; userId: string | null }>; updated?: PresenceConnection[] };
+    }
   /** A server-side event for cluster subscribers (see docs/cluster-events.md). */
   | { kind: "cluster"; channel: string; payload: unknown; origin: string };
 

@@ -46,6 +46,7 @@ export async function startServer(config: ServerConfig = loadServerConfig()): Pr
     healthPublic: config.healthPublic,
     metricsPublic: config.metricsPublic,
     rateLimitPerMinute: config.apiRateLimitPerMinute,
+    corsOrigins: config.apiCorsOrigins,
     metrics,
   });
   for (const check of integrations.healthChecks()) api.health.add({ name: check.name, required: false, check: () => check.check() });

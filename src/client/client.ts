@@ -19,6 +19,7 @@ import type {
   EventFrame,
   EventListener,
   JoinReply,
+  PresenceDiff,
   PresenceEvent,
   RequestData,
   RequestOptions,
@@ -233,7 +234,7 @@ export class SwitchboardClient<Events extends object = DefaultEvents, Requests e
         this.rooms.get(frame.room as string)?.receiveMessage(frame as unknown as RoomMessage);
         return;
       case "presence":
-        this.rooms.get(frame.room as string)?.receivePresence(frame.data as PresenceEvent);
+        this.rooms.get(frame.room as string)?.receivePresence(frame.data as PresenceDiff | PresenceEvent);
         return;
       case "error": {
         const error = (frame.error ?? {}) as { code?: "bad_request"; message?: string };

@@ -2,13 +2,20 @@ import { Emitter } from "./emitter.js";
 import type { SwitchboardClientError } from "./errors.js";
 import type { TrackedRequest } from "./requests.js";
 import { LiveGapFill, classifyLive } from "./live-gaps.js";
-import type { EventFrame, HistoryPage, JoinReply, PresenceEvent, PresenceMember, RoomMessage } from "./types.js";
+import { PresenceView } from "./presence-view.js";
+import type { EventFrame, HistoryPage, JoinReply, PresenceConnection, PresenceDiff, PresenceEvent, PresenceMember, PresencePage, RoomMessage } from "./types.js";
 
 export interface RoomEvents<Message> {
   /** A publication, in offset order, each offset once (recovered ones included). */
   message: (data: Message, frame: RoomMessage<Message>) => void;
-  /** Someone joined, left, or changed their presence meta. */
+  /** Someone joined, left, or changed their presence meta (one call per connection in a coalesced diff). */
   presence: (event: PresenceEvent) => void;
+  /**
+   * The room's presence changed (a coalesced diff or count was applied, or the
+   * member list became complete). `members` is the exact list grouped by user,
+   * or undefined in count mode (and while the list is still being fetched).
+   */
+  members: (info: { count: number; members: PresenceMember[] | undefined }) => void;
   /** After a reconnect, or a skipped offset on a live connection, every missed message was delivered (`missed` of them). */
   recovered: (info: { missed: number; offset: number; epoch: string }) => void;
   /**
@@ -47,7 +54,9 @@ export class Room<Message = unknown> {
   private currentEpoch: string | undefined;
   /** Set while a recovery replay is arriving: the offset it ends at. */
   private recoveringUntil: { offset: number; missed: number } | undefined;
-  private members: PresenceMember[] | undefined;
+  private readonly view = new PresenceView();
+  /** Bumped by every join reply, so that a sync of an earlier membership stops. */
+  private syncGeneration = 0;
   /** Set while a gap seen on the live connection is read back from history; live frames wait in it. */
   private filling: LiveGapFill<Message> | undefined;
 
@@ -67,9 +76,28 @@ export class Room<Message = unknown> {
     return this.currentEpoch;
   }
 
-  /** The member list from the last join reply (rooms with presence). */
+  /**
+   * Who is in the room, grouped by user, kept exact by the server's presence
+   * diffs; undefined in rooms without presence, in count mode, and until the
+   * list is complete (see the `members` event).
+   */
+  get members(): PresenceMember[] | undefined {
+    return this.view.members;
+  }
+
+  /** Every present connection (the same list, one row per connection), when it is kept. */
+  get presenceConnections(): PresenceConnection[] | undefined {
+    return this.view.connections;
+  }
+
+  /** How many connections are present (exact with a list, else the server's latest count). */
+  get presenceCount(): number | undefined {
+    return this.view.count;
+  }
+
+  /** @deprecated Use `members`: the member list, now kept current rather than frozen at the join. */
   get initialPresence(): PresenceMember[] | undefined {
-    return this.members;
+    return this.view.members;
   }
 
   on<Event extends keyof RoomEvents<Message>>(event: Event, listener: RoomEvents<Message>[Event]): () => void {
@@ -87,10 +115,17 @@ export class Room<Message = unknown> {
     return (await this.host.request(frame, timeout(options.timeout))) as { offset?: number; epoch?: string };
   }
 
-  /** Who is in the room, across all nodes. */
+  /** Who is in the room, across all nodes: every member, grouped by user (one request; big rooms: `presencePage`). */
   async presence(options: { timeout?: number } = {}): Promise<PresenceMember[]> {
     const reply = (await this.host.request({ type: "presence", room: this.name }, timeout(options.timeout))) as { members: PresenceMember[] };
     return reply.members;
+  }
+
+  /** One page of the room's connections; pass the returned cursor for the next (null: done). */
+  async presencePage(options: { cursor?: string; limit?: number; timeout?: number } = {}): Promise<PresencePage> {
+    const frame: Record<string, unknown> & { type: string } = { type: "presence", room: this.name, limit: options.limit ?? 100 };
+    if (options.cursor !== undefined) frame.cursor = options.cursor;
+    return (await this.host.request(frame, timeout(options.timeout))) as PresencePage;
   }
 
   /** Sets this connection's presence meta (null clears it); with ttlMs it clears itself. */
@@ -130,7 +165,10 @@ export class Room<Message = unknown> {
   joined(reply: JoinReply, since: { offset: number; epoch: string } | undefined): void {
     // A rejoin's own recovery replaces a live gap fill that was cut short by the reconnect.
     this.filling = undefined;
-    if (reply.presence !== undefined) this.members = reply.presence;
+    const generation = ++this.syncGeneration;
+    const cursor = this.view.reset(reply.presence);
+    if (cursor !== null && cursor !== undefined) void this.sync(cursor, generation);
+    else if (reply.presence !== undefined) this.emitMembers();
     this.currentEpoch = reply.epoch;
     if (since === undefined) {
       this.lastOffset = Math.max(this.lastOffset ?? 0, reply.offset);
@@ -214,9 +252,45 @@ export class Room<Message = unknown> {
     for (const held of fill.held) this.receiveMessage(held);
   }
 
-  /** @internal */
-  receivePresence(event: PresenceEvent): void {
-    this.emitter.emit("presence", event);
+  /** @internal Applies a presence frame: a coalesced diff, or a count. */
+  receivePresence(data: PresenceDiff | PresenceEvent): void {
+    const diff = toDiff(data, this.view.count);
+    let applied = this.view.applyDiff(diff);
+    if (applied.needsSync) {
+      // The room left count mode: fetch the list again, keeping what this diff says.
+      this.view.restart();
+      applied = this.view.applyDiff(diff);
+      void this.sync(undefined, this.syncGeneration);
+    }
+    for (const event of applied.events) this.emitter.emit("presence", event);
+    this.emitMembers();
+  }
+
+  /** Fetches the remaining pages of the member list; diffs keep applying meanwhile. */
+  private async sync(cursor: string | undefined, generation: number): Promise<void> {
+    // Bounded: a room of a million connections is a thousand pages.
+    for (let round = 0; round < 10_000; round++) {
+      let page: PresencePage;
+      try {
+        const frame: Record<string, unknown> & { type: string } = { type: "presence", room: this.name, limit: SYNC_PAGE };
+        if (cursor !== undefined) frame.cursor = cursor;
+        page = (await this.host.request(frame, { queue: false })) as PresencePage;
+      } catch {
+        // Disconnected (the rejoin starts over) or refused: the list stays incomplete.
+        if (generation === this.syncGeneration) this.view.abandon();
+        return;
+      }
+      if (generation !== this.syncGeneration || !this.view.syncing) return;
+      this.view.applyPage(page);
+      if (page.cursor === null) break;
+      cursor = page.cursor;
+    }
+    this.emitMembers();
+  }
+
+  private emitMembers(): void {
+    const count = this.view.count;
+    if (count !== undefined) this.emitter.emit("members", { count, members: this.view.members });
   }
 
   /** @internal */
@@ -228,6 +302,20 @@ export class Room<Message = unknown> {
   fail(error: SwitchboardClientError | Error): void {
     this.emitter.emit("error", error);
   }
+}
+
+/** Page size the SDK fetches a member list with (the server's largest). */
+const SYNC_PAGE = 1000;
+
+/** Accepts the per-change presence frames of earlier servers too. */
+function toDiff(data: PresenceDiff | PresenceEvent, count: number | undefined): PresenceDiff {
+  if (!("event" in data)) return data;
+  const entry: PresenceConnection = { connectionId: data.connectionId, userId: data.userId };
+  if (data.meta !== undefined) entry.meta = data.meta;
+  const delta = data.event === "join" ? 1 : data.event === "leave" ? -1 : 0;
+  const next = Math.max(0, (count ?? 0) + delta);
+  if (data.event === "leave") return { count: next, left: [{ connectionId: data.connectionId, userId: data.userId }] };
+  return data.event === "join" ? { count: next, joined: [entry] } : { count: next, updated: [entry] };
 }
 
 /** The largest page the `history` command returns. */

@@ -1,9 +1,9 @@
-import type { PresenceMember, WelcomeData } from "../protocol/frames.js";
+import type { PresenceConnection, PresenceDiff, PresenceMember, PresencePage, PresenceSnapshot, WelcomeData } from "../protocol/frames.js";
 import type { BackoffOptions } from "./backoff.js";
 import type { SwitchboardClientError } from "./errors.js";
 import type { WebSocketConstructor } from "./websocket.js";
 
-export type { PresenceMember, WelcomeData };
+export type { PresenceConnection, PresenceDiff, PresenceMember, PresencePage, PresenceSnapshot, WelcomeData };
 
 export type ConnectionState = "connecting" | "connected" | "reconnecting" | "closed";
 
@@ -105,7 +105,8 @@ export interface JoinReply {
   offset: number;
   epoch: string;
   recovered?: boolean;
-  presence?: PresenceMember[];
+  /** Rooms with presence: the count and, in list mode, the first page of members. */
+  presence?: PresenceSnapshot;
 }
 
 export interface HistoryPage<Data = unknown> {

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { readConfigFile } from "./config-file.js";
 import { roomEntryName, roomPoliciesSchema } from "./room-policy-config.js";
 import { HISTORY_ENVIRONMENT_VARIABLES, historyConfigShape } from "../history/history-config.js";
+import { corsOriginProblem } from "../http/api-cors.js";
 import { INTEGRATION_ENVIRONMENT_VARIABLES, integrationConfigShape, refineIntegrationConfig } from "../integrations/integration-config.js";
 import { PROTECTION_ENVIRONMENT_VARIABLES, protectionConfigShape, refineProtectionConfig } from "../protection/protection-config.js";
 import { WEB_ENVIRONMENT_VARIABLES, assertDevTokensAllowed, refineWebConfig, webConfigShape } from "../web-face/web-config.js";
@@ -19,7 +20,8 @@ export const serverConfigSchema = z
     port: integerFrom(0).max(65_535).default(8080),
     host: z.string().min(1).default("0.0.0.0"),
     path: z.string().startsWith("/").default("/ws"),
-    auth: z.enum(["jwt", "anonymous"]).optional(),
+    /** "optional": verify a JWT when one is given, else anonymous (needs a key). */
+    auth: z.enum(["jwt", "anonymous", "optional"]).optional(),
     jwtSecret: z.string().min(16, "must be at least 16 characters").optional(),
     jwtPublicKey: z.string().min(1).optional(),
     jwksUrl: z.string().url().optional(),
@@ -32,6 +34,12 @@ export const serverConfigSchema = z
     healthPublic: z.union([z.boolean(), z.enum(["true", "false"]).transform((value) => value === "true")]).default(true),
     metricsPublic: z.union([z.boolean(), z.enum(["true", "false"]).transform((value) => value === "true")]).default(true),
     apiRateLimitPerMinute: integerFrom(0).default(600),
+    apiCorsOrigins: list
+      .pipe(z.array(z.string().superRefine((origin, context) => {
+        const problem = corsOriginProblem(origin);
+        if (problem !== undefined) context.addIssue({ code: "custom", message: problem });
+      })))
+      .default([]),
     allowedOrigins: list.optional(),
     redisUrl: z.string().url().optional(),
     redisSharded: z.union([z.boolean(), z.enum(["true", "false"]).transform((value) => value === "true")]).default(false),
@@ -55,7 +63,9 @@ export const serverConfigSchema = z
   .superRefine((config, context) => {
     const keys = [config.jwtSecret, config.jwtPublicKey, config.jwksUrl].filter((value) => value !== undefined).length;
     if (keys > 1) context.addIssue({ code: "custom", path: ["jwtSecret"], message: "set only one of SWITCHBOARD_JWT_SECRET, SWITCHBOARD_JWT_PUBLIC_KEY, SWITCHBOARD_JWKS_URL" });
-    if (config.auth === "jwt" && keys === 0) context.addIssue({ code: "custom", path: ["auth"], message: "SWITCHBOARD_AUTH=jwt needs SWITCHBOARD_JWT_SECRET, SWITCHBOARD_JWT_PUBLIC_KEY or SWITCHBOARD_JWKS_URL" });
+    if ((config.auth === "jwt" || config.auth === "optional") && keys === 0) {
+      context.addIssue({ code: "custom", path: ["auth"], message: `SWITCHBOARD_AUTH=${config.auth} needs SWITCHBOARD_JWT_SECRET, SWITCHBOARD_JWT_PUBLIC_KEY or SWITCHBOARD_JWKS_URL` });
+    }
     if (config.auth === "anonymous" && keys > 0) context.addIssue({ code: "custom", path: ["auth"], message: "SWITCHBOARD_AUTH=anonymous conflicts with a configured JWT key" });
   })
   .superRefine(refineIntegrationConfig)
@@ -82,6 +92,7 @@ export const ENVIRONMENT_VARIABLES: Record<keyof ServerConfig, string[]> = {
   healthPublic: ["SWITCHBOARD_HEALTH_PUBLIC"],
   metricsPublic: ["SWITCHBOARD_METRICS_PUBLIC"],
   apiRateLimitPerMinute: ["SWITCHBOARD_API_RATE_LIMIT"],
+  apiCorsOrigins: ["SWITCHBOARD_API_CORS_ORIGINS"],
   allowedOrigins: ["SWITCHBOARD_ALLOWED_ORIGINS"],
   redisUrl: ["REDIS_URL", "SWITCHBOARD_REDIS_URL"],
   redisSharded: ["SWITCHBOARD_REDIS_SHARDED"],

@@ -37,6 +37,7 @@ export function optionsFromConfig(config: ServerConfig, logger: Logger): Switchb
         ...(config.jwtIssuer === undefined ? {} : { issuer: config.jwtIssuer }),
         clockToleranceSec: config.jwtClockToleranceSec,
       },
+      ...(config.auth === "optional" ? { anonymous: true } : {}),
     };
   } else options.auth = { anonymous: true };
   return options;

@@ -4,6 +4,7 @@ import type { Switchboard } from "../server/switchboard.js";
 import type { LatencyPercentiles } from "./latency-window.js";
 import type { SwitchboardMetrics } from "./metrics.js";
 import type { NodeStatsExchange } from "./node-stats-exchange.js";
+import { readPresencePaging } from "../server/commands.js";
 import { broadcastBody, disconnectBody, historyQuery, parseWith, publishBody } from "./request-bodies.js";
 import type { NodeStats, StatsSample, StatsSampler } from "./stats-sampler.js";
 
@@ -60,9 +61,13 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiRouteDeps): voi
     return { rooms };
   });
 
-  app.get<{ Params: { room: string } }>("/api/rooms/:room/presence", async (request) => {
+  app.get<{ Params: { room: string }; Querystring: Record<string, string> }>("/api/rooms/:room/presence", async (request) => {
     const room = request.params.room;
-    return { room, members: await sb.presence(room) };
+    const { cursor, limit } = request.query;
+    // With limit or cursor: one page of connections; without: every member grouped by user (the original shape).
+    if (cursor === undefined && limit === undefined) return { room, members: await sb.presence(room) };
+    const paging = readPresencePaging(cursor, limit === undefined ? undefined : /^\d{1,7}$/.test(limit) ? Number(limit) : limit);
+    return { room, ...(await sb.presencePage(room, paging)) };
   });
 
   app.get<{ Params: { room: string }; Querystring: Record<string, string> }>("/api/rooms/:room/history", async (request) => {
@@ -101,6 +106,8 @@ function statsOf({ sb, metrics, sampler, exchange }: ApiRouteDeps): ApiStats {
 function streamStats(deps: ApiRouteDeps, reply: FastifyReply): void {
   const raw = reply.raw;
   reply.hijack();
+  // The headers already set on the reply (CORS) go out with the hijacked response.
+  for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) raw.setHeader(name, value);
   raw.writeHead(200, { "Content-Type": "text/event-stream", "Cache-Control": "no-store", Connection: "keep-alive", "X-Accel-Buffering": "no" });
   const send = (): void => {
     raw.write(`event: stats\ndata: ${JSON.stringify(statsOf(deps))}\n\n`);

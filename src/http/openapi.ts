@@ -57,7 +57,18 @@ export function openApiDocument(): JsonObject {
         },
       },
       "/api/rooms": { get: { ...secured, summary: "Rooms with members, busiest first, across nodes.", responses: { "200": json("Rooms."), ...authErrors } } },
-      "/api/rooms/{room}/presence": { get: { ...secured, summary: "Who is in a room, across nodes.", parameters: [roomParameter], responses: { "200": json("Members."), ...authErrors, "503": errorResponse("Presence store unavailable.") } } },
+      "/api/rooms/{room}/presence": {
+        get: {
+          ...secured,
+          summary: "Who is in a room, across nodes: every member grouped by user, or with limit/cursor one page of connections {count, entries, cursor}.",
+          parameters: [
+            roomParameter,
+            { name: "limit", in: "query", description: "Page size; asks for a page.", schema: { type: "integer", minimum: 1, maximum: 1000, default: 100 } },
+            { name: "cursor", in: "query", description: "The cursor of the previous page.", schema: { type: "string" } },
+          ],
+          responses: { "200": json("Members, or a page."), "400": errorResponse("Invalid query."), ...authErrors, "503": errorResponse("Presence store unavailable.") },
+        },
+      },
       "/api/rooms/{room}/history": {
         get: {
           ...secured,

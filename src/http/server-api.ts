@@ -8,6 +8,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import type { Logger } from "../log/logger.js";
 import { ERROR_CODES, SwitchboardError } from "../protocol/error-codes.js";
 import type { Switchboard } from "../server/switchboard.js";
+import { corsOriginProblem, registerApiCors } from "./api-cors.js";
 import { ApiKeys } from "./api-keys.js";
 import { registerApiRoutes } from "./api-routes.js";
 import { HealthRegistry } from "./health.js";
@@ -27,6 +28,8 @@ export interface ServerApiOptions {
   rateLimitPerMinute?: number;
   /** Metrics to feed; created when absent. */
   metrics?: SwitchboardMetrics;
+  /** Origins whose pages may call /api/* (CORS, preflight answered): exact origins, or `*`. Default none. */
+  corsOrigins?: readonly string[];
 }
 
 /** The server API of one Switchboard: register it on a Fastify app with `app.register(api.plugin)`. */
@@ -47,6 +50,11 @@ export function createServerApi(sb: Switchboard, options: ServerApiOptions = {})
   const metricsPublic = options.metricsPublic ?? true;
   const perMinute = options.rateLimitPerMinute ?? 600;
   if (!Number.isInteger(perMinute) || perMinute < 0) throw new TypeError(`Server API option "rateLimitPerMinute" must be a non-negative integer, got ${String(perMinute)}`);
+  const corsOrigins = options.corsOrigins ?? [];
+  for (const origin of corsOrigins) {
+    const problem = corsOriginProblem(origin);
+    if (problem !== undefined) throw new TypeError(`Server API option "corsOrigins": ${problem}`);
+  }
   const metrics = (options.metrics ?? new SwitchboardMetrics()).bind(sb);
   const removeObserver = sb.observe(metrics);
   const health = new HealthRegistry(sb.node).add({ name: "broker", required: true, check: () => sb.broker.health() });
@@ -64,7 +72,7 @@ export function createServerApi(sb: Switchboard, options: ServerApiOptions = {})
   const plugin = async (app: FastifyInstance): Promise<void> => {
     recording = true;
     app.addHook("onRoute", (route) => {
-      if (recording) for (const method of [route.method].flat()) if (method !== "HEAD") routes.push(`${method} ${route.url}`);
+      if (recording) for (const method of [route.method].flat()) if (method !== "HEAD" && method !== "OPTIONS") routes.push(`${method} ${route.url}`);
     });
     app.setErrorHandler((error: FastifyError | SwitchboardError, request, reply) => sendError(error, request, reply));
     app.setNotFoundHandler((request, reply) => {
@@ -72,7 +80,6 @@ export function createServerApi(sb: Switchboard, options: ServerApiOptions = {})
     });
 
     const document = openApiDocument();
-    app.get("/api/openapi.json", async () => document);
     app.get("/health/live", async () => ({ status: "ok", node: sb.node }));
     app.get("/health", { onRequest: healthPublic ? [] : [requireKey] }, async (_request, reply) => {
       const report = await health.report();
@@ -81,17 +88,22 @@ export function createServerApi(sb: Switchboard, options: ServerApiOptions = {})
     app.get("/metrics", { onRequest: metricsPublic ? [] : [requireKey] }, async (_request, reply) => reply.type(metrics.contentType).send(await metrics.text()));
 
     await app.register(async (api) => {
-      if (perMinute > 0) {
-        await api.register(rateLimit, {
-          max: perMinute,
-          timeWindow: 60_000,
-          // Per key when one is sent (a digest, never the key itself), else per client address.
-          keyGenerator: (request) => (request.headers.authorization === undefined ? `ip:${request.ip}` : `key:${createHash("sha256").update(request.headers.authorization).digest("base64url")}`),
-          errorResponseBuilder: (_request, context) => new SwitchboardError("rate_limited", `Too many server API requests: at most ${context.max} a minute. Retry in ${Math.ceil(context.ttl / 1000)} s.`),
-        });
-      }
-      api.addHook("onRequest", requireKey);
-      registerApiRoutes(api, { sb, metrics, sampler, exchange, streams });
+      // CORS first, so that a preflight (which carries no key) is answered before the key check.
+      if (corsOrigins.length > 0) await registerApiCors(api, { origins: corsOrigins });
+      api.get("/api/openapi.json", async () => document);
+      await api.register(async (keyed) => {
+        if (perMinute > 0) {
+          await keyed.register(rateLimit, {
+            max: perMinute,
+            timeWindow: 60_000,
+            // Per key when one is sent (a digest, never the key itself), else per client address.
+            keyGenerator: (request) => (request.headers.authorization === undefined ? `ip:${request.ip}` : `key:${createHash("sha256").update(request.headers.authorization).digest("base64url")}`),
+            errorResponseBuilder: (_request, context) => new SwitchboardError("rate_limited", `Too many server API requests: at most ${context.max} a minute. Retry in ${Math.ceil(context.ttl / 1000)} s.`),
+          });
+        }
+        keyed.addHook("onRequest", requireKey);
+        registerApiRoutes(keyed, { sb, metrics, sampler, exchange, streams });
+      });
     });
     recording = false;
   };

@@ -1,5 +1,7 @@
 import type { PresenceMember } from "../protocol/frames.js";
 
+export { groupByUser } from "../protocol/presence-members.js";
+
 /** One connection's presence in one room. */
 export interface PresenceEntry {
   connectionId: string;
@@ -15,6 +17,12 @@ export interface PresenceEntry {
  */
 export type ExpiredPresenceListener = (room: string, entry: PresenceEntry) => unknown;
 
+/** One page of a room's entries; `cursor` is null when the iteration is complete. */
+export interface PresenceEntryPage {
+  entries: PresenceEntry[];
+  cursor: string | null;
+}
+
 /**
  * Who is in which room, across all nodes. The in-memory store is the reference;
  * a shared store (Redis) lets every node answer for the whole cluster.
@@ -27,27 +35,18 @@ export interface PresenceStore {
   remove(room: string, connectionId: string): Promise<void>;
   /** Members grouped by user: one row per user id (anonymous connections each get their own row). */
   members(room: string): Promise<PresenceMember[]>;
+  /** How many connections are present in the room. */
+  count(room: string): Promise<number>;
+  /**
+   * At most `limit` entries, from the start (no cursor) or from where the
+   * previous page's cursor left off. Like Redis SCAN: an entry present for the
+   * whole iteration is returned at least once; entries added or removed during
+   * it may or may not be.
+   */
+  page(room: string, cursor: string | undefined, limit: number): Promise<PresenceEntryPage>;
   /** Every room with at least one present connection, with its connection count. */
   rooms(): Promise<Array<{ room: string; connections: number }>>;
   /** Optional: shared stores report entries of dead nodes here, so that leaves are announced. */
   onExpired?(listener: ExpiredPresenceListener): void;
   close(): Promise<void>;
-}
-
-/** Groups presence entries by user id; shared by every store so that they all answer alike. */
-export function groupByUser(entries: Iterable<PresenceEntry>): PresenceMember[] {
-  const byUser = new Map<string, PresenceMember>();
-  for (const entry of entries) {
-    const key = entry.userId ?? `connection:${entry.connectionId}`;
-    const member = byUser.get(key);
-    if (member === undefined) {
-      const row: PresenceMember = { userId: entry.userId, connections: 1 };
-      if (entry.meta !== undefined) row.meta = entry.meta;
-      byUser.set(key, row);
-    } else {
-      member.connections += 1;
-      if (entry.meta !== undefined) member.meta = { ...member.meta, ...entry.meta };
-    }
-  }
-  return [...byUser.values()];
 }

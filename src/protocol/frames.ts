@@ -45,10 +45,51 @@ export interface PresenceMember {
   meta?: Record<string, unknown>;
 }
 
-export interface PresenceEventFrame {
+/** One connection's presence in a room, as presence pages and diffs carry it. */
+export interface PresenceConnection {
+  connectionId: string;
+  userId: string | null;
+  meta?: Record<string, unknown>;
+}
+
+/**
+ * The `data` of a `presence` frame: what changed in a room since the previous
+ * presence frame, coalesced (at most one frame per room per member per interval).
+ * A connection appears in at most one list. `count` is the room's number of present
+ * connections when the frame was built. A frame with none of the lists is a count
+ * update: the room is in count mode (its policy says so, or it is above the
+ * policy's list limit) and members are not listed.
+ */
+export interface PresenceDiff {
+  count: number;
+  joined?: PresenceConnection[];
+  left?: Array<{ connectionId: string; userId: string | null }>;
+  /** Present before and after, with its whole new state (meta absent: cleared). */
+  updated?: PresenceConnection[];
+}
+
+export interface PresenceFrame {
   type: "presence";
   room: string;
-  data: { event: "join" | "leave" | "update"; userId: string | null; connectionId: string; meta?: Record<string, unknown> };
+  data: PresenceDiff;
+}
+
+/** One page of a room's presence; `cursor` is null on the last page. */
+export interface PresencePage {
+  count: number;
+  entries: PresenceConnection[];
+  cursor: string | null;
+}
+
+/**
+ * The `presence` of a join reply. In list mode it carries the first page (and a
+ * cursor for the rest); in count mode only the count.
+ */
+export interface PresenceSnapshot {
+  count: number;
+  mode: "list" | "count";
+  entries?: PresenceConnection[];
+  cursor?: string | null;
 }
 
 export interface ReplyFrame {

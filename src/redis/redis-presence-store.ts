@@ -1,6 +1,7 @@
 import type { PresenceMember } from "../protocol/frames.js";
 import { groupByUser } from "../presence/presence-store.js";
-import type { ExpiredPresenceListener, PresenceEntry, PresenceStore } from "../presence/presence-store.js";
+import type { ExpiredPresenceListener, PresenceEntry, PresenceEntryPage, PresenceStore } from "../presence/presence-store.js";
+import { SwitchboardError } from "../protocol/error-codes.js";
 import type { RedisConnections } from "./redis-connections.js";
 
 export interface RedisPresenceOptions {
@@ -119,6 +120,40 @@ export class RedisPresenceStore implements PresenceStore {
   async members(room: string): Promise<PresenceMember[]> {
     const raw = await (await this.client()).hgetall(this.connections.keys.presence(room));
     return groupByUser(Object.entries(raw).map(([connectionId, value]) => toEntry(connectionId, value)));
+  }
+
+  async count(room: string): Promise<number> {
+    return (await this.client()).hlen(this.connections.keys.presence(room));
+  }
+
+  /**
+   * HSCAN underneath. The cursor is "<scan cursor>:<skip>": HSCAN's COUNT is a
+   * hint (a small hash comes back whole), so a batch larger than the page is cut
+   * and the next page scans the same position again, skipping what was returned.
+   */
+  async page(room: string, cursor: string | undefined, limit: number): Promise<PresenceEntryPage> {
+    let [scan, skip] = parseCursor(cursor);
+    const key = this.connections.keys.presence(room);
+    const commands = await this.client();
+    const entries: PresenceEntry[] = [];
+    // Bounded: each round either fills the page or advances the scan, and HSCAN ends.
+    for (let round = 0; round < 1_000; round++) {
+      const [next, flat] = await commands.hscan(key, scan, "COUNT", Math.max(limit, 10));
+      const batch: PresenceEntry[] = [];
+      for (let index = 0; index + 1 < flat.length; index += 2) batch.push(toEntry(flat[index]!, flat[index + 1]!));
+      const fresh = batch.slice(skip);
+      const room = limit - entries.length;
+      if (fresh.length > room) {
+        entries.push(...fresh.slice(0, room));
+        return { entries, cursor: `${scan}:${skip + room}` };
+      }
+      entries.push(...fresh);
+      skip = 0;
+      if (next === "0") return { entries, cursor: null };
+      scan = next;
+      if (entries.length === limit) break;
+    }
+    return { entries, cursor: `${scan}:0` };
   }
 
   async rooms(): Promise<Array<{ room: string; connections: number }>> {
@@ -244,6 +279,13 @@ export class RedisPresenceStore implements PresenceStore {
   private client(): Promise<RedisConnections["commands"]> {
     return this.connections.usableCommands();
   }
+}
+
+function parseCursor(cursor: string | undefined): [string, number] {
+  if (cursor === undefined) return ["0", 0];
+  const match = /^(\d{1,20}):(\d{1,6})$/.exec(cursor);
+  if (match === null) throw new SwitchboardError("bad_request", '"cursor" is not a cursor this server returned.');
+  return [match[1]!, Number(match[2])];
 }
 
 function member(room: string, connectionId: string): string {

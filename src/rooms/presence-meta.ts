@@ -1,6 +1,5 @@
-import type { Broker } from "../broker/broker.js";
-import { roomTopic } from "../broker/broker.js";
 import type { Logger } from "../log/logger.js";
+import type { PresenceChange } from "../presence/presence-diff.js";
 import type { PresenceStore } from "../presence/presence-store.js";
 import { SwitchboardError } from "../protocol/error-codes.js";
 import { assertCarriable } from "../protocol/payload-limits.js";
@@ -12,9 +11,10 @@ export const MAX_PRESENCE_META_BYTES = 1_024;
 export const MAX_PRESENCE_META_TTL_MS = 600_000;
 
 export interface PresenceMetaDeps {
-  broker: Broker;
   presence: PresenceStore;
   logger: Logger;
+  /** Announces the change to the room (coalesced with its other presence changes). */
+  announce(room: string, change: PresenceChange): void;
 }
 
 /**
@@ -61,16 +61,16 @@ export class PresenceMeta {
 
   private async apply(connection: Connection, room: string, meta: Record<string, unknown> | undefined): Promise<void> {
     let updated: boolean;
-    const data: Record<string, unknown> = { event: "update", userId: connection.userId, connectionId: connection.id };
-    if (meta !== undefined) data.meta = meta;
     try {
       updated = await this.deps.presence.update(room, connection.id, meta);
-      if (updated) await this.deps.broker.publish(roomTopic(room), { kind: "room", room, frame: JSON.stringify({ type: "presence", room, data }) });
     } catch (error) {
       this.deps.logger.warn({ err: error, room }, "presence meta update failed");
-      throw new SwitchboardError("unavailable", "The presence store or broker is unavailable; retry later.");
+      throw new SwitchboardError("unavailable", "The presence store is unavailable; retry later.");
     }
     if (!updated) throw new SwitchboardError("not_found", `Not present in ${room}.`);
+    const change: PresenceChange = { kind: "update", connectionId: connection.id, userId: connection.userId };
+    if (meta !== undefined) change.meta = meta;
+    this.deps.announce(room, change);
   }
 
   private clearTimer(connectionId: string, room: string): void {

@@ -30,8 +30,14 @@ export interface RoomPolicyOptions {
   join?: RoomRule;
   /** Who may publish; "members" means connections that joined. Default "members". */
   publish?: RoomRule;
-  /** Whether joins and leaves are tracked and announced. Default true. */
-  presence?: boolean;
+  /**
+   * Whether joins, leaves and meta changes are tracked and announced: true
+   * (member lists up to `presenceListLimit`, counts above it), "count" (counts
+   * only, never lists), or false (not tracked). Default true.
+   */
+  presence?: boolean | "count";
+  /** Above this many present connections the room's presence frames carry counts instead of member lists. Default 1000. */
+  presenceListLimit?: number;
   /** Message history for recovery; false keeps none. Default { size: 100, ttlMs: 300000 }. */
   history?: HistoryPolicy | false;
 }
@@ -39,10 +45,16 @@ export interface RoomPolicyOptions {
 export interface ResolvedRoomPolicy {
   join: RoomRule;
   publish: RoomRule;
+  /** Whether presence is tracked at all. */
   presence: boolean;
+  /** "count": presence frames and join replies carry counts only. */
+  presenceMode: "list" | "count";
+  presenceListLimit: number;
   history: HistoryPolicy;
   params: Record<string, string>;
 }
+
+export const DEFAULT_PRESENCE_LIST_LIMIT = 1_000;
 
 export const DEFAULT_HISTORY: HistoryPolicy = { size: 100, ttlMs: 300_000 };
 const NO_HISTORY: HistoryPolicy = { size: 0, ttlMs: 300_000 };
@@ -65,6 +77,11 @@ export const BUILT_IN_ROOM_POLICIES: RoomPolicyOptions[] = [
 /** Compiles a policy once: its pattern, and each named `claim:` rule into the check it stands for. */
 function compile(options: RoomPolicyOptions, index: number): CompiledPolicy {
   const where = `Switchboard option "rooms[${index}]" (match ${typeof options.match === "string" ? `"${options.match}"` : String(options.match)})`;
+  if (options.presence !== undefined && typeof options.presence !== "boolean" && options.presence !== "count") {
+    throw new TypeError(`${where}: presence must be true, false or "count"`);
+  }
+  const limit = options.presenceListLimit;
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) throw new TypeError(`${where}: presenceListLimit must be a non-negative integer`);
   if (typeof options.match === "string") {
     const problem = patternProblem(options.match);
     if (problem !== undefined) throw new TypeError(`${where}: match ${problem}`);
@@ -112,12 +129,14 @@ export class RoomPolicies {
       return {
         join: options.join ?? "anyone",
         publish: options.publish ?? "members",
-        presence: options.presence ?? true,
+        presence: options.presence !== false,
+        presenceMode: options.presence === "count" ? "count" : "list",
+        presenceListLimit: options.presenceListLimit ?? DEFAULT_PRESENCE_LIST_LIMIT,
         history: options.history === false ? NO_HISTORY : (options.history ?? DEFAULT_HISTORY),
         params,
       };
     }
-    return { join: "anyone", publish: "members", presence: true, history: DEFAULT_HISTORY, params: {} };
+    return { join: "anyone", publish: "members", presence: true, presenceMode: "list", presenceListLimit: DEFAULT_PRESENCE_LIST_LIMIT, history: DEFAULT_HISTORY, params: {} };
   }
 }
 

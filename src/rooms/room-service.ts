@@ -4,15 +4,16 @@ import type { HistoryPage, HistoryStore } from "../history/history-store.js";
 import type { Logger } from "../log/logger.js";
 import type { PresenceStore } from "../presence/presence-store.js";
 import { SwitchboardError } from "../protocol/error-codes.js";
-import type { PresenceMember, RecoveryPosition } from "../protocol/frames.js";
+import type { PresenceMember, PresencePage, PresenceSnapshot, RecoveryPosition } from "../protocol/frames.js";
 import { assertCarriable, assertDataSize } from "../protocol/payload-limits.js";
 import { PreparedFrame, messageFrameHead, volatileMessageFrame } from "../protocol/prepared-frame.js";
 import type { PublishOptions, PublishResult } from "../server/broadcast-operator.js";
 import type { Connection } from "../server/connection.js";
 import type { Hub } from "../server/hub.js";
 import type { SwitchboardObserver } from "../server/observer.js";
+import { PresenceAnnouncer } from "./presence-announcer.js";
 import { PresenceMeta } from "./presence-meta.js";
-import type { RoomPolicies } from "./room-policy.js";
+import type { ResolvedRoomPolicy, RoomPolicies } from "./room-policy.js";
 
 export interface JoinResult {
   room: string;
@@ -21,7 +22,8 @@ export interface JoinResult {
   epoch: string;
   /** Present when the join asked to recover: whether every missed message follows. */
   recovered?: boolean;
-  presence?: PresenceMember[];
+  /** Rooms with presence: the count and, in list mode, the first page of members. */
+  presence?: PresenceSnapshot;
 }
 
 export interface PendingJoin {
@@ -39,12 +41,18 @@ export interface RoomServiceDeps {
   policies: RoomPolicies;
   logger: Logger;
   observer?: SwitchboardObserver;
+  /** Coalescing interval of presence frames (default 100 ms). */
+  presenceIntervalMs?: number;
+  /** Told about each presence frame delivered to local members (stats). */
+  onPresenceDelivered?: (reached: number, frame: string) => void;
   onJoin(connection: Connection, room: string): void;
   onLeave(connection: Connection, room: string): void;
 }
 
 /** Most messages a single recovery replays; a larger gap is reported as not recovered. */
 export const MAX_RECOVERY_MESSAGES = 10_000;
+/** Members in the first presence page of a join reply; the rest are paged with the `presence` command. */
+export const JOIN_PRESENCE_PAGE = 100;
 
 /**
  * Room membership with its side effects: broker subscriptions (reference counted),
@@ -53,13 +61,24 @@ export const MAX_RECOVERY_MESSAGES = 10_000;
 export class RoomService {
   /** Client-set presence meta (status, typing) with optional TTLs. */
   readonly meta: PresenceMeta;
+  /** Coalesced presence frames (src/rooms/presence-announcer.ts). */
+  readonly announcer: PresenceAnnouncer;
   private readonly deps: RoomServiceDeps;
   /** Subscriptions in progress or done, so that concurrent joins all wait for the same one. */
   private readonly subscriptions = new Map<string, Promise<void>>();
 
   constructor(deps: RoomServiceDeps) {
     this.deps = deps;
-    this.meta = new PresenceMeta({ broker: deps.broker, presence: deps.presence, logger: deps.logger });
+    this.announcer = new PresenceAnnouncer({
+      broker: deps.broker,
+      hub: deps.hub,
+      presence: deps.presence,
+      policies: deps.policies,
+      logger: deps.logger,
+      ...(deps.presenceIntervalMs === undefined ? {} : { intervalMs: deps.presenceIntervalMs }),
+      ...(deps.onPresenceDelivered === undefined ? {} : { onDelivered: deps.onPresenceDelivered }),
+    });
+    this.meta = new PresenceMeta({ presence: deps.presence, logger: deps.logger, announce: (room, change) => this.announcer.announce(room, change) });
   }
 
   async join(connection: Connection, room: string, since: RecoveryPosition | undefined): Promise<PendingJoin> {
@@ -69,7 +88,9 @@ export class RoomService {
       const position = await history.position(room);
       return { result: { room, ...position }, flush: noop };
     }
-    if (since !== undefined) connection.startHolding(room);
+    // Hold the room's frames until the reply is out: recovery replays first, and
+    // presence frames built during the join must not overtake the snapshot.
+    if (since !== undefined || policy.presence) connection.startHolding(room);
     // Subscribe before reading the position or history, so nothing published in between is missed.
     if (hub.joinRoom(connection, room)) {
       history.occupied?.(room);
@@ -97,8 +118,8 @@ export class RoomService {
     if (policy.presence) {
       try {
         await presence.add(room, { connectionId: connection.id, userId: connection.userId, node: this.deps.node });
-        result.presence = await presence.members(room);
-        await this.publishPresence(room, "join", connection, connection.id);
+        result.presence = await this.snapshot(room, policy);
+        this.announcer.announce(room, { kind: "join", connectionId: connection.id, userId: connection.userId });
       } catch (error) {
         // A shared store or broker went away mid-join: undo the membership so nothing half-joined remains.
         connection.stopHolding(room);
@@ -111,9 +132,13 @@ export class RoomService {
     if (recovered !== undefined) result.recovered = recovered;
     this.deps.onJoin(connection, room);
     const flush = (): void => {
-      if (since === undefined) return;
       // Released first: the flush is synchronous, so nothing arrives in between, and no failure below can leave frames held.
       const held = connection.stopHolding(room);
+      if (since === undefined) {
+        // Only presence joins hold without recovery: send what arrived during the join, minus publications the reply's offset covers.
+        for (const { offset, frame } of held) if (offset === undefined || offset > position.offset) connection.sendPrepared(frame);
+        return;
+      }
       let last = since.offset;
       if (page !== undefined && page.complete) {
         for (const message of page.messages) {
@@ -142,7 +167,7 @@ export class RoomService {
     if (announce && this.deps.policies.resolve(room).presence) {
       try {
         await this.deps.presence.remove(room, connection.id);
-        await this.publishPresence(room, "leave", connection, undefined);
+        this.announcer.announce(room, { kind: "leave", connectionId: connection.id, userId: connection.userId });
       } catch (error) {
         this.deps.logger.warn({ err: error, room }, "presence removal failed");
       }
@@ -211,15 +236,31 @@ export class RoomService {
     }
   }
 
-  /** Announces the leave of a connection whose node died or closed with it still present (reported by a shared presence store). */
-  announceExpired(room: string, userId: string | null, connectionId: string): Promise<void> {
-    const frame = JSON.stringify({ type: "presence", room, data: { event: "leave", userId, connectionId } });
-    return this.deps.broker.publish(roomTopic(room), { kind: "room", room, frame }).catch((error: unknown) => this.deps.logger.warn({ err: error, room }, "announcing an expired presence failed"));
+  /** One page of a room's presence, for the `presence` command and the server API. */
+  async presencePage(room: string, cursor: string | undefined, limit: number): Promise<PresencePage> {
+    try {
+      const [count, page] = await Promise.all([this.deps.presence.count(room), this.deps.presence.page(room, cursor, limit)]);
+      return { count, entries: page.entries.map(({ connectionId, userId, meta }) => (meta === undefined ? { connectionId, userId } : { connectionId, userId, meta })), cursor: page.cursor };
+    } catch (error) {
+      throw unavailable(error, this.deps.logger);
+    }
   }
 
-  private async publishPresence(room: string, event: "join" | "leave", connection: Connection, except: string | undefined): Promise<void> {
-    const frame = JSON.stringify({ type: "presence", room, data: { event, userId: connection.userId, connectionId: connection.id } });
-    await this.deps.broker.publish(roomTopic(room), withExcept({ kind: "room", room, frame }, except));
+  /**
+   * Announces the leave of a connection whose node died or closed with it still present
+   * (reported by a shared presence store). Coalesced like every change; `announcer.close()`
+   * sends what is pending.
+   */
+  async announceExpired(room: string, userId: string | null, connectionId: string): Promise<void> {
+    this.announcer.announce(room, { kind: "leave", connectionId, userId });
+  }
+
+  /** The join reply's presence: the count, and the first page while the room lists its members. */
+  private async snapshot(room: string, policy: ResolvedRoomPolicy): Promise<PresenceSnapshot> {
+    const count = await this.deps.presence.count(room);
+    if (policy.presenceMode === "count" || count > policy.presenceListLimit) return { count, mode: "count" };
+    const page = await this.presencePage(room, undefined, JOIN_PRESENCE_PAGE);
+    return { count: page.count, mode: "list", entries: page.entries, cursor: page.cursor };
   }
 }
 

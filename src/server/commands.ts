@@ -28,6 +28,20 @@ export interface CommandHost {
 const HISTORY_DEFAULT_LIMIT = 50;
 const HISTORY_MAX_LIMIT = 1000;
 
+/** Default and largest page of the `presence` command and `GET /api/rooms/{room}/presence`. */
+export const PRESENCE_DEFAULT_LIMIT = 100;
+export const PRESENCE_MAX_LIMIT = 1000;
+
+/** Validates `cursor` and `limit` of a presence page request (the command and the server API share it). */
+export function readPresencePaging(cursor: unknown, limit: unknown): { cursor: string | undefined; limit: number } {
+  if (cursor !== undefined && (typeof cursor !== "string" || cursor.length === 0 || cursor.length > 64)) throw new SwitchboardError("bad_request", '"cursor" must be a cursor from a previous page.');
+  const size = limit ?? PRESENCE_DEFAULT_LIMIT;
+  if (typeof size !== "number" || !Number.isInteger(size) || size < 1 || size > PRESENCE_MAX_LIMIT) {
+    throw new SwitchboardError("bad_request", `"limit" must be an integer from 1 to ${PRESENCE_MAX_LIMIT}.`);
+  }
+  return { cursor, limit: size };
+}
+
 function roomOf(host: CommandHost, frame: ClientFrame): string {
   const room = frame.room;
   assertRoomName(room, host.maxRoomNameLength);
@@ -51,6 +65,10 @@ export async function runBuiltInCommand(host: CommandHost, connection: Connectio
       if (!(await host.admission.mayEnter(connection, room))) throw new SwitchboardError("forbidden", `Not allowed to see presence in ${room}.`);
       if (!policy.presence) throw new SwitchboardError("not_found", `Presence is not tracked in ${room}.`);
       if (frame.meta !== undefined) return host.reply(connection, frame, await host.rooms.meta.set(connection, room, frame.meta, frame.ttlMs));
+      if (frame.cursor !== undefined || frame.limit !== undefined) {
+        const { cursor, limit } = readPresencePaging(frame.cursor, frame.limit);
+        return host.reply(connection, frame, await host.rooms.presencePage(room, cursor, limit));
+      }
       return host.reply(connection, frame, { members: await host.rooms.members(room) });
     }
     case "history":

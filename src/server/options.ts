@@ -23,6 +23,8 @@ export interface SwitchboardOptions {
   historyLimits?: HistoryLimits;
   /** Room policies by name pattern; the first match wins, before the built-in `user:{id}` and `private:{a}:{b}`. */
   rooms?: RoomPolicyOptions[];
+  /** Presence changes of a room reach its members coalesced into at most one frame per this many ms. Default 100. */
+  presenceIntervalMs?: number;
   /** When false, joining a room leaves the previous one. Default true. */
   multipleRooms?: boolean;
   maxRoomNameLength?: number;
@@ -57,6 +59,7 @@ export interface ResolvedOptions {
   idleTimeoutMs: number;
   maxPayload: number;
   shutdownTimeoutMs: number;
+  presenceIntervalMs: number;
 }
 
 function positiveInteger(name: string, value: number | undefined, fallback: number, allowZero = false): number {
@@ -83,5 +86,6 @@ export function resolveOptions(options: SwitchboardOptions): ResolvedOptions {
     idleTimeoutMs: positiveInteger("idleTimeoutMs", options.idleTimeoutMs, 0, true),
     maxPayload: positiveInteger("maxPayload", options.maxPayload, 65_536),
     shutdownTimeoutMs: positiveInteger("shutdownTimeoutMs", options.shutdownTimeoutMs, 5_000),
+    presenceIntervalMs: positiveInteger("presenceIntervalMs", options.presenceIntervalMs, 100),
   };
 }

@@ -31,7 +31,7 @@ import { PROTOCOL_VERSION, isFrameId, toClientFrame } from "../protocol/frames.j
 import { Protection } from "../protection/protection.js";
 import type { UpgradeRefusal } from "../protection/protection.js";
 import type { RateLimit } from "../protection/protection-options.js";
-import type { ClientFrame, PresenceMember, RecoveryPosition, WelcomeData } from "../protocol/frames.js";
+import type { ClientFrame, PresenceMember, PresencePage, RecoveryPosition, WelcomeData } from "../protocol/frames.js";
 import { assertRoomName } from "../rooms/room-name.js";
 import { RoomPolicies } from "../rooms/room-policy.js";
 import { RoomService } from "../rooms/room-service.js";
@@ -165,6 +165,8 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
       policies,
       logger: this.logger,
       observer: this.observer,
+      presenceIntervalMs: this.options.presenceIntervalMs,
+      onPresenceDelivered: (reached, frame) => this.recordDelivery(reached, frame, undefined),
       onJoin: (connection, room) => this.emitLifecycle("join", connection, room),
       onLeave: (connection, room) => this.emitLifecycle("leave", connection, room),
     });
@@ -667,6 +669,12 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
     return this.roomService.members(room);
   }
 
+  /** One page of a room's presence across nodes: `{count, entries, cursor}`; pass the cursor back for the next. */
+  presencePage(room: string, options: { cursor?: string; limit?: number } = {}): Promise<PresencePage> {
+    assertRoomName(room, this.options.maxRoomNameLength);
+    return this.roomService.presencePage(room, options.cursor, options.limit ?? 100);
+  }
+
   stats(): SwitchboardStats {
     return { node: this.node, connections: this.hub.connections.size, users: this.hub.userCount, rooms: this.hub.roomCount, ...this.counters, startedAt: this.startedAt };
   }
@@ -715,6 +723,9 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
         for (const connection of targets) connection?.close(message.code, message.reason);
         return;
       }
+      case "presence":
+        this.roomService.announcer.receive(message);
+        return;
       case "cluster":
         this.cluster.receive(message);
         return;
@@ -755,6 +766,8 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
     this.cluster.close();
     // The presence store first: entries it still holds are announced as leaves, which needs the broker.
     await this.presenceStore.close().catch((error: unknown) => this.logger.warn({ err: error }, "closing the presence store failed"));
+    // Then the coalesced announcements still pending (those leaves, and the connections just closed) go out.
+    await this.roomService.announcer.close();
     await Promise.allSettled([this.broker.close(), this.historyStore.close()]);
     if (this.ownServer !== undefined) {
       const server = this.ownServer;

@@ -60,6 +60,44 @@ for (const backends of [memoryBackends, redisBackends(() => redis.url)]) {
       assert.deepEqual(await store.members("r2"), []);
       assert.deepEqual((await store.rooms()).map((row) => row.room), ["r1"]);
     });
+
+    it("counts connections and pages through every entry exactly once when nothing changes", async () => {
+      for (let index = 0; index < 250; index++) await store.add("big", { connectionId: `b${index}`, userId: `u${index % 100}`, node: "n1" });
+      assert.equal(await store.count("big"), 250);
+      assert.equal(await store.count("nobody-here"), 0);
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      for (let round = 0; round < 100; round++) {
+        const page = await store.page("big", cursor, 40);
+        assert.ok(page.entries.length <= 40, "a page holds at most its limit");
+        seen.push(...page.entries.map((entry) => entry.connectionId));
+        if (page.cursor === null) break;
+        cursor = page.cursor;
+      }
+      assert.equal(seen.length, 250);
+      assert.equal(new Set(seen).size, 250);
+      const first = await store.page("big", undefined, 5);
+      assert.equal(first.entries.length, 5);
+      assert.notEqual(first.cursor, null);
+      assert.deepEqual(await store.page("nobody-here", undefined, 10), { entries: [], cursor: null });
+      await assert.rejects(store.page("big", "not a cursor", 10), /cursor/);
+    });
+
+    it("pages return every entry that stays present while others come and go", async () => {
+      for (let index = 0; index < 120; index++) await store.add("churn", { connectionId: `s${index}`, userId: null, node: "n1" });
+      const seen = new Set<string>();
+      let cursor: string | undefined;
+      for (let round = 0; round < 100; round++) {
+        const page = await store.page("churn", cursor, 25);
+        for (const entry of page.entries) seen.add(entry.connectionId);
+        // Churn between pages: newcomers and leavers of other connections.
+        await store.add("churn", { connectionId: `n${round}`, userId: null, node: "n1" });
+        await store.remove("churn", `n${round - 1}`);
+        if (page.cursor === null) break;
+        cursor = page.cursor;
+      }
+      for (let index = 0; index < 120; index++) assert.ok(seen.has(`s${index}`), `s${index} was returned`);
+    });
   });
 }
 

@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Redis } from "ioredis";
+import type { PresenceSnapshot } from "switchboard";
 import { connect } from "../support/client.js";
+import { diffOf, presenceWith, presentWith } from "../support/presence.js";
 import type { TestClient } from "../support/client.js";
 import { startRedisNodes } from "../support/redis-nodes.js";
 import { startRedisServer } from "../support/redis-server.js";
@@ -76,13 +78,13 @@ describe("two nodes on Redis", () => {
     const frank = await as(nodes[1]!, "frank");
     await erin.ok({ type: "join", room: "lobby:p" });
     const joined = await frank.ok({ type: "join", room: "lobby:p" });
-    const users = (joined.presence as Array<{ userId: string }>).map((member) => member.userId).sort();
+    const users = (joined.presence as PresenceSnapshot).entries!.map((member) => member.userId).sort();
     assert.deepEqual(users, ["erin", "frank"]);
-    const event = await erin.next((frame) => frame.type === "presence" && (frame.data as { event: string }).event === "join");
-    assert.equal((event.data as { userId: string }).userId, "frank");
+    const event = await erin.next(presenceWith("joined", frank.connectionId, "lobby:p"));
+    assert.equal(diffOf(event).joined!.find((entry) => entry.connectionId === frank.connectionId)!.userId, "frank");
     await frank.close();
-    const leave = await erin.next((frame) => frame.type === "presence" && (frame.data as { event: string }).event === "leave");
-    assert.equal((leave.data as { userId: string }).userId, "frank");
+    const leave = await erin.next(presenceWith("left", frank.connectionId, "lobby:p"));
+    assert.deepEqual(diffOf(leave), { count: 1, left: [{ connectionId: frank.connectionId, userId: "frank" }] });
     const members = await nodes[1]!.sb.presence("lobby:p");
     assert.deepEqual(members.map((member) => member.userId), ["erin"]);
   });
@@ -92,14 +94,13 @@ describe("two nodes on Redis", () => {
     const jack = await as(nodes[1]!, "jack");
     await ivy.ok({ type: "join", room: "chat:typing" });
     await jack.ok({ type: "join", room: "chat:typing" });
-    const isUpdate = (frame: { type: string; data?: unknown }): boolean => frame.type === "presence" && (frame.data as { event: string }).event === "update";
     assert.deepEqual(await jack.ok({ type: "presence", room: "chat:typing", meta: { typing: true }, ttlMs: 300 }), { room: "chat:typing", meta: { typing: true } });
-    const typing = await ivy.next(isUpdate);
-    assert.deepEqual(typing.data, { event: "update", userId: "jack", connectionId: jack.connectionId, meta: { typing: true } });
+    // Coalesced: the meta arrives as an update, or with the join when both fell in one window.
+    await ivy.next(presentWith(jack.connectionId, (entry) => entry.userId === "jack" && (entry.meta as { typing?: boolean } | undefined)?.typing === true, "chat:typing"));
     const members = (await ivy.ok({ type: "presence", room: "chat:typing" })).members as Array<{ userId: string; meta?: unknown }>;
     assert.deepEqual(members.find((member) => member.userId === "jack")?.meta, { typing: true });
-    const cleared = await ivy.next(isUpdate, 5_000);
-    assert.deepEqual(cleared.data, { event: "update", userId: "jack", connectionId: jack.connectionId });
+    const cleared = await ivy.next(presenceWith("updated", jack.connectionId, "chat:typing"), 5_000);
+    assert.deepEqual(diffOf(cleared).updated, [{ userId: "jack", connectionId: jack.connectionId }]);
     const refused = await ivy.request({ type: "presence", room: "chat:other", meta: { typing: true } });
     assert.equal((refused.error as { code: string }).code, "not_found");
     const bad = await ivy.request({ type: "presence", room: "chat:typing", meta: [1] });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { connect } from "../support/client.js";
+import { presenceWith } from "../support/presence.js";
 import type { TestClient } from "../support/client.js";
 import { startServerProcess } from "../support/process.js";
 import type { ServerProcess } from "../support/process.js";
@@ -41,12 +42,11 @@ describe("switchboard start processes on one Redis", () => {
     const doomed = await open(nodes[2]!);
     await watcher.ok({ type: "join", room: "lobby:kill" });
     await doomed.ok({ type: "join", room: "lobby:kill" });
-    await watcher.next((frame) => frame.type === "presence" && (frame.data as { event: string }).event === "join");
+    await watcher.next(presenceWith("joined", doomed.connectionId, "lobby:kill"));
     assert.equal(((await watcher.ok({ type: "presence", room: "lobby:kill" })).members as unknown[]).length, 2);
     await nodes[2]!.stop("SIGKILL");
     // TTL 1.5 s, heartbeat every 0.5 s: the leave arrives within a few seconds.
-    const leave = await watcher.next((frame) => frame.type === "presence" && (frame.data as { event: string }).event === "leave", 10_000);
-    assert.equal((leave.data as { connectionId: string }).connectionId, doomed.connectionId);
+    await watcher.next(presenceWith("left", doomed.connectionId, "lobby:kill"), 10_000);
     assert.equal(((await watcher.ok({ type: "presence", room: "lobby:kill" })).members as unknown[]).length, 1);
   });
 });
@@ -76,8 +76,7 @@ describe("a node restarted under the same id after a crash", () => {
     await crashing.stop("SIGKILL");
     const restarted = await startServerProcess({ ...env, SWITCHBOARD_NODE_ID: "same" });
     processes.push(restarted);
-    const leave = await watcher.next((frame) => frame.type === "presence" && (frame.data as { event: string }).event === "leave", 10_000);
-    assert.equal((leave.data as { connectionId: string }).connectionId, victim.connectionId);
+    await watcher.next(presenceWith("left", victim.connectionId, "lobby:same"), 10_000);
     assert.equal(((await watcher.ok({ type: "presence", room: "lobby:same" })).members as unknown[]).length, 1);
     await watcher.close();
   });

@@ -1,0 +1,118 @@
+import type { PresenceConnection, PresenceDiff, PresenceMember, PresencePage, PresenceSnapshot } from "../protocol/frames.js";
+import { groupByUser } from "../protocol/presence-members.js";
+import type { PresenceEvent } from "./types.js";
+
+/**
+ * A room's presence as this client knows it: an exact list of connections in
+ * list mode (the join reply's first page, the remaining pages, then every
+ * coalesced diff), or only the count in count mode.
+ *
+ * Pages and diffs race: a page is a snapshot read at some moment, a diff is a
+ * change the server made at another. While pages are still arriving, an entry
+ * touched by a diff keeps what the diff said (the diff is at least as new as the
+ * page, or a later diff will follow); entries no diff touched take the page's
+ * word. Once the last page is in, the list is exact and stays exact by diffs.
+ */
+export class PresenceView {
+  private entries: Map<string, PresenceConnection> | undefined;
+  private serverCount: number | undefined;
+  /** Set while pages are being fetched: connection ids that a diff has spoken for. */
+  private touched: Set<string> | undefined;
+
+  /** Whether the list is complete and current. */
+  get exact(): boolean {
+    return this.entries !== undefined && this.touched === undefined;
+  }
+
+  get syncing(): boolean {
+    return this.touched !== undefined;
+  }
+
+  get count(): number | undefined {
+    return this.exact ? this.entries!.size : this.serverCount;
+  }
+
+  /** Every present connection, when the list is exact. */
+  get connections(): PresenceConnection[] | undefined {
+    return this.exact ? [...this.entries!.values()] : undefined;
+  }
+
+  /** Members grouped by user, when the list is exact. */
+  get members(): PresenceMember[] | undefined {
+    return this.exact ? groupByUser(this.entries!.values()) : undefined;
+  }
+
+  /** Starts over from a join reply; returns the cursor of the next page to fetch, or null when none is needed. */
+  reset(snapshot: PresenceSnapshot | undefined): string | null | undefined {
+    this.touched = undefined;
+    if (snapshot === undefined) {
+      this.entries = undefined;
+      this.serverCount = undefined;
+      return null;
+    }
+    this.serverCount = snapshot.count;
+    if (snapshot.mode !== "list" || snapshot.entries === undefined) {
+      this.entries = undefined;
+      return null;
+    }
+    this.entries = new Map(snapshot.entries.map((entry) => [entry.connectionId, entry]));
+    const cursor = snapshot.cursor ?? null;
+    if (cursor !== null) this.touched = new Set();
+    return cursor;
+  }
+
+  /** Begins a sync from the first page, e.g. after the room came back from count mode. */
+  restart(): void {
+    this.entries = new Map();
+    this.touched = new Set();
+  }
+
+  /** Applies one page; `last` when it was the final one. */
+  applyPage(page: PresencePage): void {
+    if (this.entries === undefined || this.touched === undefined) return;
+    for (const entry of page.entries) if (!this.touched.has(entry.connectionId)) this.entries.set(entry.connectionId, entry);
+    this.serverCount = page.count;
+    if (page.cursor === null) this.touched = undefined;
+  }
+
+  /** Gives up on a sync (the connection dropped); the list is not exact until the next one. */
+  abandon(): void {
+    this.touched = undefined;
+    this.entries = undefined;
+  }
+
+  /**
+   * Applies a diff frame; returns the per-connection events it amounts to, and
+   * whether a sync must start (a list arrived while only the count was known).
+   */
+  applyDiff(diff: PresenceDiff): { events: PresenceEvent[]; needsSync: boolean } {
+    this.serverCount = diff.count;
+    const events: PresenceEvent[] = [];
+    const isList = diff.joined !== undefined || diff.left !== undefined || diff.updated !== undefined;
+    for (const entry of diff.left ?? []) events.push({ event: "leave", userId: entry.userId, connectionId: entry.connectionId });
+    for (const entry of diff.joined ?? []) events.push(withMeta({ event: "join", userId: entry.userId, connectionId: entry.connectionId }, entry.meta));
+    for (const entry of diff.updated ?? []) events.push(withMeta({ event: "update", userId: entry.userId, connectionId: entry.connectionId }, entry.meta));
+    if (!isList) {
+      // The room is in count mode now: a list would go stale.
+      this.entries = undefined;
+      this.touched = undefined;
+      return { events, needsSync: false };
+    }
+    const entries = this.entries;
+    if (entries === undefined) return { events, needsSync: true };
+    for (const entry of diff.left ?? []) {
+      entries.delete(entry.connectionId);
+      this.touched?.add(entry.connectionId);
+    }
+    for (const entry of [...(diff.joined ?? []), ...(diff.updated ?? [])]) {
+      entries.set(entry.connectionId, entry);
+      this.touched?.add(entry.connectionId);
+    }
+    return { events, needsSync: false };
+  }
+}
+
+function withMeta(event: PresenceEvent, meta: Record<string, unknown> | undefined): PresenceEvent {
+  if (meta !== undefined) event.meta = meta;
+  return event;
+}

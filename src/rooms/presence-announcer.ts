@@ -1,0 +1,85 @@
+import type { Broker, BrokerMessage } from "../broker/broker.js";
+import { roomTopic } from "../broker/broker.js";
+import type { Logger } from "../log/logger.js";
+import { PresenceCoalescer } from "../presence/presence-coalescer.js";
+import type { PresenceChange, PresenceChanges } from "../presence/presence-diff.js";
+import type { PresenceStore } from "../presence/presence-store.js";
+import type { PresenceDiff } from "../protocol/frames.js";
+import type { Hub } from "../server/hub.js";
+import type { RoomPolicies } from "./room-policy.js";
+
+/** Default coalescing interval of presence frames. */
+export const DEFAULT_PRESENCE_INTERVAL_MS = 100;
+
+export interface PresenceAnnouncerDeps {
+  broker: Broker;
+  hub: Hub;
+  presence: PresenceStore;
+  policies: RoomPolicies;
+  logger: Logger;
+  intervalMs?: number;
+  /** Told about every presence frame delivered, with how many connections it reached (stats). */
+  onDelivered?: (reached: number, frame: string) => void;
+}
+
+type PresenceMessage = Extract<BrokerMessage, { kind: "presence" }>;
+
+/**
+ * Announces presence changes without making a big room quadratic. Two windows
+ * per room and node, each flushed at most once per interval:
+ *   1. outbound: the changes of this node's connections, one broker message per
+ *      room per interval (instead of one per join or leave);
+ *   2. inbound: the batches of every node (this one included), folded into one
+ *      `presence` frame per room per interval, encoded once and fanned out to the
+ *      local members like a publication.
+ * The frame carries the room's count, and member lists only while the room is in
+ * list mode and at most `presenceListLimit` connections large.
+ */
+export class PresenceAnnouncer {
+  private readonly deps: PresenceAnnouncerDeps;
+  private readonly outbound: PresenceCoalescer;
+  private readonly inbound: PresenceCoalescer;
+
+  constructor(deps: PresenceAnnouncerDeps) {
+    this.deps = deps;
+    const intervalMs = deps.intervalMs ?? DEFAULT_PRESENCE_INTERVAL_MS;
+    const warn = (error: unknown, room: string): void => deps.logger.warn({ err: error, room }, "presence announcement failed");
+    this.outbound = new PresenceCoalescer(intervalMs, (room, changes) => deps.broker.publish(roomTopic(room), { kind: "presence", room, changes }), warn);
+    this.inbound = new PresenceCoalescer(intervalMs, (room, changes) => this.deliver(room, changes), warn);
+  }
+
+  /** A change of a connection on this node, or of one a dead node left behind. Call after the store has it. */
+  announce(room: string, change: PresenceChange): void {
+    this.outbound.add(room, (diff) => diff.add(change));
+  }
+
+  /** A batch from the broker. */
+  receive(message: PresenceMessage): void {
+    if (this.deps.hub.roomMembers(message.room) === undefined) return;
+    this.inbound.add(message.room, (diff) => diff.addChanges(message.changes));
+  }
+
+  /** Sends what is still pending (the leaves of a node shutting down) and stops. */
+  async close(): Promise<void> {
+    await this.outbound.drain();
+    await this.inbound.drain();
+  }
+
+  private async deliver(room: string, changes: PresenceChanges): Promise<void> {
+    const { hub, presence, policies } = this.deps;
+    if (hub.roomMembers(room) === undefined) return;
+    const policy = policies.resolve(room);
+    // Read when the frame is built, so that the last frame of a storm carries the final count.
+    const count = await presence.count(room);
+    let data: PresenceDiff;
+    if (policy.presenceMode === "list" && count <= policy.presenceListLimit) data = { count, ...changes };
+    else {
+      // Count mode: a window of meta updates only changes nothing a member sees.
+      if (changes.joined === undefined && changes.left === undefined) return;
+      data = { count };
+    }
+    const frame = JSON.stringify({ type: "presence", room, data });
+    const reached = hub.deliver({ kind: "room", room, frame });
+    this.deps.onDelivered?.(reached, frame);
+  }
+}
