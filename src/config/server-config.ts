@@ -4,6 +4,7 @@ import { roomEntryName, roomPoliciesSchema } from "./room-policy-config.js";
 import { HISTORY_ENVIRONMENT_VARIABLES, historyConfigShape } from "../history/history-config.js";
 import { corsOriginProblem } from "../http/api-cors.js";
 import { INTEGRATION_ENVIRONMENT_VARIABLES, integrationConfigShape, refineIntegrationConfig } from "../integrations/integration-config.js";
+import { PUSHER_ENVIRONMENT_VARIABLES, pusherConfigShape, refinePusherConfig } from "../pusher/pusher-config.js";
 import { PROTECTION_ENVIRONMENT_VARIABLES, protectionConfigShape, refineProtectionConfig } from "../protection/protection-config.js";
 import { WEB_ENVIRONMENT_VARIABLES, assertDevTokensAllowed, refineWebConfig, webConfigShape } from "../web-face/web-config.js";
 
@@ -58,6 +59,7 @@ export const serverConfigSchema = z
     ...protectionConfigShape,
     ...historyConfigShape,
     ...webConfigShape,
+    ...pusherConfigShape,
   })
   .strict()
   .superRefine((config, context) => {
@@ -70,7 +72,8 @@ export const serverConfigSchema = z
   })
   .superRefine(refineIntegrationConfig)
   .superRefine(refineProtectionConfig)
-  .superRefine(refineWebConfig);
+  .superRefine(refineWebConfig)
+  .superRefine(refinePusherConfig);
 
 export type ServerConfig = z.infer<typeof serverConfigSchema>;
 
@@ -111,6 +114,7 @@ export const ENVIRONMENT_VARIABLES: Record<keyof ServerConfig, string[]> = {
   ...PROTECTION_ENVIRONMENT_VARIABLES,
   ...HISTORY_ENVIRONMENT_VARIABLES,
   ...WEB_ENVIRONMENT_VARIABLES,
+  ...PUSHER_ENVIRONMENT_VARIABLES,
 };
 
 export class ConfigError extends Error {

@@ -79,7 +79,7 @@ export function createServerApi(sb: Switchboard, options: ServerApiOptions = {})
       void reply.code(404).send({ error: { code: "not_found", message: `No route for ${request.method} ${request.url.split("?")[0]}.` } });
     });
 
-    const document = openApiDocument();
+    const document = openApiDocument({ healthPublic, metricsPublic });
     app.get("/health/live", async () => ({ status: "ok", node: sb.node }));
     app.get("/health", { onRequest: healthPublic ? [] : [requireKey] }, async (_request, reply) => {
       const report = await health.report();
