@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources directly through tsx, so `npm start` needs no build step.
-import { register } from "tsx/esm/api";
+// Runs the compiled server (dist/). In a checkout (scripts/build.mjs is there; the package
+// does not ship it) dist/ is built first when it is missing or older than src/.
+import { existsSync } from "node:fs";
 
-register();
-await import("../src/cli/main.ts");
+const builder = new URL("../scripts/build.mjs", import.meta.url);
+if (existsSync(builder)) await (await import(builder.href)).buildIfStale();
+await import("../dist/cli/main.js");

@@ -15,10 +15,10 @@ function collect(dir) {
   return files;
 }
 
-// Servers started by tests (in process or as `switchboard start`) serve the web face; build it
-// once here when missing or stale rather than in every server, bounded in time.
-const built = spawnSync(process.execPath, ["--import", "tsx", "scripts/ensure-web.ts"], { stdio: "inherit", timeout: 180_000 });
-if (built.status !== 0) console.error("building web/dist failed; the web tests will try again and report why");
+// Tests run src through tsx, but `switchboard start` in a child process runs dist/ and every
+// server serves web/dist: build both once here when missing or stale, bounded in time.
+const built = spawnSync(process.execPath, ["scripts/build.mjs", "--if-stale"], { stdio: "inherit", timeout: 180_000 });
+if (built.status !== 0) console.error("the build failed; tests that start `switchboard start` will try again and report why");
 
 const filter = process.argv.slice(2);
 const files = collect("test").filter((file) => filter.length === 0 || filter.some((part) => file.includes(part)));

@@ -3,6 +3,7 @@ import { ConfigError, loadServerConfig } from "../config/server-config.js";
 import cluster from "node:cluster";
 import { closeOnSignals, startServer } from "./start.js";
 import { startWorkers } from "./workers.js";
+import { watchLauncher } from "./launcher-watch.js";
 import { bench } from "./bench.js";
 import { publishFromCli } from "./publish.js";
 import { CliUsageError, mintCliToken } from "./token.js";
@@ -35,6 +36,8 @@ async function start(args: string[]): Promise<void> {
   if (values.port !== undefined) env.SWITCHBOARD_PORT = values.port;
   if (values.workers !== undefined) env.SWITCHBOARD_WORKERS = values.workers;
   const config = loadServerConfig(env, values.config ?? env.SWITCHBOARD_CONFIG);
+  // The launcher's exit reaches the server as the SIGTERM npm did not forward (see launcher-watch.ts).
+  if (cluster.isPrimary) watchLauncher(() => process.kill(process.pid, "SIGTERM"));
   if (cluster.isPrimary && config.workers > 1) return startWorkers(config, config.workers);
   const running = await startServer(config);
   closeOnSignals(running);

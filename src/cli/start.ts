@@ -97,7 +97,10 @@ export async function startServer(config: ServerConfig = loadServerConfig()): Pr
   return { switchboard, config, logger, port, url, app, apiApp, apiUrl, api, integrations, close };
 }
 
-/** Closes on SIGTERM/SIGINT within a deadline, so no process is left behind. */
+/**
+ * Closes on SIGTERM, SIGINT or SIGHUP within a deadline, so no process is left behind.
+ * SIGHUP (the terminal went away) shuts down gracefully too: nothing is reloaded.
+ */
 export function closeOnSignals(running: RunningServer, deadlineMs = 10_000): void {
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
@@ -119,4 +122,5 @@ export function closeOnSignals(running: RunningServer, deadlineMs = 10_000): voi
   };
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);
+  process.on("SIGHUP", stop);
 }

@@ -23,7 +23,7 @@ export function assertWorkersAllowed(config: ServerConfig, workers: number): voi
  * Runs `count` Switchboard workers on one port with node:cluster. Each worker is
  * a full node with its own id (`<node id>-<n>`), coordinated through Redis like
  * separate machines. The primary restarts a worker that dies, forwards SIGTERM
- * and SIGINT, and exits once every worker has closed.
+ * and SIGINT (SIGHUP stops them like SIGTERM), and exits once every worker has closed.
  */
 export function startWorkers(config: ServerConfig, count: number): void {
   assertWorkersAllowed(config, count);
@@ -77,6 +77,7 @@ export function startWorkers(config: ServerConfig, count: number): void {
   };
   process.on("SIGTERM", () => stopAll("SIGTERM"));
   process.on("SIGINT", () => stopAll("SIGINT"));
+  process.on("SIGHUP", () => stopAll("SIGTERM"));
 
   logger.info({ workers: count, broker: config.redisSharded ? "redis-sharded" : "redis" }, `starting ${count} Switchboard workers`);
   for (let slot = 1; slot <= count; slot++) fork(slot);

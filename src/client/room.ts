@@ -59,6 +59,8 @@ export class Room<Message = unknown> {
   private syncGeneration = 0;
   /** Set while a gap seen on the live connection is read back from history; live frames wait in it. */
   private filling: LiveGapFill<Message> | undefined;
+  /** The presence meta this client set, set again after every rejoin (the new connection starts without it). */
+  private ownMeta: { meta: Record<string, unknown>; expiresAt: number | undefined } | undefined;
 
   constructor(
     name: string,
@@ -133,6 +135,7 @@ export class Room<Message = unknown> {
     const frame: Record<string, unknown> & { type: string } = { type: "presence", room: this.name, meta };
     if (options.ttlMs !== undefined) frame.ttlMs = options.ttlMs;
     await this.host.request(frame, timeout(options.timeout));
+    this.ownMeta = meta === null ? undefined : { meta, expiresAt: options.ttlMs === undefined ? undefined : Date.now() + options.ttlMs };
   }
 
   async history(options: { limit?: number; since?: { offset: number; epoch: string }; timeout?: number } = {}): Promise<HistoryPage<Message>> {
@@ -156,6 +159,21 @@ export class Room<Message = unknown> {
     }
   }
 
+  /** After a rejoin: the meta set before the reconnect, for what is left of its TTL. */
+  private restoreMeta(): void {
+    const own = this.ownMeta;
+    if (own === undefined) return;
+    const remaining = own.expiresAt === undefined ? undefined : Math.ceil(own.expiresAt - Date.now());
+    if (remaining !== undefined && remaining < 1) {
+      this.ownMeta = undefined;
+      return;
+    }
+    const frame: Record<string, unknown> & { type: string } = { type: "presence", room: this.name, meta: own.meta };
+    if (remaining !== undefined) frame.ttlMs = remaining;
+    // Best effort: a connection lost again rejoins (and restores) once more.
+    this.host.request(frame, { queue: false }).catch(() => undefined);
+  }
+
   /** Where to resume from after a reconnect. */
   position(): { offset: number; epoch: string } | undefined {
     return this.lastOffset === undefined || this.currentEpoch === undefined ? undefined : { offset: this.lastOffset, epoch: this.currentEpoch };
@@ -165,6 +183,7 @@ export class Room<Message = unknown> {
   joined(reply: JoinReply, since: { offset: number; epoch: string } | undefined): void {
     // A rejoin's own recovery replaces a live gap fill that was cut short by the reconnect.
     this.filling = undefined;
+    this.restoreMeta();
     const generation = ++this.syncGeneration;
     const cursor = this.view.reset(reply.presence);
     if (cursor !== null && cursor !== undefined) void this.sync(cursor, generation);

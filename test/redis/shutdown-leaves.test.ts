@@ -7,6 +7,7 @@ import { connect } from "../support/client.js";
 import type { Frame, TestClient } from "../support/client.js";
 import { startRedisServer } from "../support/redis-server.js";
 import type { PrivateRedis } from "../support/redis-server.js";
+import { PresenceTally, hasAll } from "../support/presence-tally.js";
 import { startTestServer } from "../support/server.js";
 
 const ROUNDS = 20;
@@ -61,16 +62,17 @@ describe("shutdown on Redis: every leave announced, every listener and lifecycle
           await user.ok({ type: "join", room });
           users.push(user);
         }
-        await collect(watcher, USERS, (frame) => frame.type === "presence" && (frame.data as { event: string }).event === "join");
+        const presence = new PresenceTally(watcher, room);
+        const ids = new Set(users.map((user) => user.connectionId));
+        await presence.until((tally) => hasAll(tally.joined, ids));
         // The slow link: this client stops reading, so it never answers the close frame.
         const stalled = (users[0]!.ws as unknown as { _socket: Socket })._socket;
         stalled.pause();
 
         await node2.close();
 
-        const ids = new Set(users.map((user) => user.connectionId));
-        const leaves = await collect(watcher, USERS, (frame) => frame.type === "presence" && (frame.data as { event: string }).event === "leave");
-        assert.deepEqual(new Set(leaves.map((frame) => (frame.data as { connectionId: string }).connectionId)), ids, `round ${round}: presence leaves`);
+        await presence.until((tally) => hasAll(tally.left, ids));
+        assert.deepEqual(presence.left, ids, `round ${round}: presence leaves`);
         const farewells = await collect(watcher, USERS, (frame) => frame.type === "farewell");
         assert.deepEqual(new Set(farewells.map((frame) => (frame.data as { connectionId: string }).connectionId)), ids, `round ${round}: follow-up broadcasts`);
         assert.equal(listenersDone, USERS, `round ${round}: leave listeners finished before close() resolved`);

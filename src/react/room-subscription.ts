@@ -1,0 +1,90 @@
+// Framework-neutral room state for UI code: what the `useRoom` hook (use-room.ts) renders.
+import type { Room } from "../client/room.js";
+import type { ConnectionState, PresenceMember, StateInfo } from "../client/types.js";
+
+export interface RoomSnapshot<Message> {
+  status: "joining" | "joined" | "error";
+  /** The last `keep` messages, oldest first. */
+  messages: Message[];
+  connection: ConnectionState;
+  /** Who is in the room (rooms with presence; empty until joined). */
+  members: PresenceMember[];
+  room?: Room<Message>;
+  error?: Error;
+}
+
+export interface RoomSubscriptionOptions {
+  /** How many messages to keep (default 100). */
+  keep?: number;
+}
+
+/** What the hooks use of a client: any `connect()` result fits, whatever its event and request maps. */
+export interface AnyClient {
+  readonly state: ConnectionState;
+  on(event: "state", listener: (state: ConnectionState, info: StateInfo) => void): () => void;
+  join<Message = unknown>(name: string): Promise<Room<Message>>;
+}
+
+/**
+ * Joins `name`, keeps the last `keep` messages and the member list, reloads from
+ * history when a reconnect could not recover the gap, and reports every change.
+ * Returns the cleanup (leaves the room).
+ */
+export function subscribeRoom<Message>(client: AnyClient, name: string, onChange: (snapshot: RoomSnapshot<Message>) => void, options: RoomSubscriptionOptions = {}): () => void {
+  const keep = options.keep ?? 100;
+  let snapshot: RoomSnapshot<Message> = { status: "joining", messages: [], connection: client.state, members: [] };
+  let active = true;
+  const update = (change: Partial<RoomSnapshot<Message>>): void => {
+    if (!active) return;
+    snapshot = { ...snapshot, ...change };
+    onChange(snapshot);
+  };
+  const fail = (error: Error): void => update({ status: "error", error });
+  const offState = client.on("state", (connection) => update({ connection }));
+  let room: Room<Message> | undefined;
+
+  // The member list is read from the server after each presence event, one read at a time,
+  // so it is always the server's list (across nodes) rather than one rebuilt from events.
+  let reading = false;
+  let readAgain = false;
+  const readMembers = (joined: Room<Message>): void => {
+    if (reading) {
+      readAgain = true;
+      return;
+    }
+    reading = true;
+    joined.presence().then(
+      (members) => update({ members }),
+      // A read that fails (disconnected meanwhile) is retried by the rejoin's events.
+      () => undefined,
+    ).finally(() => {
+      reading = false;
+      if (readAgain && active) {
+        readAgain = false;
+        readMembers(joined);
+      }
+    });
+  };
+
+  client.join<Message>(name).then(
+    (joined) => {
+      room = joined;
+      if (!active) return void joined.leave().catch(() => undefined);
+      joined.on("message", (message) => update({ messages: [...snapshot.messages, message].slice(-keep) }));
+      joined.on("presence", () => readMembers(joined));
+      joined.on("recovered", () => readMembers(joined));
+      joined.on("reset", () => {
+        joined.history({ limit: keep }).then((page) => update({ messages: page.messages.map((frame) => frame.data) }), fail);
+        readMembers(joined);
+      });
+      joined.on("error", fail);
+      update({ status: "joined", room: joined, members: joined.initialPresence ?? [] });
+    },
+    fail,
+  );
+  return () => {
+    active = false;
+    offState();
+    void room?.leave().catch(() => undefined);
+  };
+}

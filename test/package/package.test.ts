@@ -1,0 +1,170 @@
+// Packs the project, installs the tarball into an empty project and uses it the way a user
+// would: plain Node imports, tsc with skipLibCheck off, browser bundlers, `npx switchboard start`.
+// Everything comes from the local npm cache (npm ci filled it); nothing else of the checkout is used
+// except the tools (tsc, esbuild, vite) that a user would have as their own dev dependencies.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { connect } from "../support/client.js";
+import { launch, userEnv } from "../support/launch.js";
+import type { Launched } from "../support/launch.js";
+import { freePort } from "../support/process.js";
+import { waitGone } from "../support/process-tree.js";
+
+const ROOT = resolve(".");
+const FIXTURES = join(ROOT, "test/package/fixtures");
+const TSC = join(ROOT, "node_modules/typescript/bin/tsc");
+const NPM = process.platform === "win32" ? "npm.cmd" : "npm";
+const NPX = process.platform === "win32" ? "npx.cmd" : "npx";
+
+/** The version this checkout has installed, so the temporary project installs it from the cache. */
+const installed = (name: string): string => `${name}@${(JSON.parse(readFileSync(join(ROOT, "node_modules", name, "package.json"), "utf8")) as { version: string }).version}`;
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command to completion, bounded in time. */
+function run(command: string, args: string[], cwd: string, timeoutMs = 120_000, env: NodeJS.ProcessEnv = userEnv()): Promise<Result> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(command, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`${command} ${args.join(" ")} did not finish in ${timeoutMs} ms:\n${stdout}\n${stderr}`));
+    }, timeoutMs);
+    child.on("error", reject);
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      resolvePromise({ code, stdout, stderr });
+    });
+  });
+}
+
+function ok(result: Result, what: string): Result {
+  assert.equal(result.code, 0, `${what} failed:\n${result.stdout}\n${result.stderr}`);
+  return result;
+}
+
+describe("the packed package, installed into an empty project", { timeout: 420_000 }, () => {
+  const work = mkdtempSync(join(tmpdir(), "switchboard-package-"));
+  const project = join(work, "app");
+  let tarball: string;
+  let packed: string[];
+  let installLog: string;
+
+  before(async () => {
+    // What prepack does (npm run build), but only when stale: other test files run servers from
+    // this checkout's dist/ meanwhile, and a needless rebuild would swap it under them.
+    ok(await run(process.execPath, ["scripts/build.mjs", "--if-stale"], ROOT, 240_000), "the build");
+    const pack = ok(await run(NPM, ["pack", "--ignore-scripts", "--json", "--pack-destination", work], ROOT, 120_000), "npm pack");
+    const report = JSON.parse(pack.stdout.slice(pack.stdout.indexOf("["))) as Array<{ filename: string; files: Array<{ path: string }> }>;
+    tarball = join(work, report[0]!.filename);
+    packed = report[0]!.files.map((file) => file.path);
+
+    mkdirSync(project);
+    writeFileSync(join(project, "package.json"), JSON.stringify({ name: "app", private: true, type: "module" }));
+    for (const file of readdirSync(FIXTURES)) copyFileSync(join(FIXTURES, file), join(project, file));
+    // What a user adds next to it: react for switchboard/react, @types/node for tsc.
+    const install = ok(
+      await run(NPM, ["install", "--prefer-offline", "--no-audit", "--no-fund", tarball, installed("react"), installed("@types/react"), installed("@types/node")], project, 240_000),
+      "npm install of the tarball",
+    );
+    installLog = install.stdout + install.stderr;
+  });
+  after(() => rmSync(work, { recursive: true, force: true }));
+
+  it("builds on npm pack (prepack) and runs the compiled bin", () => {
+    const manifest = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string>; bin: Record<string, string> };
+    assert.equal(manifest.scripts.prepack, "npm run build");
+    assert.equal(manifest.bin.switchboard, "./bin/switchboard.js");
+  });
+
+  it("holds the compiled entries, their types and maps, the web face and the browser bundle, and nothing else", () => {
+    for (const file of ["package.json", "LICENSE", "README.md", "CHANGELOG.md", "bin/switchboard.js", "web/dist/index.html", "web/dist/dashboard/index.html", "dist/client/switchboard.js"]) assert.ok(packed.includes(file), `${file} is packed`);
+    for (const entry of ["dist/index", "dist/client/index", "dist/client/browser", "dist/react/index", "dist/cli/main"]) {
+      for (const suffix of [".js", ".js.map", ".d.ts"]) if (!(entry === "dist/cli/main" && suffix === ".d.ts")) assert.ok(packed.includes(entry + suffix), `${entry}${suffix} is packed`);
+    }
+    const stray = packed.filter((file) => !/^(dist\/|web\/dist\/|bin\/switchboard\.js$|package\.json$|README\.md$|LICENSE$|CHANGELOG\.md$)/.test(file) || file.endsWith(".test.js"));
+    assert.deepEqual(stray, []);
+    const map = JSON.parse(readFileSync(join(project, "node_modules/switchboard/dist/index.js.map"), "utf8")) as { sourcesContent?: string[] };
+    assert.ok(map.sourcesContent?.[0]?.includes("export"), "source maps carry their sources (src/ is not shipped)");
+  });
+
+  it("installs with no engine warning and no TypeScript tooling, bundler or loader at run time", () => {
+    assert.doesNotMatch(installLog, /EBADENGINE/);
+    for (const tool of ["typescript", "tsx", "esbuild", "vite", "@types/pg"]) assert.ok(!existsSync(join(project, "node_modules", tool)), `${tool} is not installed`);
+    const bin = readFileSync(join(project, "node_modules/switchboard/bin/switchboard.js"), "utf8");
+    assert.match(bin, /dist\/cli\/main\.js/);
+  });
+
+  it("imports in plain Node ESM and carries a message between two clients through an embedded server", async () => {
+    const result = ok(await run(process.execPath, ["round-trip.mjs"], project, 30_000), "round-trip.mjs");
+    const line = result.stdout.trim().split("\n").at(-1)!;
+    assert.deepEqual(JSON.parse(line), { message: { text: "hello through the tarball" }, react: ["function", "function", "function"] });
+  });
+
+  for (const resolution of ["bundler", "node16", "nodenext"] as const) {
+    it(`type-checks under moduleResolution ${resolution} with skipLibCheck false`, async () => {
+      const module = resolution === "bundler" ? "esnext" : resolution;
+      const config = { compilerOptions: { strict: true, skipLibCheck: false, noEmit: true, target: "es2022", module, moduleResolution: resolution, lib: ["es2022", "dom"], types: ["node"] }, files: ["consumer.ts"] };
+      writeFileSync(join(project, `tsconfig.${resolution}.json`), JSON.stringify(config));
+      ok(await run(process.execPath, [TSC, "-p", `tsconfig.${resolution}.json`], project, 90_000), `tsc (${resolution})`);
+    });
+  }
+
+  it("bundles switchboard/client and switchboard/react for the browser with esbuild", async () => {
+    const { build } = await import("esbuild");
+    const result = await build({ absWorkingDir: project, entryPoints: ["browser-entry.js"], bundle: true, write: false, format: "esm", platform: "browser", minify: true, logLevel: "silent", define: { "process.env.NODE_ENV": '"production"' } });
+    const code = result.outputFiles[0]!.text;
+    assert.match(code, /switchboard/i);
+    assert.doesNotMatch(code, /node:|require\("ws"\)/);
+  });
+
+  it("bundles the same entry with Vite", async () => {
+    writeFileSync(join(project, "index.html"), '<!doctype html><script type="module" src="./browser-entry.js"></script>');
+    const { build } = await import("vite");
+    const nodeEnv = process.env.NODE_ENV;
+    try {
+      await build({ root: project, configFile: false, logLevel: "silent", build: { outDir: join(project, "vite-dist"), emptyOutDir: true } });
+    } finally {
+      // Vite sets NODE_ENV=production for the whole process while it builds.
+      if (nodeEnv === undefined) delete process.env.NODE_ENV;
+      else process.env.NODE_ENV = nodeEnv;
+    }
+    const assets = readdirSync(join(project, "vite-dist/assets")).filter((file) => file.endsWith(".js"));
+    assert.equal(assets.length, 1);
+    assert.doesNotMatch(readFileSync(join(project, "vite-dist/assets", assets[0]!), "utf8"), /node:|require\("ws"\)/);
+  });
+
+  it("npx switchboard start serves WebSockets, /, /dashboard, /switchboard.js, /health and /metrics, and stops on SIGTERM leaving nothing behind", async () => {
+    const port = await freePort();
+    let server: Launched | undefined;
+    try {
+      server = await launch(NPX, ["--no", "switchboard", "start"], { cwd: project, env: userEnv({ SWITCHBOARD_HOST: "127.0.0.1", SWITCHBOARD_PORT: String(port) }), ready: /Switchboard listening/ });
+      const base = `http://127.0.0.1:${port}`;
+      for (const [path, type] of [["/", "text/html"], ["/dashboard", "text/html"], ["/switchboard.js", "text/javascript"], ["/health", "application/json"], ["/metrics", "text/plain"]] as const) {
+        const response = await fetch(base + path);
+        assert.equal(response.status, 200, `${path} answers 200`);
+        assert.ok(response.headers.get("content-type")?.startsWith(type), `${path} is ${type}`);
+      }
+      assert.doesNotMatch(server.output(), /Cannot find package/);
+      const client = await connect(`ws://127.0.0.1:${port}/ws`);
+      await client.ok({ type: "join", room: "chat:npx" });
+      const tree = server.tree();
+      server.child.kill("SIGTERM");
+      assert.equal((await client.closed).code, 1001);
+      await waitGone(tree, 15_000);
+    } finally {
+      server?.kill();
+    }
+  });
+});
