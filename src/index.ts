@@ -54,3 +54,6 @@ export type { SwitchboardObserver, RefusalReason } from "./server/observer.js";
 export { mountWebFace } from "./web-face/mount.js";
 export type { WebFaceOptions } from "./web-face/mount.js";
 export { ensureWebBuilt } from "./web-face/ensure-built.js";
+export type { NativeServerFrame, RoomGuard, WireAdapter, WireConnection, WireRequest, WireSession } from "./wire/wire-adapter.js";
+export { WireRefusal } from "./wire/wire-adapter.js";
+export * from "./pusher/index.js";

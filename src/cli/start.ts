@@ -11,6 +11,9 @@ import type { ServerApi } from "../http/server-api.js";
 import { ConfiguredIntegrations } from "../integrations/configured-integrations.js";
 import { CLIENT_BUNDLE_PATH, serveClientBundle } from "../server/client-bundle.js";
 import { createSwitchboard } from "../server/switchboard.js";
+import { attachPusher } from "../pusher/pusher-server.js";
+import type { PusherServer } from "../pusher/pusher-server.js";
+import { pusherOptionsFromConfig } from "../pusher/pusher-config.js";
 import { mountWebFaceFromConfig, webFaceBanner } from "../web-face/from-config.js";
 import type { Switchboard } from "../server/switchboard.js";
 
@@ -29,6 +32,8 @@ export interface RunningServer {
   api: ServerApi;
   /** Change feed, proxy, hooks and webhooks from the config (see docs/integrations.md). */
   integrations: ConfiguredIntegrations;
+  /** The Pusher protocol (docs/pusher.md), when an app is configured. */
+  pusher: PusherServer | undefined;
   /** Closes connections, the API and the integrations, in that order. */
   close(): Promise<void>;
 }
@@ -41,6 +46,8 @@ export async function startServer(config: ServerConfig = loadServerConfig()): Pr
   const integrations = new ConfiguredIntegrations(config, logger, config.pgUrl === undefined ? undefined : metrics.changeFeed);
   const switchboard = createSwitchboard(integrations.configure(optionsFromConfig(config, logger)));
   integrations.start(switchboard);
+  const pusherOptions = pusherOptionsFromConfig(config);
+  const pusher = pusherOptions === undefined ? undefined : attachPusher(switchboard, pusherOptions);
 
   const api = createServerApi(switchboard, {
     apiKeys: config.apiKeys,
@@ -57,6 +64,7 @@ export async function startServer(config: ServerConfig = loadServerConfig()): Pr
   const separateApi = config.apiPort !== undefined;
   const apiApp = separateApi ? createHttpApp({ logger, serverOptions }) : app;
   await apiApp.register(api.plugin);
+  if (pusher !== undefined) await app.register(pusher.plugin);
   const webFace = await mountWebFaceFromConfig({ app, apiApp }, config, switchboard.authenticator.mode, logger);
   app.get(config.path, async (_request, reply) => reply.code(426).send({ error: { code: "bad_request", message: "WebSocket upgrade required." } }));
   // The browser client (docs/client.md), served from the raw request so caching headers stay as built.
@@ -94,8 +102,10 @@ export async function startServer(config: ServerConfig = loadServerConfig()): Pr
       api.close();
       await Promise.all([app.close(), separateApi ? apiApp.close() : undefined]);
       await integrations.close();
+      await pusher?.close();
     })());
-  return { switchboard, config, logger, port, url, app, apiApp, apiUrl, api, integrations, close };
+  if (pusher !== undefined) logger.info({ apps: pusher.options.apps.map((app) => app.id), path: `${pusher.options.path}/{key}` }, "Pusher protocol: clients connect to /app/{key}?protocol=7, HTTP API on /apps/{app_id}/…");
+  return { switchboard, config, logger, port, url, app, apiApp, apiUrl, api, integrations, pusher, close };
 }
 
 /**

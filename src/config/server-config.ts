@@ -3,6 +3,7 @@ import { readConfigFile } from "./config-file.js";
 import { roomEntryName, roomPoliciesSchema } from "./room-policy-config.js";
 import { corsOriginProblem } from "../http/api-cors.js";
 import { INTEGRATION_ENVIRONMENT_VARIABLES, integrationConfigShape, refineIntegrationConfig } from "../integrations/integration-config.js";
+import { PUSHER_ENVIRONMENT_VARIABLES, pusherConfigShape, refinePusherConfig } from "../pusher/pusher-config.js";
 import { PROTECTION_ENVIRONMENT_VARIABLES, protectionConfigShape, refineProtectionConfig } from "../protection/protection-config.js";
 import { WEB_ENVIRONMENT_VARIABLES, assertDevTokensAllowed, refineWebConfig, webConfigShape } from "../web-face/web-config.js";
 
@@ -56,6 +57,7 @@ export const serverConfigSchema = z
     ...integrationConfigShape,
     ...protectionConfigShape,
     ...webConfigShape,
+    ...pusherConfigShape,
   })
   .strict()
   .superRefine((config, context) => {
@@ -68,7 +70,8 @@ export const serverConfigSchema = z
   })
   .superRefine(refineIntegrationConfig)
   .superRefine(refineProtectionConfig)
-  .superRefine(refineWebConfig);
+  .superRefine(refineWebConfig)
+  .superRefine(refinePusherConfig);
 
 export type ServerConfig = z.infer<typeof serverConfigSchema>;
 
@@ -108,6 +111,7 @@ export const ENVIRONMENT_VARIABLES: Record<keyof ServerConfig, string[]> = {
   ...INTEGRATION_ENVIRONMENT_VARIABLES,
   ...PROTECTION_ENVIRONMENT_VARIABLES,
   ...WEB_ENVIRONMENT_VARIABLES,
+  ...PUSHER_ENVIRONMENT_VARIABLES,
 };
 
 export class ConfigError extends Error {

@@ -14,6 +14,7 @@ export class PreparedFrame {
   private otherEncodings: Map<Codec, Buffer | Error> | undefined;
   private jsonFramed: Buffer | undefined;
   private otherFramed: Map<Codec, Buffer> | undefined;
+  private derivations: Map<object, unknown> | undefined;
 
   constructor(json: string) {
     this.json = json;
@@ -37,6 +38,18 @@ export class PreparedFrame {
     }
     if (bytes instanceof Error) throw bytes;
     return bytes;
+  }
+
+  /**
+   * A value computed from this frame once per `key` (a wire adapter's encoding),
+   * however many of that adapter's connections receive it.
+   */
+  derived<T>(key: object, derive: (json: string) => T): T {
+    this.derivations ??= new Map();
+    if (this.derivations.has(key)) return this.derivations.get(key) as T;
+    const value = derive(this.json);
+    this.derivations.set(key, value);
+    return value;
   }
 
   /**

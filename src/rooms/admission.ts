@@ -36,6 +36,8 @@ export interface JoinRequest {
    * `multipleRooms` still apply; nothing skips them.
    */
   authorized?: boolean;
+  /** The member's presence meta from the start (a Pusher member's user_info). */
+  meta?: Record<string, unknown> | undefined;
 }
 
 export interface PublishRequest extends PublishOptions {
@@ -88,6 +90,8 @@ export class Admission {
     if (connection.rooms.has(room)) return true;
     const policy = this.deps.policies.resolve(room);
     if (!(await ruleAllows(policy.join, connection, room, policy.params, false))) return false;
+    // Wire adapters' guards (a Pusher channel signature) hold on top of the room's own rule.
+    for (const guard of policy.guards) if (!(await ruleAllows(guard, connection, room, policy.params, false))) return false;
     return this.deps.canJoin === undefined || (await this.deps.canJoin(connection, room));
   }
 
@@ -148,7 +152,7 @@ export class Admission {
     if (!this.deps.multipleRooms) {
       for (const other of [...connection.rooms]) if (other !== room) await this.deps.rooms.leave(connection, other);
     }
-    return this.deps.rooms.join(connection, room, request.since);
+    return this.deps.rooms.join(connection, room, request.since, request.meta);
   }
 }
 

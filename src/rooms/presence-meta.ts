@@ -33,9 +33,7 @@ export class PresenceMeta {
   }
 
   async set(connection: Connection, room: string, meta: unknown, ttlMs: unknown): Promise<{ room: string; meta: Record<string, unknown> | null }> {
-    if (meta !== null && (typeof meta !== "object" || Array.isArray(meta))) throw new SwitchboardError("bad_request", '"meta" must be an object, or null to clear it.');
-    if (meta !== null) assertCarriable(meta, "meta");
-    if (meta !== null && JSON.stringify(meta).length > MAX_PRESENCE_META_BYTES) throw new SwitchboardError("too_large", `"meta" is at most ${MAX_PRESENCE_META_BYTES} bytes of JSON.`);
+    if (meta !== null) assertMeta(meta);
     if (ttlMs !== undefined && (typeof ttlMs !== "number" || !Number.isInteger(ttlMs) || ttlMs < 1 || ttlMs > MAX_PRESENCE_META_TTL_MS)) {
       throw new SwitchboardError("bad_request", `"ttlMs" must be an integer from 1 to ${MAX_PRESENCE_META_TTL_MS}.`);
     }
@@ -79,6 +77,19 @@ export class PresenceMeta {
     clearTimeout(timer);
     this.timers.delete(key(connectionId, room));
   }
+}
+
+function assertMeta(meta: unknown): asserts meta is Record<string, unknown> {
+  if (typeof meta !== "object" || meta === null || Array.isArray(meta)) throw new SwitchboardError("bad_request", '"meta" must be an object, or null to clear it.');
+  assertCarriable(meta, "meta");
+  if (JSON.stringify(meta).length > MAX_PRESENCE_META_BYTES) throw new SwitchboardError("too_large", `"meta" is at most ${MAX_PRESENCE_META_BYTES} bytes of JSON.`);
+}
+
+/** The optional `meta` of a join frame: the member's presence meta from the start. */
+export function readJoinMeta(meta: unknown): Record<string, unknown> | undefined {
+  if (meta === undefined || meta === null) return undefined;
+  assertMeta(meta);
+  return meta;
 }
 
 function key(connectionId: string, room: string): string {

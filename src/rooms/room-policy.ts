@@ -52,6 +52,8 @@ export interface ResolvedRoomPolicy {
   presenceListLimit: number;
   history: HistoryPolicy;
   params: Record<string, string>;
+  /** Join rules added by wire adapters for rooms their protocol owns; all must allow, as well as `join`. */
+  guards: readonly RoomRule[];
 }
 
 export const DEFAULT_PRESENCE_LIST_LIMIT = 1_000;
@@ -103,9 +105,16 @@ function compile(options: RoomPolicyOptions, index: number): CompiledPolicy {
 export class RoomPolicies {
   private readonly compiled: CompiledPolicy[];
   private readonly cache = new Map<string, ResolvedRoomPolicy>();
+  private readonly guards: Array<{ pattern: RegExp; rule: RoomRule }> = [];
 
   constructor(policies: readonly RoomPolicyOptions[] = []) {
     this.compiled = [...policies, ...BUILT_IN_ROOM_POLICIES].map((options, index) => compile(options, index));
+  }
+
+  /** Adds a join rule for the rooms matching `match`, checked on top of their policy. */
+  guard(match: string, rule: RoomRule): void {
+    this.guards.push({ pattern: compilePattern(match).pattern, rule });
+    this.cache.clear();
   }
 
   resolve(room: string): ResolvedRoomPolicy {
@@ -119,6 +128,7 @@ export class RoomPolicies {
   }
 
   private resolveUncached(room: string): ResolvedRoomPolicy {
+    const guards = this.guards.filter((guard) => guard.pattern.test(room)).map((guard) => guard.rule);
     for (const { pattern, paramNames, options } of this.compiled) {
       const match = pattern.exec(room);
       if (match === null) continue;
@@ -134,9 +144,10 @@ export class RoomPolicies {
         presenceListLimit: options.presenceListLimit ?? DEFAULT_PRESENCE_LIST_LIMIT,
         history: options.history === false ? NO_HISTORY : (options.history ?? DEFAULT_HISTORY),
         params,
+        guards,
       };
     }
-    return { join: "anyone", publish: "members", presence: true, presenceMode: "list", presenceListLimit: DEFAULT_PRESENCE_LIST_LIMIT, history: DEFAULT_HISTORY, params: {} };
+    return { join: "anyone", publish: "members", presence: true, presenceMode: "list", presenceListLimit: DEFAULT_PRESENCE_LIST_LIMIT, history: DEFAULT_HISTORY, params: {}, guards };
   }
 }
 

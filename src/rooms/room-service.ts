@@ -81,7 +81,7 @@ export class RoomService {
     this.meta = new PresenceMeta({ presence: deps.presence, logger: deps.logger, announce: (room, change) => this.announcer.announce(room, change) });
   }
 
-  async join(connection: Connection, room: string, since: RecoveryPosition | undefined): Promise<PendingJoin> {
+  async join(connection: Connection, room: string, since: RecoveryPosition | undefined, meta?: Record<string, unknown>): Promise<PendingJoin> {
     const { hub, history, presence, policies } = this.deps;
     const policy = policies.resolve(room);
     if (connection.rooms.has(room)) {
@@ -114,9 +114,9 @@ export class RoomService {
     const result: JoinResult = { room, ...position };
     if (policy.presence) {
       try {
-        await presence.add(room, { connectionId: connection.id, userId: connection.userId, node: this.deps.node });
+        await presence.add(room, { connectionId: connection.id, userId: connection.userId, node: this.deps.node, ...(meta === undefined ? {} : { meta }) });
         result.presence = await this.snapshot(room, policy);
-        this.announcer.announce(room, { kind: "join", connectionId: connection.id, userId: connection.userId });
+        this.announcer.announce(room, { kind: "join", connectionId: connection.id, userId: connection.userId, ...(meta === undefined ? {} : { meta }) });
       } catch (error) {
         // A shared store or broker went away mid-join: undo the membership so nothing half-joined remains.
         connection.stopHolding(room);

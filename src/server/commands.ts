@@ -6,6 +6,7 @@ import { assertRoomName } from "../rooms/room-name.js";
 import type { Admission } from "../rooms/admission.js";
 import type { RoomPolicies } from "../rooms/room-policy.js";
 import type { RoomService } from "../rooms/room-service.js";
+import { readJoinMeta } from "../rooms/presence-meta.js";
 import type { Connection } from "./connection.js";
 
 export type { RoomAccessHook } from "../rooms/admission.js";
@@ -82,7 +83,8 @@ export async function runBuiltInCommand(host: CommandHost, connection: Connectio
 
 async function join(host: CommandHost, connection: Connection, frame: ClientFrame): Promise<void> {
   const since = readRecoveryPosition(frame.since);
-  const pending = await host.admission.join(connection, frame.room ?? "", { since });
+  const meta = readJoinMeta(frame.meta);
+  const pending = await host.admission.join(connection, frame.room ?? "", { since, meta });
   host.reply(connection, frame, pending.result);
   pending.flush();
 }
@@ -91,10 +93,12 @@ async function publish(host: CommandHost, connection: Connection, frame: ClientF
   const room = roomOf(host, frame);
   if (frame.volatile !== undefined && typeof frame.volatile !== "boolean") throw new SwitchboardError("bad_request", '"volatile" must be a boolean.');
   if (frame.echo !== undefined && typeof frame.echo !== "boolean") throw new SwitchboardError("bad_request", '"echo" must be a boolean.');
+  if (frame.event !== undefined && (typeof frame.event !== "string" || frame.event.length === 0 || frame.event.length > 200)) throw new SwitchboardError("bad_request", '"event" must be a string of 1 to 200 characters.');
   const result = await host.admission.publish(room, frame.data ?? null, {
     as: connection,
     volatile: frame.volatile === true,
     ...(frame.echo === false ? { except: connection.id } : {}),
+    ...(typeof frame.event === "string" ? { event: frame.event } : {}),
   });
   host.reply(connection, frame, result.offset === undefined ? {} : { offset: result.offset, epoch: result.epoch });
 }

@@ -8,6 +8,20 @@ import type { DeliveryFailures } from "./delivery-failures.js";
 import { rawSocketOf, writeFrame } from "./frame-writer.js";
 import type { RawSocket } from "./frame-writer.js";
 
+/**
+ * Set on connections of a wire adapter (see src/wire/wire-adapter.ts): every
+ * outbound frame goes through it instead of the codec, and inbound messages go to
+ * it instead of the native dispatch.
+ */
+export interface WireEndpoint {
+  deliver(frame: object): void;
+  deliverPrepared(frame: PreparedFrame): void;
+  receive(data: Buffer, isBinary: boolean): void;
+  rateLimited(): void;
+  closeCode(code: number): number;
+  closed(code: number, reason: string): void;
+}
+
 /** Live messages held back while a join replays history, so replay and live never interleave. */
 interface HeldBack {
   offset: number | undefined;
@@ -40,6 +54,8 @@ export class Connection {
   readonly raw: RawSocket | undefined;
   /** Whether `raw` is corked until the next tick (the frame writer's per-socket coalescing). */
   corked = false;
+  /** The wire adapter's side of this connection; undefined for native clients. */
+  wire: WireEndpoint | undefined;
   private holding: Map<string, HeldBack[]> | undefined;
   private applicationState: Record<string, unknown> | undefined;
 
@@ -73,6 +89,8 @@ export class Connection {
 
   /** Sends one frame object, encoded for this connection alone. */
   send(frame: object): void {
+    // Before the open check: an adapter settles its pending requests from replies even after a close.
+    if (this.wire !== undefined) return this.wire.deliver(frame);
     if (this.socket.readyState !== 1) return;
     if (this.slowConsumers?.blocksSend(this) === true) return;
     this.socket.send(this.codec.encode(frame), this.codec.binary ? BINARY : TEXT);
@@ -84,6 +102,7 @@ export class Connection {
     if (this.slowConsumers?.blocksSend(this) === true) return;
     // Never throws: callers loop over recipients, and one that cannot take a frame must not stop the rest.
     try {
+      if (this.wire !== undefined) return this.wire.deliverPrepared(frame);
       if (this.raw !== undefined) {
         const framed = frame.framedFor(this.codec);
         if (framed !== undefined && writeFrame(this, framed)) return;
@@ -93,6 +112,17 @@ export class Connection {
       if (this.failures === undefined) throw error;
       this.failures.record(error, this.id);
     }
+  }
+
+  /**
+   * Writes bytes already encoded for the wire (a wire adapter's frames); `framed` is
+   * the complete WebSocket frame when it is shared by many recipients.
+   */
+  writeEncoded(bytes: Buffer | string, binary: boolean, framed?: Buffer): void {
+    if (this.socket.readyState !== 1) return;
+    if (this.slowConsumers?.blocksSend(this) === true) return;
+    if (framed !== undefined && this.raw !== undefined && writeFrame(this, framed)) return;
+    this.socket.send(bytes, binary ? BINARY : TEXT);
   }
 
   /** Delivers a room frame, or holds it back while the room's history is being replayed. */
@@ -115,6 +145,7 @@ export class Connection {
   }
 
   close(code: number, reason: string): void {
+    if (this.wire !== undefined) code = this.wire.closeCode(code);
     if (this.socket.readyState === 0 || this.socket.readyState === 1) this.socket.close(code, reason);
   }
 }

@@ -1,3 +1,4 @@
+import type { Identity } from "../auth/identity.js";
 import type { BroadcastTargets, BrokerMessage } from "../broker/broker.js";
 import { PreparedFrame } from "../protocol/prepared-frame.js";
 import type { Connection } from "./connection.js";
@@ -30,6 +31,13 @@ export class Hub {
       set?.delete(connection);
       if (set?.size === 0) this.byUser.delete(userId);
     }
+  }
+
+  /** Gives a connection a new identity (a sign-in inside a wire protocol), re-indexed under its user. */
+  setIdentity(connection: Connection, identity: Identity): void {
+    this.remove(connection);
+    connection.identity = identity;
+    this.add(connection);
   }
 
   /** Adds a member; returns true when it is the room's first local member. */

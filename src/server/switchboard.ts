@@ -55,6 +55,11 @@ import type { Handler, Middleware, Route } from "./router.js";
 import { rejectUpgrade } from "./upgrade-response.js";
 import type { SwitchboardObserver } from "./observer.js";
 import { ObserverList } from "./observer-list.js";
+import { WireLink } from "./wire-link.js";
+import type { WireHost } from "./wire-link.js";
+import { WireMounts } from "./wire-mounts.js";
+import { WireRefusal } from "../wire/wire-adapter.js";
+import type { WireAdapter } from "../wire/wire-adapter.js";
 
 export interface LifecycleEvents {
   connect: [connection: ConnectionView];
@@ -143,6 +148,8 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
   private readonly startedAt = Date.now();
   private readonly baseOperator: BroadcastOperator;
   private readonly deliveryFailures: DeliveryFailures;
+  private readonly wires = new WireMounts();
+  private readonly wireHost: WireHost;
 
   constructor(options: SwitchboardOptions = {}) {
     this.options = resolveOptions(options);
@@ -210,6 +217,11 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
       perMessageDeflate: this.protection.settings.compression,
       handleProtocols: (protocols) => this.chooseSubprotocol(protocols),
     });
+    this.wireHost = {
+      node: this.node,
+      dispatch: (connection, frame) => void this.dispatch(connection, frame).catch((error: unknown) => this.sendError(connection, frame.id, error)),
+      setUser: (connection, userId, claims) => this.hub.setIdentity(connection, { userId, claims }),
+    };
     this.baseOperator = new BroadcastOperator(this);
     this.cluster = new ClusterBus(this, options.cluster);
     this.ready = this.broker.start((topic, message) => this.receiveSafely(topic, message)).then(() => this.broker.subscribe(NODES_TOPIC));
@@ -267,6 +279,16 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
     return this;
   }
 
+  /**
+   * Serves another wire protocol on `path` and the paths below it, on every server
+   * this node is attached to (see docs/server.md, "Wire adapters").
+   */
+  mount(path: string, adapter: WireAdapter): this {
+    this.wires.add(path, adapter);
+    for (const guard of adapter.roomGuards ?? []) this.commandHost.policies.guard(guard.match, guard.join);
+    return this;
+  }
+
   // ---- Upgrades -------------------------------------------------------------------------
 
   /** Serves WebSocket upgrades on `path` of an existing HTTP(S) server. */
@@ -275,7 +297,8 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
     const listener = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
       const url = request.url ?? "/";
       const query = url.indexOf("?");
-      if ((query === -1 ? url : url.slice(0, query)) !== path) {
+      const pathname = query === -1 ? url : url.slice(0, query);
+      if (pathname !== path && this.wires.find(pathname) === undefined) {
         // Other upgrade listeners (a dev server's HMR, say) may own this path.
         if (server.listenerCount("upgrade") === 1) rejectUpgrade(socket, 404, "not_found", `No WebSocket endpoint at this path; use ${path}.`);
         return;
@@ -294,11 +317,14 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
     const refusal = this.protection.checkUpgrade(request, this.hub.connections.size);
     if (refusal !== undefined) return this.refuseUpgrade(request, socket, refusal);
     this.protection.upgradeStarted();
+    const url = request.url ?? "/";
+    const adapter = this.wires.find(url.split("?", 1)[0]!);
     const onEarlyError = (): void => {
       socket.destroy();
     };
     socket.on("error", onEarlyError);
-    Promise.all([this.ready, this.authenticator.authenticate(request)]).then(
+    const identity = adapter === undefined ? this.authenticator.authenticate(request) : Promise.resolve().then(() => adapter.authenticate?.(request) ?? { userId: null, claims: {} });
+    Promise.all([this.ready, identity]).then(
       ([, identity]) => {
         this.protection.upgradeFinished();
         socket.off("error", onEarlyError);
@@ -306,11 +332,12 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
         if (this.closing !== undefined) return this.refuseWhileClosing(socket);
         const userRefusal = this.protection.checkUser(identity.userId, identity.userId === null ? undefined : this.hub.userConnections(identity.userId));
         if (userRefusal !== undefined) return this.refuseUpgrade(request, socket, userRefusal);
-        this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, request, identity));
+        this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, request, identity, adapter));
       },
       (error: unknown) => {
         this.protection.upgradeFinished();
         socket.off("error", onEarlyError);
+        if (error instanceof WireRefusal) return rejectUpgrade(socket, error.status, error.status === 401 ? "unauthorized" : error.status === 404 ? "not_found" : "forbidden", error.message);
         if (error instanceof AuthenticationError) {
           this.logger.info({ url: redactUrl(request.url), reason: error.message }, "upgrade refused: unauthorized");
           this.observer.refused("unauthorized");
@@ -358,10 +385,10 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
     return false;
   }
 
-  private accept(ws: WebSocket, request: IncomingMessage, identity: Identity): void {
-    const codec = this.codecs.get(ws.protocol) ?? jsonCodec;
+  private accept(ws: WebSocket, request: IncomingMessage, identity: Identity, adapter: WireAdapter | undefined): void {
+    const codec = adapter === undefined ? (this.codecs.get(ws.protocol) ?? jsonCodec) : jsonCodec;
     const ip = this.protection.clientIp(request);
-    const connection = new Connection(randomBytes(9).toString("base64url"), ws, codec, identity, ip);
+    const connection = new Connection(adapter?.connectionId?.() ?? randomBytes(9).toString("base64url"), ws, codec, identity, ip);
     this.hub.add(connection);
     this.protection.connectionAccepted(connection, connection.userId === null ? undefined : this.hub.userConnections(connection.userId));
     connection.slowConsumers = this.protection.slowConsumers;
@@ -371,7 +398,18 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
       connection.alive = true;
     });
     ws.on("error", (error) => this.logger.debug({ err: error, connection: connection.id }, "socket error"));
-    ws.on("close", (code, reason) => this.lifecycle.ended(connection, code, reason.toString()));
+    ws.on("close", (code, reason) => {
+      connection.wire?.closed(code, reason.toString());
+      this.lifecycle.ended(connection, code, reason.toString());
+    });
+    if (adapter !== undefined) {
+      const link = new WireLink(connection, adapter, this.wireHost);
+      connection.wire = link;
+      this.observer.connectionOpened();
+      link.handler = adapter.open(link, request);
+      this.emitLifecycle("connect", connection);
+      return;
+    }
     const welcome: WelcomeData = {
       connectionId: connection.id,
       userId: connection.userId,
@@ -395,9 +433,13 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
     this.observer.frameReceived(data.length);
     const verdict = this.protection.admitFrame(connection);
     if (verdict !== "ok") {
-      if (verdict === "limited") this.replyRateLimited(connection, data, isBinary);
+      if (verdict === "limited") {
+        if (connection.wire !== undefined) connection.wire.rateLimited();
+        else this.replyRateLimited(connection, data, isBinary);
+      }
       return;
     }
+    if (connection.wire !== undefined) return connection.wire.receive(data, isBinary);
     let decoded: unknown;
     let frame: ClientFrame;
     try {
