@@ -6,7 +6,7 @@ import { z } from "zod";
 import { createSwitchboard } from "switchboard";
 import type { Switchboard } from "switchboard";
 
-export async function startExpressExample(port = 3000): Promise<{ server: Server; sb: Switchboard }> {
+export async function startExpressExample(port = 3000): Promise<{ server: Server; sb: Switchboard; close(): Promise<void> }> {
   const app = express();
   app.use(express.json());
   const server = createServer(app);
@@ -25,10 +25,25 @@ export async function startExpressExample(port = 3000): Promise<{ server: Server
   });
 
   await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
-  return { server, sb };
+  // Switchboard first: it closes the WebSocket clients (1001, leaves announced) while the HTTP
+  // server still answers their reconnects with 503; then the HTTP server, which cannot finish
+  // closing while upgraded sockets are open.
+  const close = async (): Promise<void> => {
+    await sb.close();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  };
+  return { server, sb, close };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { server } = await startExpressExample(Number(process.env.PORT ?? 3000));
+  const { server, close } = await startExpressExample(Number(process.env.PORT ?? 3000));
   console.log("listening on", server.address());
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    process.once(signal, () => {
+      close().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    });
+  }
 }

@@ -16,7 +16,10 @@ export async function startFastifyExample(port = 3000): Promise<{ app: FastifyIn
   });
 
   app.get("/stats", async () => sb.stats());
-  app.addHook("onClose", async () => sb.close());
+  // preClose, not onClose: Fastify runs onClose only after its server closed, and the server
+  // cannot close while WebSocket clients are connected. sb.close() ends them first (1001,
+  // leaves announced) and answers upgrades arriving meanwhile with 503.
+  app.addHook("preClose", async () => sb.close());
 
   await app.listen({ port, host: "127.0.0.1" });
   return { app, sb };
@@ -25,4 +28,12 @@ export async function startFastifyExample(port = 3000): Promise<{ app: FastifyIn
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { app } = await startFastifyExample(Number(process.env.PORT ?? 3000));
   console.log("listening on", app.server.address());
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    process.once(signal, () => {
+      app.close().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    });
+  }
 }

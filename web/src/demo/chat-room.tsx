@@ -31,16 +31,12 @@ export function ChatRoom({ client, room, name, onLeave, onNotice }: Props) {
   useEffect(() => {
     let active = true;
     let current: DemoRoom | null = null;
-    let presenceTimer: ReturnType<typeof setTimeout> | undefined;
     const fail = (failure: unknown): void => {
       if (active) setError(failure instanceof Error ? failure.message : String(failure));
     };
-    // Presence events carry connection ids; the list shows users, so re-read it (coalesced).
-    const refreshPresence = (): void => {
-      clearTimeout(presenceTimer);
-      presenceTimer = setTimeout(() => {
-        current?.presence().then((result) => active && setMembers(result), fail);
-      }, 50);
+    // The SDK keeps the member list exact from the server's coalesced presence diffs.
+    const showMembers = (members: PresenceMember[] | undefined): void => {
+      if (active && members !== undefined) setMembers(members);
     };
     const loadHistory = async (target: DemoRoom): Promise<void> => {
       const page = await target.history({ limit: HISTORY_ON_JOIN });
@@ -65,7 +61,8 @@ export function ChatRoom({ client, room, name, onLeave, onNotice }: Props) {
         stopped(from);
         setLines((existing) => mergeLines(existing, [line]));
       });
-      target.on("presence", refreshPresence);
+      target.on("members", ({ members }) => showMembers(members));
+      showMembers(target.members);
       target.on("recovered", ({ missed }) => onNotice({ kind: "recovered", text: missed === 0 ? "rejoined, nothing missed" : `recovered ${missed} missed message${missed === 1 ? "" : "s"}` }));
       target.on("reset", () => {
         onNotice({ kind: "reset", text: "history reloaded" });
@@ -74,11 +71,9 @@ export function ChatRoom({ client, room, name, onLeave, onNotice }: Props) {
       setJoined(target);
       await loadHistory(target);
       await announceName(target, name);
-      refreshPresence();
     })().catch(fail);
     return () => {
       active = false;
-      clearTimeout(presenceTimer);
       current?.leave().catch(() => undefined);
     };
   }, [client, room]);
