@@ -78,12 +78,14 @@ export class SwitchboardMetrics implements SwitchboardObserver {
     const feedNotifications = new Counter({ name: "switchboard_pg_feed_notifications_total", help: "PostgreSQL notifications received, by channel.", labelNames: ["channel"], registers });
     const feedDelivered = new Counter({ name: "switchboard_pg_feed_delivered_total", help: "Change-feed events published to rooms, by channel.", labelNames: ["channel"], registers });
     const feedDropped = new Counter({ name: "switchboard_pg_feed_dropped_total", help: "Change-feed notifications dropped, by channel and reason.", labelNames: ["channel", "reason"], registers });
+    const feedSlotLag = new Gauge({ name: "switchboard_pg_feed_slot_lag_bytes", help: "Logical replication: bytes of WAL the change feed's slot holds (current WAL position minus the slot's confirmed position).", labelNames: ["slot"], registers });
     this.feedHooks = {
       connected: () => feedConnected.set(1),
       disconnected: () => feedConnected.set(0),
       notification: (channel) => feedNotifications.inc({ channel }),
       delivered: (channel) => feedDelivered.inc({ channel }),
       dropped: (channel, reason) => feedDropped.inc({ channel, reason }),
+      slotLag: (slot, bytes) => feedSlotLag.set({ slot }, bytes),
     };
     // Feed metrics exist only where a feed does: a server without one shows no feed gauge stuck at 0.
     for (const { name } of this.registry.getMetricsAsArray()) {

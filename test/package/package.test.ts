@@ -93,7 +93,9 @@ describe("the packed package, installed into an empty project", { timeout: 420_0
     for (const entry of ["dist/index", "dist/client/index", "dist/client/browser", "dist/react/index", "dist/cli/main"]) {
       for (const suffix of [".js", ".js.map", ".d.ts"]) if (!(entry === "dist/cli/main" && suffix === ".d.ts")) assert.ok(packed.includes(entry + suffix), `${entry}${suffix} is packed`);
     }
-    const stray = packed.filter((file) => !/^(dist\/|web\/dist\/|bin\/switchboard\.js$|package\.json$|README\.md$|LICENSE$|CHANGELOG\.md$)/.test(file) || file.endsWith(".test.js"));
+    // The change feed's migrations ship as SQL for psql or a migration tool (docs/integrations.md).
+    for (const file of ["src/integrations/sql/switchboard-outbox.sql", "src/integrations/sql/switchboard-notify.sql"]) assert.ok(packed.includes(file), `${file} is packed`);
+    const stray = packed.filter((file) => !/^(dist\/|web\/dist\/|bin\/switchboard\.js$|package\.json$|README\.md$|LICENSE$|CHANGELOG\.md$|src\/integrations\/sql\/[^/]+\.sql$)/.test(file) || file.endsWith(".test.js"));
     assert.deepEqual(stray, []);
     const map = JSON.parse(readFileSync(join(project, "node_modules/switchboard/dist/index.js.map"), "utf8")) as { sourcesContent?: string[] };
     assert.ok(map.sourcesContent?.[0]?.includes("export"), "source maps carry their sources (src/ is not shipped)");
