@@ -39,7 +39,7 @@ export class SwitchboardMetrics implements SwitchboardObserver {
   private readonly clusterFailures: Counter<"subscriber" | "reason">;
   private readonly deliveryFailures: Counter;
 
-  private sb: Pick<Switchboard, "stats" | "broker"> | undefined;
+  private sb: Pick<Switchboard, "stats" | "broker" | "historyStore" | "protection"> | undefined;
 
   constructor() {
     const registers = [this.registry];
@@ -52,6 +52,9 @@ export class SwitchboardMetrics implements SwitchboardObserver {
     new Gauge({ name: "switchboard_connections", help: "Open WebSocket connections on this node.", registers, collect() { this.set(stats()?.connections ?? 0); } });
     new Gauge({ name: "switchboard_users", help: "Distinct authenticated users connected to this node.", registers, collect() { this.set(stats()?.users ?? 0); } });
     new Gauge({ name: "switchboard_rooms", help: "Rooms with members on this node.", registers, collect() { this.set(stats()?.rooms ?? 0); } });
+    const sbOf = () => this.sb;
+    new Gauge({ name: "switchboard_history_bytes", help: "Bytes of history messages held in this process (the in-memory history store; 0 when history is in Redis).", registers, collect() { this.set(sbOf()?.historyStore.heldBytes ?? 0); } });
+    new Gauge({ name: "switchboard_outbound_queued_bytes", help: "Unsent outbound bytes of all connections at the last sweep.", registers, collect() { this.set(sbOf()?.protection.slowConsumers.queuedBytes ?? 0); } });
     new Gauge({ name: "switchboard_broker_up", help: "1 while the broker is reachable.", registers, collect() { this.set(brokerUp() ? 1 : 0); } });
     this.connects = new Counter({ name: "switchboard_connects_total", help: "Accepted WebSocket connections.", registers });
     this.disconnects = new Counter({ name: "switchboard_disconnects_total", help: "Closed connections by close code.", labelNames: ["code"], registers });
@@ -103,7 +106,7 @@ export class SwitchboardMetrics implements SwitchboardObserver {
   }
 
   /** Reads the gauges (connections, users, rooms, broker) from this Switchboard. */
-  bind(sb: Pick<Switchboard, "stats" | "broker">): this {
+  bind(sb: Pick<Switchboard, "stats" | "broker" | "historyStore" | "protection">): this {
     this.sb = sb;
     return this;
   }
