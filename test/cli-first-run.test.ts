@@ -1,6 +1,7 @@
 // A newcomer's first `switchboard start`: in a terminal (a real pseudo-terminal from
 // util-linux `script`) readable logs and a dashboard link that signs in; elsewhere JSON lines.
 import assert from "node:assert/strict";
+import { utimesSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { launch, userEnv } from "./support/launch.js";
 import type { Launched } from "./support/launch.js";
@@ -12,9 +13,9 @@ import { waitGone } from "./support/process-tree.js";
 const READY = /Switchboard listening/;
 
 /** `switchboard start` with its stdout on a terminal. */
-async function inTerminal(env: Record<string, string>): Promise<{ server: Launched; port: number }> {
+async function inTerminal(env: Record<string, string>, ready = READY): Promise<{ server: Launched; port: number }> {
   const port = await freePort();
-  const server = await launch("script", ["-qfec", "node bin/switchboard.js start", "/dev/null"], { env: userEnv({ SWITCHBOARD_HOST: "127.0.0.1", SWITCHBOARD_PORT: String(port), ...env }), ready: READY });
+  const server = await launch("script", ["-qfec", "node bin/switchboard.js start", "/dev/null"], { env: userEnv({ SWITCHBOARD_HOST: "127.0.0.1", SWITCHBOARD_PORT: String(port), ...env }), ready });
   return { server, port };
 }
 
@@ -33,7 +34,8 @@ describe("first start outside production", { timeout: 180_000 }, () => {
   after(() => browser?.close());
 
   it("in a terminal: readable log lines and a printed dashboard link that opens the dashboard signed in", async () => {
-    const { server, port } = await inTerminal({});
+    // The link is logged just after "listening": wait for all of it.
+    const { server, port } = await inTerminal({}, /#key=sb_dev_[\w-]+[^\w-]/);
     try {
       const output = server.output();
       assert.doesNotMatch(output, /^\{"level"/m);
@@ -60,6 +62,21 @@ describe("first start outside production", { timeout: 180_000 }, () => {
       assert.match(server.output(), /^\{"level":30,.*"msg":"Switchboard listening/m);
       assert.doesNotMatch(server.output(), /sb_dev_/);
       assert.equal((await fetch(`http://127.0.0.1:${port}/api/stats`)).status, 401);
+    } finally {
+      await stop(server).finally(() => server.kill());
+    }
+  });
+
+  it("after an edit, builds dist/ first and then starts as configured (the build does not leak NODE_ENV=production)", async () => {
+    // The build is stale once any of its inputs is newer than the last build.
+    const now = new Date();
+    utimesSync("scripts/build.mjs", now, now);
+    const port = await freePort();
+    const server = await launch(process.execPath, ["bin/switchboard.js", "start"], { env: userEnv({ SWITCHBOARD_HOST: "127.0.0.1", SWITCHBOARD_PORT: String(port) }), ready: READY, timeoutMs: 150_000 });
+    try {
+      assert.match(server.output(), /building dist\/ and web\/dist/);
+      assert.match(server.output(), /AUTH IS OFF/);
+      assert.equal((await fetch(`http://127.0.0.1:${port}/dashboard`)).status, 200);
     } finally {
       await stop(server).finally(() => server.kill());
     }
