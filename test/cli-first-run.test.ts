@@ -1,7 +1,9 @@
 // A newcomer's first `switchboard start`: in a terminal (a real pseudo-terminal from
 // util-linux `script`) readable logs and a dashboard link that signs in; elsewhere JSON lines.
 import assert from "node:assert/strict";
-import { utimesSync } from "node:fs";
+import { cpSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { launch, userEnv } from "./support/launch.js";
 import type { Launched } from "./support/launch.js";
@@ -67,18 +69,25 @@ describe("first start outside production", { timeout: 180_000 }, () => {
     }
   });
 
-  it("after an edit, builds dist/ first and then starts as configured (the build does not leak NODE_ENV=production)", async () => {
-    // The build is stale once any of its inputs is newer than the last build.
-    const now = new Date();
-    utimesSync("scripts/build.mjs", now, now);
-    const port = await freePort();
-    const server = await launch(process.execPath, ["bin/switchboard.js", "start"], { env: userEnv({ SWITCHBOARD_HOST: "127.0.0.1", SWITCHBOARD_PORT: String(port) }), ready: READY, timeoutMs: 150_000 });
+  it("on a fresh checkout, builds dist/ first and then starts as configured (the build does not leak NODE_ENV=production)", async () => {
+    // A copy without dist/ or web/dist (node_modules linked), so other tests keep this checkout's build.
+    const checkout = mkdtempSync(join(tmpdir(), "switchboard-checkout-"));
     try {
-      assert.match(server.output(), /building dist\/ and web\/dist/);
-      assert.match(server.output(), /AUTH IS OFF/);
-      assert.equal((await fetch(`http://127.0.0.1:${port}/dashboard`)).status, 200);
+      for (const path of ["bin", "scripts", "src", "web", "package.json", "tsconfig.json", "tsconfig.build.json"]) {
+        cpSync(path, join(checkout, path), { recursive: true, filter: (source) => !/(^|\/)(dist|\.dist-[^/]*)$/.test(source) });
+      }
+      symlinkSync(resolve("node_modules"), join(checkout, "node_modules"), "dir");
+      const port = await freePort();
+      const server = await launch(process.execPath, ["bin/switchboard.js", "start"], { cwd: checkout, env: userEnv({ SWITCHBOARD_HOST: "127.0.0.1", SWITCHBOARD_PORT: String(port) }), ready: READY, timeoutMs: 150_000 });
+      try {
+        assert.match(server.output(), /building dist\/ and web\/dist/);
+        assert.match(server.output(), /AUTH IS OFF/);
+        for (const path of ["/", "/dashboard", "/switchboard.js"]) assert.equal((await fetch(`http://127.0.0.1:${port}${path}`)).status, 200, path);
+      } finally {
+        await stop(server).finally(() => server.kill());
+      }
     } finally {
-      await stop(server).finally(() => server.kill());
+      rmSync(checkout, { recursive: true, force: true });
     }
   });
 
