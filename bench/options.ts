@@ -2,7 +2,7 @@ import { parseArgs } from "node:util";
 import { TARGETS } from "./targets/target.js";
 import type { TargetName } from "./targets/target.js";
 
-export const SCENARIOS = ["fanout", "latency", "idle", "connect", "redis"] as const;
+export const SCENARIOS = ["fanout", "latency", "idle", "connect", "redis", "feed"] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 /** How big each scenario is; every count and duration here bounds a loop. */
@@ -12,6 +12,8 @@ export interface Sizes {
   idle: { connections: number; roomSize: number };
   connect: { connections: number; concurrency: number };
   redis: { rooms: number; members: number; messagesPerRoom: number; window: number };
+  /** PostgreSQL change feed, each mode: single-row commits per second, for how long, over how many rooms. */
+  feed: { perSecond: number; durationMs: number; rooms: number };
 }
 
 export const SIZES: Record<"full" | "quick" | "smoke", Sizes> = {
@@ -21,6 +23,7 @@ export const SIZES: Record<"full" | "quick" | "smoke", Sizes> = {
     idle: { connections: 10_000, roomSize: 10 },
     connect: { connections: 5_000, concurrency: 50 },
     redis: { rooms: 100, members: 10, messagesPerRoom: 300, window: 4 },
+    feed: { perSecond: 1_000, durationMs: 10_000, rooms: 50 },
   },
   quick: {
     fanout: { members: 300, messages: 300, window: 32 },
@@ -28,6 +31,7 @@ export const SIZES: Record<"full" | "quick" | "smoke", Sizes> = {
     idle: { connections: 1_000, roomSize: 10 },
     connect: { connections: 500, concurrency: 25 },
     redis: { rooms: 20, members: 10, messagesPerRoom: 100, window: 4 },
+    feed: { perSecond: 1_000, durationMs: 2_000, rooms: 20 },
   },
   smoke: {
     fanout: { members: 20, messages: 20, window: 4 },
@@ -35,6 +39,7 @@ export const SIZES: Record<"full" | "quick" | "smoke", Sizes> = {
     idle: { connections: 20, roomSize: 10 },
     connect: { connections: 20, concurrency: 10 },
     redis: { rooms: 4, members: 5, messagesPerRoom: 10, window: 2 },
+    feed: { perSecond: 200, durationMs: 500, rooms: 4 },
   },
 };
 

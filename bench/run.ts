@@ -7,6 +7,8 @@ import type { BenchOptions, ScenarioName } from "./options.js";
 import { pinning } from "./processes.js";
 import { Progress } from "./progress.js";
 import { connect } from "./scenarios/connect.js";
+import { FEED_MODES, feed } from "./scenarios/feed.js";
+import type { FeedMode } from "./scenarios/feed.js";
 import { fanout } from "./scenarios/fanout.js";
 import { idle } from "./scenarios/idle.js";
 import { latency } from "./scenarios/latency.js";
@@ -24,7 +26,7 @@ export interface BenchResult {
   results: Record<string, Record<string, Figures>>;
 }
 
-const SCENARIO_RUNS: Record<Exclude<ScenarioName, "redis">, Scenario> = { fanout, latency, idle, connect };
+const SCENARIO_RUNS: Record<Exclude<ScenarioName, "redis" | "feed">, Scenario> = { fanout, latency, idle, connect };
 
 /**
  * Server processes by settings, reused across the scenarios that load the same
@@ -72,8 +74,13 @@ function cpuModel(): string {
 
 /** Runs every chosen scenario against every chosen target, each run with fresh server and generator processes. */
 export async function runBench(options: BenchOptions, command: string): Promise<BenchResult> {
-  const plan: Array<{ scenario: ScenarioName; variant: Variant | number }> = [];
+  const plan: Array<{ scenario: ScenarioName; variant: Variant | number | FeedMode }> = [];
   for (const scenario of SCENARIOS.filter((name) => options.scenarios.includes(name))) {
+    if (scenario === "feed") {
+      // Its own PostgreSQL and Switchboard node per mode; not against an external server.
+      if (options.url === undefined && options.targets.includes("switchboard")) for (const mode of FEED_MODES) plan.push({ scenario, variant: mode });
+      continue;
+    }
     if (scenario === "redis") {
       if (options.url === undefined && options.targets.includes("switchboard")) plan.push({ scenario, variant: 1 }, { scenario, variant: 2 });
       continue;
@@ -107,12 +114,13 @@ export async function runBench(options: BenchOptions, command: string): Promise<
   // Generator processes live for the whole run; each scenario run closes its connections.
   let clients = startClients(options.clients);
   for (const { scenario, variant } of plan) {
-    const column = typeof variant === "number" ? `${variant} node${variant === 1 ? "" : "s"}` : variant.name;
+    const column = typeof variant === "number" ? `${variant} node${variant === 1 ? "" : "s"}` : typeof variant === "string" ? variant : variant.name;
     const context: ScenarioContext = { sizes: options.sizes, clientProcesses: options.clients, progress: (detail) => progress.show(`${scenario} · ${column} · ${detail}`) };
     context.progress("starting");
     let figures: Figures;
     try {
-      figures = typeof variant === "number" ? await redis(context, variant, clients) : await SCENARIO_RUNS[scenario as Exclude<ScenarioName, "redis">](context, variant, clients);
+      figures =
+        typeof variant === "number" ? await redis(context, variant, clients) : typeof variant === "string" ? await feed(context, variant) : await SCENARIO_RUNS[scenario as Exclude<ScenarioName, "redis" | "feed">](context, variant, clients);
       await Promise.all(clients.map((client) => client.call("close")));
     } catch (error) {
       figures = { error: error instanceof Error ? error.message : String(error) };

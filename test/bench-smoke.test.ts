@@ -33,6 +33,7 @@ const FIGURES: Record<string, string[]> = {
   idle: ["rssBytesPerConnection", "heapBytesPerConnection"],
   connect: ["connectionsPerSecond"],
   redis: ["deliveredPerSecond"],
+  feed: ["p50Ms", "p95Ms", "p99Ms", "committedPerSecond"],
 };
 
 const COLUMNS: Record<string, string[]> = {
@@ -41,6 +42,7 @@ const COLUMNS: Record<string, string[]> = {
   idle: ["ws", "switchboard", "socketio"],
   connect: ["ws", "switchboard", "socketio"],
   redis: ["1 node", "2 nodes"],
+  feed: ["notify", "outbox", "logical"],
 };
 
 // Speed is never asserted here: only that every scenario ran for every target, completely.
