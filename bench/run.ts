@@ -11,6 +11,8 @@ import { FEED_MODES, feed } from "./scenarios/feed.js";
 import type { FeedMode } from "./scenarios/feed.js";
 import { fanout } from "./scenarios/fanout.js";
 import { idle } from "./scenarios/idle.js";
+import { joinStorm } from "./scenarios/join-storm.js";
+import type { StormPlan } from "./scenarios/join-storm.js";
 import { latency } from "./scenarios/latency.js";
 import { redis } from "./scenarios/redis.js";
 import type { Figures, Scenario, ScenarioContext, Variant } from "./scenarios/types.js";
@@ -26,7 +28,13 @@ export interface BenchResult {
   results: Record<string, Record<string, Figures>>;
 }
 
-const SCENARIO_RUNS: Record<Exclude<ScenarioName, "redis" | "feed">, Scenario> = { fanout, latency, idle, connect };
+const SCENARIO_RUNS: Record<Exclude<ScenarioName, "redis" | "join-storm" | "feed">, Scenario> = { fanout, latency, idle, connect };
+
+/** A join storm's column: target and room size (and workers on Redis for the large one). */
+function stormColumn(plan: StormPlan): string {
+  const size = plan.members.toLocaleString("en-US");
+  return plan.workers === undefined ? `${plan.target} · ${size}` : `${plan.target} · ${size} (${plan.workers} workers on Redis)`;
+}
 
 /**
  * Server processes by settings, reused across the scenarios that load the same
@@ -74,11 +82,19 @@ function cpuModel(): string {
 
 /** Runs every chosen scenario against every chosen target, each run with fresh server and generator processes. */
 export async function runBench(options: BenchOptions, command: string): Promise<BenchResult> {
-  const plan: Array<{ scenario: ScenarioName; variant: Variant | number | FeedMode }> = [];
+  const plan: Array<{ scenario: ScenarioName; variant: Variant | number | StormPlan | FeedMode }> = [];
   for (const scenario of SCENARIOS.filter((name) => options.scenarios.includes(name))) {
     if (scenario === "feed") {
       // Its own PostgreSQL and Switchboard node per mode; not against an external server.
       if (options.url === undefined && options.targets.includes("switchboard")) for (const mode of FEED_MODES) plan.push({ scenario, variant: mode });
+      continue;
+    }
+    if (scenario === "join-storm") {
+      if (options.url !== undefined) continue;
+      const ordered = [...options.targets].sort((a, b) => Number(b === "ws") - Number(a === "ws"));
+      for (const members of options.sizes.joinStorm.members) for (const target of ordered) plan.push({ scenario, variant: { target, members } });
+      const { large } = options.sizes.joinStorm;
+      if (options.large && options.targets.includes("switchboard")) plan.push({ scenario, variant: { target: "switchboard", members: large.members, workers: large.workers, generators: large.generators } });
       continue;
     }
     if (scenario === "redis") {
@@ -114,13 +130,15 @@ export async function runBench(options: BenchOptions, command: string): Promise<
   // Generator processes live for the whole run; each scenario run closes its connections.
   let clients = startClients(options.clients);
   for (const { scenario, variant } of plan) {
-    const column = typeof variant === "number" ? `${variant} node${variant === 1 ? "" : "s"}` : typeof variant === "string" ? variant : variant.name;
+    const column = typeof variant === "number" ? `${variant} node${variant === 1 ? "" : "s"}` : typeof variant === "string" ? variant : "members" in variant ? stormColumn(variant) : variant.name;
     const context: ScenarioContext = { sizes: options.sizes, clientProcesses: options.clients, progress: (detail) => progress.show(`${scenario} · ${column} · ${detail}`) };
     context.progress("starting");
     let figures: Figures;
     try {
-      figures =
-        typeof variant === "number" ? await redis(context, variant, clients) : typeof variant === "string" ? await feed(context, variant) : await SCENARIO_RUNS[scenario as Exclude<ScenarioName, "redis" | "feed">](context, variant, clients);
+      if (typeof variant === "number") figures = await redis(context, variant, clients);
+      else if (typeof variant === "string") figures = await feed(context, variant);
+      else if ("members" in variant) figures = await joinStorm(context, variant, clients);
+      else figures = await SCENARIO_RUNS[scenario as keyof typeof SCENARIO_RUNS](context, variant, clients);
       await Promise.all(clients.map((client) => client.call("close")));
     } catch (error) {
       figures = { error: error instanceof Error ? error.message : String(error) };

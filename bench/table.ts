@@ -18,6 +18,15 @@ export const SHOWN: Record<string, Array<{ key: string; label: string }>> = {
   ],
   connect: [{ key: "connectionsPerSecond", label: "connections/s (JWT)" }],
   redis: [{ key: "deliveredPerSecond", label: "delivered msgs/s" }],
+  "join-storm": [
+    { key: "joinSeconds", label: "s until the last join reply" },
+    { key: "serverFrames", label: "frames sent by the server" },
+    { key: "framesPerMember", label: "frames per member" },
+    { key: "serverBytes", label: "bytes sent by the server" },
+    { key: "serverBytesPerMember", label: "bytes per member" },
+    { key: "serverCpuSeconds", label: "server CPU s" },
+    { key: "publishToLastDeliveryMs", label: "publication to last delivery, ms" },
+  ],
   feed: [
     { key: "p50Ms", label: "commit-to-delivery p50 ms" },
     { key: "p95Ms", label: "commit-to-delivery p95 ms" },
@@ -42,7 +51,8 @@ export function renderTables(results: Record<string, Record<string, Figures>>): 
   const out: string[] = [];
   for (const [scenario, byTarget] of Object.entries(results)) {
     const columns = Object.keys(byTarget);
-    const base = scenario === "redis" ? byTarget["1 node"] : scenario === "feed" ? byTarget.notify : byTarget[BASELINE];
+    // Join storms compare columns of different sizes: no single baseline column.
+    const base = scenario === "redis" ? byTarget["1 node"] : scenario === "join-storm" ? undefined : scenario === "feed" ? byTarget.notify : byTarget[BASELINE];
     out.push(`### ${scenario}`, "", `| figure | ${columns.join(" | ")} |`, `|---|${columns.map(() => "---:").join("|")}|`);
     for (const { key, label } of SHOWN[scenario] ?? []) {
       const cells = columns.map((column) => {

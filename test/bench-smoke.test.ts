@@ -33,7 +33,6 @@ const FIGURES: Record<string, string[]> = {
   idle: ["rssBytesPerConnection", "heapBytesPerConnection"],
   connect: ["connectionsPerSecond"],
   redis: ["deliveredPerSecond"],
-  feed: ["p50Ms", "p95Ms", "p99Ms", "committedPerSecond"],
 };
 
 const COLUMNS: Record<string, string[]> = {
@@ -42,7 +41,6 @@ const COLUMNS: Record<string, string[]> = {
   idle: ["ws", "switchboard", "socketio"],
   connect: ["ws", "switchboard", "socketio"],
   redis: ["1 node", "2 nodes"],
-  feed: ["notify", "outbox", "logical"],
 };
 
 // Speed is never asserted here: only that every scenario ran for every target, completely.
@@ -66,6 +64,47 @@ describe("npm run bench -- --quick", () => {
           if ("lost" in figures) assert.equal(figures.lost, 0, `${scenario} · ${column} lost no message`);
           if ("generatorSaturated" in figures) assert.equal(typeof figures.generatorSaturated, "boolean");
         }
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("runs the join storm (opt-in) for every target, and for the large room across workers on Redis", { timeout: 200_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), "bench-storm-"));
+    try {
+      const file = join(dir, "storm.json");
+      const result = await run(["--smoke", "--scenario", "join-storm", "--large", "--json", file], 190_000);
+      assert.equal(result.code, 0, `bench exited with ${result.code}:\n${result.stdout}\n${result.stderr}`);
+      assert.match(result.stdout, /### join-storm/);
+      const json = JSON.parse(readFileSync(file, "utf8")) as BenchJson;
+      const storm = json.results["join-storm"]!;
+      assert.deepEqual(Object.keys(storm).sort(), ["socketio · 20", "switchboard · 20", "switchboard · 40 (2 workers on Redis)", "ws · 20"]);
+      for (const [column, figures] of Object.entries(storm)) {
+        assert.equal(figures.error, undefined, `${column} ran without error`);
+        assert.equal(figures.lost, 0, `${column}: the publication reached every member`);
+        for (const key of ["joinSeconds", "serverFrames", "serverBytes", "serverBytesPerMember", "serverCpuSeconds"]) assert.equal(typeof figures[key], "number", `${column} has ${key}`);
+        // Every member got at least its join reply and the publication.
+        assert.ok((figures.serverFrames as number) >= 2 * (figures.members as number), `${column}: frames counted`);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("runs the change-feed scenario (opt-in) in each mode, losing and repeating no change", { timeout: 150_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), "bench-feed-"));
+    try {
+      const file = join(dir, "feed.json");
+      const result = await run(["--smoke", "--scenario", "feed", "--json", file], 140_000);
+      assert.equal(result.code, 0, `bench exited with ${result.code}:\n${result.stdout}\n${result.stderr}`);
+      assert.match(result.stdout, /### feed/);
+      const feed = (JSON.parse(readFileSync(file, "utf8")) as BenchJson).results.feed!;
+      assert.deepEqual(Object.keys(feed), ["notify", "outbox", "logical"]);
+      for (const [mode, figures] of Object.entries(feed)) {
+        assert.equal(figures.error, undefined, `${mode} ran without error`);
+        assert.deepEqual([figures.lost, figures.duplicates], [0, 0], `${mode}: every change once`);
+        for (const key of ["p50Ms", "p95Ms", "p99Ms", "committedPerSecond"]) assert.equal(typeof figures[key], "number", `${mode} has ${key}`);
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
