@@ -45,10 +45,10 @@ function stormColumn(plan: StormPlan): string {
  */
 const warm = new Map<string, Promise<ServerUnderTest>>();
 
-function localVariant(target: TargetName, msgpack = false): Variant {
+function localVariant(target: TargetName, encoding?: "msgpack" | "pusher"): Variant {
   return {
-    name: msgpack ? "switchboard (msgpack)" : target,
-    protocol: msgpack ? "switchboard-msgpack" : target,
+    name: encoding === undefined ? target : `switchboard (${encoding})`,
+    protocol: encoding === "msgpack" ? "switchboard-msgpack" : encoding === "pusher" ? "pusher" : target,
     start: (jwt) => {
       const config = { target, ...(jwt ? { jwtSecret: JWT_SECRET } : {}) };
       const key = JSON.stringify(config);
@@ -110,7 +110,7 @@ export async function runBench(options: BenchOptions, command: string): Promise<
     const ordered = [...options.targets].sort((a, b) => Number(b === "ws") - Number(a === "ws"));
     for (const target of ordered) {
       plan.push({ scenario, variant: localVariant(target) });
-      if (scenario === "fanout" && target === "switchboard") plan.push({ scenario, variant: localVariant(target, true) });
+      if (scenario === "fanout" && target === "switchboard") plan.push({ scenario, variant: localVariant(target, "msgpack" as const) }, { scenario, variant: localVariant(target, "pusher" as const) });
     }
   }
   if (options.url === undefined) {

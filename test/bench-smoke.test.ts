@@ -36,7 +36,7 @@ const FIGURES: Record<string, string[]> = {
 };
 
 const COLUMNS: Record<string, string[]> = {
-  fanout: ["ws", "switchboard", "switchboard (msgpack)", "socketio"],
+  fanout: ["ws", "switchboard", "switchboard (msgpack)", "switchboard (pusher)", "socketio"],
   latency: ["ws", "switchboard", "socketio"],
   idle: ["ws", "switchboard", "socketio"],
   connect: ["ws", "switchboard", "socketio"],
