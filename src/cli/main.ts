@@ -43,7 +43,7 @@ async function start(args: string[]): Promise<void> {
   const devKey = developmentApiKey(config, { env, isTTY: process.stdout.isTTY === true });
   const running = await startServer(devKey === undefined ? config : { ...config, apiKeys: [devKey] });
   // The key rides in the fragment, which browsers never send to a server or proxy.
-  if (devKey !== undefined && config.web) running.logger.info(`Dashboard, signed in with a key made for this run (set SWITCHBOARD_API_KEY to choose your own): ${running.apiUrl}/dashboard#key=${devKey}`);
+  if (devKey !== undefined) running.logger.info(`Dashboard, signed in with a key made for this run (set SWITCHBOARD_API_KEY to choose your own): ${running.apiUrl}/dashboard#key=${devKey}`);
   closeOnSignals(running);
 }
 
