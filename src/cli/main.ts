@@ -5,6 +5,7 @@ import { closeOnSignals, startServer } from "./start.js";
 import { startWorkers } from "./workers.js";
 import { watchLauncher } from "./launcher-watch.js";
 import { developmentApiKey } from "./dev-api-key.js";
+import { prettyLogs } from "../log/log-format.js";
 import { bench } from "./bench.js";
 import { publishFromCli } from "./publish.js";
 import { CliUsageError, mintCliToken } from "./token.js";
@@ -37,6 +38,12 @@ async function start(args: string[]): Promise<void> {
   if (values.port !== undefined) env.SWITCHBOARD_PORT = values.port;
   if (values.workers !== undefined) env.SWITCHBOARD_WORKERS = values.workers;
   const config = loadServerConfig(env, values.config ?? env.SWITCHBOARD_CONFIG);
+  try {
+    prettyLogs({ env, isTTY: false });
+  } catch (error) {
+    // A bad SWITCHBOARD_LOG_FORMAT stops the start like any other bad setting (exit code 2).
+    throw new ConfigError((error as Error).message);
+  }
   // The launcher's exit reaches the server as the SIGTERM npm did not forward (see launcher-watch.ts).
   if (cluster.isPrimary) watchLauncher(() => process.kill(process.pid, "SIGTERM"));
   if (cluster.isPrimary && config.workers > 1) return startWorkers(config, config.workers);
