@@ -13,6 +13,7 @@ import { joinStorm } from "./scenarios/join-storm.js";
 import type { StormPlan } from "./scenarios/join-storm.js";
 import { latency } from "./scenarios/latency.js";
 import { redis } from "./scenarios/redis.js";
+import { slowConsumers } from "./scenarios/slow-consumers.js";
 import type { Figures, Scenario, ScenarioContext, Variant } from "./scenarios/types.js";
 import { JWT_SECRET } from "./harness.js";
 import type { TargetName } from "./targets/target.js";
@@ -26,7 +27,7 @@ export interface BenchResult {
   results: Record<string, Record<string, Figures>>;
 }
 
-const SCENARIO_RUNS: Record<Exclude<ScenarioName, "redis" | "join-storm">, Scenario> = { fanout, latency, idle, connect };
+const SCENARIO_RUNS: Record<Exclude<ScenarioName, "redis" | "join-storm" | "slow-consumers">, Scenario> = { fanout, latency, idle, connect };
 
 /** A join storm's column: target and room size (and workers on Redis for the large one). */
 function stormColumn(plan: StormPlan): string {
@@ -80,7 +81,7 @@ function cpuModel(): string {
 
 /** Runs every chosen scenario against every chosen target, each run with fresh server and generator processes. */
 export async function runBench(options: BenchOptions, command: string): Promise<BenchResult> {
-  const plan: Array<{ scenario: ScenarioName; variant: Variant | number | StormPlan }> = [];
+  const plan: Array<{ scenario: ScenarioName; variant: Variant | number | StormPlan | "switchboard" }> = [];
   for (const scenario of SCENARIOS.filter((name) => options.scenarios.includes(name))) {
     if (scenario === "join-storm") {
       if (options.url !== undefined) continue;
@@ -88,6 +89,11 @@ export async function runBench(options: BenchOptions, command: string): Promise<
       for (const members of options.sizes.joinStorm.members) for (const target of ordered) plan.push({ scenario, variant: { target, members } });
       const { large } = options.sizes.joinStorm;
       if (options.large && options.targets.includes("switchboard")) plan.push({ scenario, variant: { target: "switchboard", members: large.members, workers: large.workers, generators: large.generators } });
+      continue;
+    }
+    if (scenario === "slow-consumers") {
+      // Switchboard's own slow-consumer policy under load; it starts its own server and generator.
+      if (options.url === undefined && options.targets.includes("switchboard")) plan.push({ scenario, variant: "switchboard" });
       continue;
     }
     if (scenario === "redis") {
@@ -123,12 +129,13 @@ export async function runBench(options: BenchOptions, command: string): Promise<
   // Generator processes live for the whole run; each scenario run closes its connections.
   let clients = startClients(options.clients);
   for (const { scenario, variant } of plan) {
-    const column = typeof variant === "number" ? `${variant} node${variant === 1 ? "" : "s"}` : "members" in variant ? stormColumn(variant) : variant.name;
+    const column = typeof variant === "string" ? variant : typeof variant === "number" ? `${variant} node${variant === 1 ? "" : "s"}` : "members" in variant ? stormColumn(variant) : variant.name;
     const context: ScenarioContext = { sizes: options.sizes, clientProcesses: options.clients, progress: (detail) => progress.show(`${scenario} · ${column} · ${detail}`) };
     context.progress("starting");
     let figures: Figures;
     try {
-      if (typeof variant === "number") figures = await redis(context, variant, clients);
+      if (typeof variant === "string") figures = await slowConsumers(context, clients);
+      else if (typeof variant === "number") figures = await redis(context, variant, clients);
       else if ("members" in variant) figures = await joinStorm(context, variant, clients);
       else figures = await SCENARIO_RUNS[scenario as keyof typeof SCENARIO_RUNS](context, variant, clients);
       await Promise.all(clients.map((client) => client.call("close")));
