@@ -136,7 +136,7 @@ async function run(args: SlowConsumersArgs): Promise<SlowConsumersResult> {
   while (delivered < expected && now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
   loopDelay.disable();
   for (const ws of stalled) (ws as unknown as { _socket: Socket })._socket.resume();
-  await Promise.race([Promise.all(closedAll), new Promise((resolve) => setTimeout(resolve, 15_000))]);
+  await Promise.race([Promise.all(closedAll), new Promise((resolve) => setTimeout(resolve, 8_000))]);
   for (const ws of [...readers, publisher, ...stalled]) ws.terminate();
   // Array.from, not map: a second without deliveries (a stall) is a hole that map would skip.
   const seconds = Array.from({ length: bySecond.length }, (_, second) => ({ second, deliveries: bySecond[second]?.length ?? 0, ...summary(bySecond[second] ?? []) }));
