@@ -176,6 +176,16 @@ export function durableFeedSuite(mode: DurableMode): void {
       assert.equal(Number(next.new?.price), 9);
     });
 
+    it("delivers, in order, a backlog of 6,000 changes committed while no node read", async () => {
+      await client.ok({ type: "join", room: "market:bulk" });
+      await feed.close();
+      await admin.query("INSERT INTO markets (market_id, state, price) SELECT 'bulk', 'OPEN', n FROM generate_series(1, 6000) AS n");
+      feed = feedFor(node);
+      const prices: number[] = [];
+      for (let index = 0; index < 6000; index++) prices.push(Number(((await client.next(isMessage("market:bulk"), 30_000)).data as ChangeData).new?.price));
+      assert.deepEqual(prices, Array.from({ length: 6000 }, (_, index) => index + 1));
+    });
+
     if (mode === "outbox") {
       it("skips outbox rows whose publication is already in history (a reader that crashed before deleting them)", async () => {
         await admin.query("INSERT INTO markets (market_id, state, price) VALUES ('eth', 'OPEN', 50)");
