@@ -2,7 +2,9 @@ import { parseArgs } from "node:util";
 import { TARGETS } from "./targets/target.js";
 import type { TargetName } from "./targets/target.js";
 
-export const SCENARIOS = ["fanout", "latency", "idle", "connect", "redis"] as const;
+export const SCENARIOS = ["fanout", "latency", "idle", "connect", "redis", "deploy"] as const;
+/** What runs without --scenario: the rolling deploy restarts processes for half a minute, so it is asked for by name. */
+const DEFAULT_SCENARIOS = SCENARIOS.filter((name) => name !== "deploy");
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 /** How big each scenario is; every count and duration here bounds a loop. */
@@ -12,6 +14,7 @@ export interface Sizes {
   idle: { connections: number; roomSize: number };
   connect: { connections: number; concurrency: number };
   redis: { rooms: number; members: number; messagesPerRoom: number; window: number };
+  deploy: { publishers: number; subscribers: number; intervalMs: number; dwellMs: number };
 }
 
 export const SIZES: Record<"full" | "quick" | "smoke", Sizes> = {
@@ -21,6 +24,7 @@ export const SIZES: Record<"full" | "quick" | "smoke", Sizes> = {
     idle: { connections: 10_000, roomSize: 10 },
     connect: { connections: 5_000, concurrency: 50 },
     redis: { rooms: 100, members: 10, messagesPerRoom: 300, window: 4 },
+    deploy: { publishers: 10, subscribers: 20, intervalMs: 20, dwellMs: 2_000 },
   },
   quick: {
     fanout: { members: 300, messages: 300, window: 32 },
@@ -28,6 +32,7 @@ export const SIZES: Record<"full" | "quick" | "smoke", Sizes> = {
     idle: { connections: 1_000, roomSize: 10 },
     connect: { connections: 500, concurrency: 25 },
     redis: { rooms: 20, members: 10, messagesPerRoom: 100, window: 4 },
+    deploy: { publishers: 5, subscribers: 5, intervalMs: 25, dwellMs: 1_000 },
   },
   smoke: {
     fanout: { members: 20, messages: 20, window: 4 },
@@ -35,6 +40,7 @@ export const SIZES: Record<"full" | "quick" | "smoke", Sizes> = {
     idle: { connections: 20, roomSize: 10 },
     connect: { connections: 20, concurrency: 10 },
     redis: { rooms: 4, members: 5, messagesPerRoom: 10, window: 2 },
+    deploy: { publishers: 2, subscribers: 2, intervalMs: 50, dwellMs: 300 },
   },
 };
 
@@ -52,7 +58,7 @@ export interface BenchOptions {
 
 export const USAGE = `Usage: npm run bench -- [--quick | --smoke] [--json file] [--scenario name]... [--target name]... [--clients N]
 
-Scenarios: ${SCENARIOS.join(", ")} (default: all)
+Scenarios: ${SCENARIOS.join(", ")} (default: all but deploy)
 Targets:   ${TARGETS.join(", ")} (default: all; redis runs Switchboard only)
 --quick    small sizes, the whole run in under two minutes
 --smoke    tiny sizes (20 connections), for the test suite
@@ -76,7 +82,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | "help" {
   });
   if (values.help === true) return "help";
   const size = values.smoke === true ? "smoke" : values.quick === true ? "quick" : "full";
-  const scenarios = (values.scenario ?? [...SCENARIOS]).flatMap((value) => value.split(","));
+  const scenarios = (values.scenario ?? [...DEFAULT_SCENARIOS]).flatMap((value) => value.split(","));
   for (const name of scenarios) if (!(SCENARIOS as readonly string[]).includes(name)) throw new Error(`--scenario: unknown scenario "${name}" (one of ${SCENARIOS.join(", ")})`);
   const targets = (values.target ?? [...TARGETS]).flatMap((value) => value.split(","));
   for (const name of targets) if (!(TARGETS as readonly string[]).includes(name)) throw new Error(`--target: unknown target "${name}" (one of ${TARGETS.join(", ")})`);

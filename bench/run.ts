@@ -10,6 +10,7 @@ import { connect } from "./scenarios/connect.js";
 import { fanout } from "./scenarios/fanout.js";
 import { idle } from "./scenarios/idle.js";
 import { latency } from "./scenarios/latency.js";
+import { deploy } from "./scenarios/deploy.js";
 import { redis } from "./scenarios/redis.js";
 import type { Figures, Scenario, ScenarioContext, Variant } from "./scenarios/types.js";
 import { JWT_SECRET } from "./harness.js";
@@ -24,7 +25,7 @@ export interface BenchResult {
   results: Record<string, Record<string, Figures>>;
 }
 
-const SCENARIO_RUNS: Record<Exclude<ScenarioName, "redis">, Scenario> = { fanout, latency, idle, connect };
+const SCENARIO_RUNS: Record<Exclude<ScenarioName, "redis" | "deploy">, Scenario> = { fanout, latency, idle, connect };
 
 /**
  * Server processes by settings, reused across the scenarios that load the same
@@ -74,6 +75,11 @@ function cpuModel(): string {
 export async function runBench(options: BenchOptions, command: string): Promise<BenchResult> {
   const plan: Array<{ scenario: ScenarioName; variant: Variant | number }> = [];
   for (const scenario of SCENARIOS.filter((name) => options.scenarios.includes(name))) {
+    if (scenario === "deploy") {
+      // Its own processes (3 nodes, an observer node, a private redis-server) and in-process SDK clients.
+      if (options.url === undefined && options.targets.includes("switchboard")) plan.push({ scenario, variant: 3 });
+      continue;
+    }
     if (scenario === "redis") {
       if (options.url === undefined && options.targets.includes("switchboard")) plan.push({ scenario, variant: 1 }, { scenario, variant: 2 });
       continue;
@@ -112,7 +118,12 @@ export async function runBench(options: BenchOptions, command: string): Promise<
     context.progress("starting");
     let figures: Figures;
     try {
-      figures = typeof variant === "number" ? await redis(context, variant, clients) : await SCENARIO_RUNS[scenario as Exclude<ScenarioName, "redis">](context, variant, clients);
+      figures =
+        scenario === "deploy"
+          ? await deploy(context)
+          : typeof variant === "number"
+            ? await redis(context, variant, clients)
+            : await SCENARIO_RUNS[scenario as Exclude<ScenarioName, "redis" | "deploy">](context, variant, clients);
       await Promise.all(clients.map((client) => client.call("close")));
     } catch (error) {
       figures = { error: error instanceof Error ? error.message : String(error) };
