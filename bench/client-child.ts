@@ -29,6 +29,8 @@ export interface OpenArgs {
   jwtSecret?: string;
   userPrefix: string;
   timeoutMs: number;
+  /** Source address of the connections (127.0.0.x spreads a big run over more port ranges). */
+  localAddress?: string;
 }
 
 export interface OpenResult {
@@ -51,6 +53,23 @@ export interface Report {
   latencies: number[];
   /** 99th percentile of this process's event-loop delay since the reset (ms): high means it was starved or overloaded. */
   loopDelayP99Ms: number;
+  /** Every frame received since the reset (publications, replies, presence, pings) and its payload bytes. */
+  framesIn: number;
+  bytesIn: number;
+}
+
+export interface JoinAllArgs {
+  room: string;
+  /** Connection indexes [from, from + count) join, all at once. */
+  from: number;
+  count: number;
+  timeoutMs: number;
+}
+
+export interface JoinAllResult {
+  startedAt: number;
+  lastReplyAt: number;
+  replied: number;
 }
 
 export interface PumpArgs {
@@ -70,6 +89,8 @@ export interface RateArgs {
 const connections: BenchConnection[] = [];
 let protocol: Protocol | undefined;
 let delivered = 0;
+let framesIn = 0;
+let bytesIn = 0;
 let firstAt = 0;
 let lastAt = 0;
 let recording = false;
@@ -81,10 +102,10 @@ let onDelivery: ((connection: BenchConnection) => void) | undefined;
 const loopDelay = monitorEventLoopDelay({ resolution: 10 });
 loopDelay.enable();
 
-function openOne(proto: Protocol, base: string, token: string | undefined, room: string | undefined, joinId: number, timeoutMs: number): Promise<BenchConnection> {
+function openOne(proto: Protocol, base: string, token: string | undefined, room: string | undefined, joinId: number, timeoutMs: number, localAddress: string | undefined): Promise<BenchConnection> {
   const { url, protocols } = proto.open(base, token);
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, protocols, { perMessageDeflate: false });
+    const ws = new WebSocket(url, protocols, { perMessageDeflate: false, ...(localAddress === undefined ? {} : { localAddress }) });
     const connection: BenchConnection = { ws, delivered: 0, joining: undefined };
     let ready = false;
     const timer = setTimeout(() => {
@@ -116,6 +137,8 @@ function openOne(proto: Protocol, base: string, token: string | undefined, room:
     });
     ws.on("message", (raw, isBinary) => {
       const data = raw as Buffer;
+      framesIn++;
+      bytesIn += data.length;
       if (!ready) {
         try {
           if (proto.handshake(ws, data, isBinary, token)) usable();
@@ -170,7 +193,7 @@ serveRpc({
       while (next < args.count) {
         const index = next++;
         try {
-          slots[index] = await openOne(proto, args.base, tokens?.[index], args.rooms?.[index], index + 1, args.timeoutMs);
+          slots[index] = await openOne(proto, args.base, tokens?.[index], args.rooms?.[index], index + 1, args.timeoutMs, args.localAddress);
         } catch (error) {
           failed++;
           firstError ??= error instanceof Error ? error.message : String(error);
@@ -188,6 +211,8 @@ serveRpc({
 
   reset(args: { record: boolean }) {
     delivered = 0;
+    framesIn = 0;
+    bytesIn = 0;
     firstAt = 0;
     lastAt = 0;
     latencies = [];
@@ -200,7 +225,42 @@ serveRpc({
   },
 
   report(): Report {
-    return { delivered, firstAt, lastAt, cpuMicros: cpuMicros() - cpuAtReset, wallMs: performance.now() - wallAtReset, latencies, loopDelayP99Ms: loopDelay.percentile(99) / 1e6 };
+    return { delivered, firstAt, lastAt, cpuMicros: cpuMicros() - cpuAtReset, wallMs: performance.now() - wallAtReset, latencies, loopDelayP99Ms: loopDelay.percentile(99) / 1e6, framesIn, bytesIn };
+  },
+
+  /** Sends a join on each of the given connections at once; resolves when every reply is in (or at the timeout). */
+  joinAll(args: JoinAllArgs) {
+    const proto = protocol!;
+    const startedAt = now();
+    return new Promise<JoinAllResult>((resolve) => {
+      let replied = 0;
+      let lastReplyAt = startedAt;
+      const finish = (): void => {
+        clearTimeout(timer);
+        resolve({ startedAt, lastReplyAt, replied });
+      };
+      const timer = setTimeout(finish, args.timeoutMs);
+      if (args.count === 0) return finish();
+      for (let index = args.from; index < args.from + args.count; index++) {
+        const connection = connections[index]!;
+        // Ids above the ones `open` used, so no reply is taken for another.
+        const id = 1_000_000 + index;
+        connection.joining = {
+          id,
+          done: () => {
+            lastReplyAt = now();
+            if (++replied === args.count) finish();
+          },
+        };
+        proto.join(connection.ws, args.room, id);
+      }
+    });
+  },
+
+  /** One publication from one connection. */
+  publishOne(args: { index: number; room: string }) {
+    connections[args.index]!.ws.send(protocol!.publish(args.room, payload(now())));
+    return { sentAt: now() };
   },
 
   /** Publishes as fast as delivery allows: each room keeps at most `window` publications ahead of its watcher. */

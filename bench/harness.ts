@@ -34,10 +34,12 @@ export interface ServerCpu {
   cpuMicros: number;
   at: number;
   loopDelayP99Ms: number;
+  /** Bytes the server process wrote (sockets included); NaN where /proc is not available. */
+  bytesWritten: number;
 }
 
 export function serverCpu(server: ServerUnderTest): Promise<ServerCpu> {
-  return server.rpc === undefined ? Promise.resolve({ cpuMicros: Number.NaN, at: performance.now(), loopDelayP99Ms: Number.NaN }) : server.rpc.call<ServerCpu>("cpu");
+  return server.rpc === undefined ? Promise.resolve({ cpuMicros: Number.NaN, at: performance.now(), loopDelayP99Ms: Number.NaN, bytesWritten: Number.NaN }) : server.rpc.call<ServerCpu>("cpu");
 }
 
 /** Splits `total` into `parts` near-equal shares. */

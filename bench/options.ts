@@ -2,10 +2,10 @@ import { parseArgs } from "node:util";
 import { TARGETS } from "./targets/target.js";
 import type { TargetName } from "./targets/target.js";
 
-export const SCENARIOS = ["fanout", "latency", "idle", "connect", "redis", "deploy"] as const;
-/** What runs without --scenario: the rolling deploy restarts processes for half a minute, so it is asked for by name. */
-const DEFAULT_SCENARIOS = SCENARIOS.filter((name) => name !== "deploy");
+export const SCENARIOS = ["fanout", "latency", "idle", "connect", "redis", "join-storm", "deploy"] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
+/** Scenarios that run only when named with --scenario (they take minutes at full size). */
+export const OPT_IN_SCENARIOS: readonly ScenarioName[] = ["join-storm", "deploy"];
 
 /** How big each scenario is; every count and duration here bounds a loop. */
 export interface Sizes {
@@ -15,6 +15,8 @@ export interface Sizes {
   connect: { connections: number; concurrency: number };
   redis: { rooms: number; members: number; messagesPerRoom: number; window: number };
   deploy: { publishers: number; subscribers: number; intervalMs: number; dwellMs: number };
+  /** Room sizes of the join storm; `large` (with --large) adds one room across server workers on Redis. */
+  joinStorm: { members: number[]; large: { members: number; workers: number; generators: number } };
 }
 
 export const SIZES: Record<"full" | "quick" | "smoke", Sizes> = {
@@ -24,6 +26,8 @@ export const SIZES: Record<"full" | "quick" | "smoke", Sizes> = {
     idle: { connections: 10_000, roomSize: 10 },
     connect: { connections: 5_000, concurrency: 50 },
     redis: { rooms: 100, members: 10, messagesPerRoom: 300, window: 4 },
+    // 100,000 over 7 workers and 7 generators: each process stays under a 20,000 open-file limit.
+    joinStorm: { members: [1_000, 10_000], large: { members: 100_000, workers: 7, generators: 7 } },
     deploy: { publishers: 10, subscribers: 20, intervalMs: 20, dwellMs: 2_000 },
   },
   quick: {
@@ -32,6 +36,7 @@ export const SIZES: Record<"full" | "quick" | "smoke", Sizes> = {
     idle: { connections: 1_000, roomSize: 10 },
     connect: { connections: 500, concurrency: 25 },
     redis: { rooms: 20, members: 10, messagesPerRoom: 100, window: 4 },
+    joinStorm: { members: [1_000], large: { members: 10_000, workers: 2, generators: 2 } },
     deploy: { publishers: 5, subscribers: 5, intervalMs: 25, dwellMs: 1_000 },
   },
   smoke: {
@@ -40,6 +45,7 @@ export const SIZES: Record<"full" | "quick" | "smoke", Sizes> = {
     idle: { connections: 20, roomSize: 10 },
     connect: { connections: 20, concurrency: 10 },
     redis: { rooms: 4, members: 5, messagesPerRoom: 10, window: 2 },
+    joinStorm: { members: [20], large: { members: 40, workers: 2, generators: 2 } },
     deploy: { publishers: 2, subscribers: 2, intervalMs: 50, dwellMs: 300 },
   },
 };
@@ -54,16 +60,19 @@ export interface BenchOptions {
   clients: number;
   /** An already running server to load (the `switchboard bench` command); no server is started. */
   url: string | undefined;
+  /** join-storm also builds its large room across server workers on Redis. */
+  large: boolean;
 }
 
-export const USAGE = `Usage: npm run bench -- [--quick | --smoke] [--json file] [--scenario name]... [--target name]... [--clients N]
+export const USAGE = `Usage: npm run bench -- [--quick | --smoke] [--json file] [--scenario name]... [--target name]... [--clients N] [--large]
 
-Scenarios: ${SCENARIOS.join(", ")} (default: all but deploy)
+Scenarios: ${SCENARIOS.join(", ")} (default: all but ${OPT_IN_SCENARIOS.join(", ")}, which run only when named)
 Targets:   ${TARGETS.join(", ")} (default: all; redis runs Switchboard only)
 --quick    small sizes, the whole run in under two minutes
 --smoke    tiny sizes (20 connections), for the test suite
 --json     also write the raw figures to this file
---clients  load-generator processes (default 2)`;
+--clients  load-generator processes (default 2)
+--large    join-storm: also a room of 100,000 across 7 server workers on Redis (7 generators, 127.0.0.x source addresses)`;
 
 export function parseBenchArgs(argv: string[]): BenchOptions | "help" {
   const { values } = parseArgs({
@@ -76,13 +85,14 @@ export function parseBenchArgs(argv: string[]): BenchOptions | "help" {
       target: { type: "string", multiple: true },
       clients: { type: "string" },
       url: { type: "string" },
+      large: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
   });
   if (values.help === true) return "help";
   const size = values.smoke === true ? "smoke" : values.quick === true ? "quick" : "full";
-  const scenarios = (values.scenario ?? [...DEFAULT_SCENARIOS]).flatMap((value) => value.split(","));
+  const scenarios = (values.scenario ?? SCENARIOS.filter((name) => !OPT_IN_SCENARIOS.includes(name))).flatMap((value) => value.split(","));
   for (const name of scenarios) if (!(SCENARIOS as readonly string[]).includes(name)) throw new Error(`--scenario: unknown scenario "${name}" (one of ${SCENARIOS.join(", ")})`);
   const targets = (values.target ?? [...TARGETS]).flatMap((value) => value.split(","));
   for (const name of targets) if (!(TARGETS as readonly string[]).includes(name)) throw new Error(`--target: unknown target "${name}" (one of ${TARGETS.join(", ")})`);
@@ -96,5 +106,6 @@ export function parseBenchArgs(argv: string[]): BenchOptions | "help" {
     targets: targets as TargetName[],
     clients,
     url: values.url,
+    large: values.large === true,
   };
 }

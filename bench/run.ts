@@ -9,6 +9,8 @@ import { Progress } from "./progress.js";
 import { connect } from "./scenarios/connect.js";
 import { fanout } from "./scenarios/fanout.js";
 import { idle } from "./scenarios/idle.js";
+import { joinStorm } from "./scenarios/join-storm.js";
+import type { StormPlan } from "./scenarios/join-storm.js";
 import { latency } from "./scenarios/latency.js";
 import { deploy } from "./scenarios/deploy.js";
 import { redis } from "./scenarios/redis.js";
@@ -25,7 +27,13 @@ export interface BenchResult {
   results: Record<string, Record<string, Figures>>;
 }
 
-const SCENARIO_RUNS: Record<Exclude<ScenarioName, "redis" | "deploy">, Scenario> = { fanout, latency, idle, connect };
+const SCENARIO_RUNS: Record<Exclude<ScenarioName, "redis" | "join-storm" | "deploy">, Scenario> = { fanout, latency, idle, connect };
+
+/** A join storm's column: target and room size (and workers on Redis for the large one). */
+function stormColumn(plan: StormPlan): string {
+  const size = plan.members.toLocaleString("en-US");
+  return plan.workers === undefined ? `${plan.target} · ${size}` : `${plan.target} · ${size} (${plan.workers} workers on Redis)`;
+}
 
 /**
  * Server processes by settings, reused across the scenarios that load the same
@@ -73,11 +81,19 @@ function cpuModel(): string {
 
 /** Runs every chosen scenario against every chosen target, each run with fresh server and generator processes. */
 export async function runBench(options: BenchOptions, command: string): Promise<BenchResult> {
-  const plan: Array<{ scenario: ScenarioName; variant: Variant | number }> = [];
+  const plan: Array<{ scenario: ScenarioName; variant: Variant | number | StormPlan }> = [];
   for (const scenario of SCENARIOS.filter((name) => options.scenarios.includes(name))) {
     if (scenario === "deploy") {
       // Its own processes (3 nodes, an observer node, a private redis-server) and in-process SDK clients.
       if (options.url === undefined && options.targets.includes("switchboard")) plan.push({ scenario, variant: 3 });
+      continue;
+    }
+    if (scenario === "join-storm") {
+      if (options.url !== undefined) continue;
+      const ordered = [...options.targets].sort((a, b) => Number(b === "ws") - Number(a === "ws"));
+      for (const members of options.sizes.joinStorm.members) for (const target of ordered) plan.push({ scenario, variant: { target, members } });
+      const { large } = options.sizes.joinStorm;
+      if (options.large && options.targets.includes("switchboard")) plan.push({ scenario, variant: { target: "switchboard", members: large.members, workers: large.workers, generators: large.generators } });
       continue;
     }
     if (scenario === "redis") {
@@ -113,17 +129,15 @@ export async function runBench(options: BenchOptions, command: string): Promise<
   // Generator processes live for the whole run; each scenario run closes its connections.
   let clients = startClients(options.clients);
   for (const { scenario, variant } of plan) {
-    const column = typeof variant === "number" ? `${variant} node${variant === 1 ? "" : "s"}` : variant.name;
+    const column = typeof variant === "number" ? `${variant} node${variant === 1 ? "" : "s"}` : "members" in variant ? stormColumn(variant) : variant.name;
     const context: ScenarioContext = { sizes: options.sizes, clientProcesses: options.clients, progress: (detail) => progress.show(`${scenario} · ${column} · ${detail}`) };
     context.progress("starting");
     let figures: Figures;
     try {
-      figures =
-        scenario === "deploy"
-          ? await deploy(context)
-          : typeof variant === "number"
-            ? await redis(context, variant, clients)
-            : await SCENARIO_RUNS[scenario as Exclude<ScenarioName, "redis" | "deploy">](context, variant, clients);
+      if (scenario === "deploy") figures = await deploy(context);
+      else if (typeof variant === "number") figures = await redis(context, variant, clients);
+      else if ("members" in variant) figures = await joinStorm(context, variant, clients);
+      else figures = await SCENARIO_RUNS[scenario as keyof typeof SCENARIO_RUNS](context, variant, clients);
       await Promise.all(clients.map((client) => client.call("close")));
     } catch (error) {
       figures = { error: error instanceof Error ? error.message : String(error) };

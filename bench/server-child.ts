@@ -2,6 +2,7 @@
  * The server under test, in its own process (pinned to its own core by the
  * parent). Answers the parent's requests for its CPU time and memory.
  */
+import { readFileSync } from "node:fs";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { cpuMicros, serveRpc } from "./rpc.js";
 import type { RunningTarget, ServerConfig } from "./targets/target.js";
@@ -18,6 +19,15 @@ function collectGarbage(): void {
   }
 }
 
+/** Bytes this process passed to write syscalls (`wchar` of /proc/self/io): every socket write, WebSocket headers included. */
+function bytesWritten(): number {
+  try {
+    return Number(/wchar: (\d+)/.exec(readFileSync("/proc/self/io", "utf8"))?.[1] ?? Number.NaN);
+  } catch {
+    return Number.NaN;
+  }
+}
+
 serveRpc({
   async start(config: ServerConfig) {
     // Imported on demand: a process loads only the server it runs (faster start, smaller baseline RSS).
@@ -26,11 +36,11 @@ serveRpc({
     else running = await (await import("./targets/ws-baseline.js")).startWsBaseline(config);
     return { port: running.port };
   },
-  /** CPU time so far, and the event-loop delay p99 (ms) since the previous call. */
+  /** CPU time so far, bytes written (sockets included), and the event-loop delay p99 (ms) since the previous call. */
   cpu() {
     const loopDelayP99Ms = loopDelay.percentile(99) / 1e6;
     loopDelay.reset();
-    return { cpuMicros: cpuMicros(), at: performance.now(), loopDelayP99Ms };
+    return { cpuMicros: cpuMicros(), at: performance.now(), loopDelayP99Ms, bytesWritten: bytesWritten() };
   },
   memory() {
     collectGarbage();

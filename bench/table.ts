@@ -35,6 +35,15 @@ export const SHOWN: Record<string, Array<{ key: string; label: string }>> = {
       { key: `restart${node}Ms`, label: `node ${node}: SIGTERM to listening again, ms` },
     ]),
   ],
+  "join-storm": [
+    { key: "joinSeconds", label: "s until the last join reply" },
+    { key: "serverFrames", label: "frames sent by the server" },
+    { key: "framesPerMember", label: "frames per member" },
+    { key: "serverBytes", label: "bytes sent by the server" },
+    { key: "serverBytesPerMember", label: "bytes per member" },
+    { key: "serverCpuSeconds", label: "server CPU s" },
+    { key: "publishToLastDeliveryMs", label: "publication to last delivery, ms" },
+  ],
 };
 
 const BASELINE = "ws";
@@ -53,7 +62,8 @@ export function renderTables(results: Record<string, Record<string, Figures>>): 
   const out: string[] = [];
   for (const [scenario, byTarget] of Object.entries(results)) {
     const columns = Object.keys(byTarget);
-    const base = scenario === "redis" ? byTarget["1 node"] : byTarget[BASELINE];
+    // Join storms compare columns of different sizes: no single baseline column.
+    const base = scenario === "redis" ? byTarget["1 node"] : scenario === "join-storm" ? undefined : byTarget[BASELINE];
     out.push(`### ${scenario}`, "", `| figure | ${columns.join(" | ")} |`, `|---|${columns.map(() => "---:").join("|")}|`);
     for (const { key, label } of SHOWN[scenario] ?? []) {
       const cells = columns.map((column) => {

@@ -70,6 +70,28 @@ describe("npm run bench -- --quick", () => {
     }
   });
 
+  it("runs the join storm (opt-in) for every target, and for the large room across workers on Redis", { timeout: 200_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), "bench-storm-"));
+    try {
+      const file = join(dir, "storm.json");
+      const result = await run(["--smoke", "--scenario", "join-storm", "--large", "--json", file], 190_000);
+      assert.equal(result.code, 0, `bench exited with ${result.code}:\n${result.stdout}\n${result.stderr}`);
+      assert.match(result.stdout, /### join-storm/);
+      const json = JSON.parse(readFileSync(file, "utf8")) as BenchJson;
+      const storm = json.results["join-storm"]!;
+      assert.deepEqual(Object.keys(storm).sort(), ["socketio · 20", "switchboard · 20", "switchboard · 40 (2 workers on Redis)", "ws · 20"]);
+      for (const [column, figures] of Object.entries(storm)) {
+        assert.equal(figures.error, undefined, `${column} ran without error`);
+        assert.equal(figures.lost, 0, `${column}: the publication reached every member`);
+        for (const key of ["joinSeconds", "serverFrames", "serverBytes", "serverBytesPerMember", "serverCpuSeconds"]) assert.equal(typeof figures[key], "number", `${column} has ${key}`);
+        // Every member got at least its join reply and the publication.
+        assert.ok((figures.serverFrames as number) >= 2 * (figures.members as number), `${column}: frames counted`);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("refuses an unknown scenario with the usage", async () => {
     const result = await run(["--scenario", "nope"], 30_000);
     assert.equal(result.code, 2);

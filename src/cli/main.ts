@@ -4,6 +4,7 @@ import cluster from "node:cluster";
 import { closeOnSignals, startServer } from "./start.js";
 import { startWorkers } from "./workers.js";
 import { watchLauncher } from "./launcher-watch.js";
+import { developmentApiKey } from "./dev-api-key.js";
 import { bench } from "./bench.js";
 import { publishFromCli } from "./publish.js";
 import { CliUsageError, mintCliToken } from "./token.js";
@@ -39,7 +40,10 @@ async function start(args: string[]): Promise<void> {
   // The launcher's exit reaches the server as the SIGTERM npm did not forward (see launcher-watch.ts).
   if (cluster.isPrimary) watchLauncher(() => process.kill(process.pid, "SIGTERM"));
   if (cluster.isPrimary && config.workers > 1) return startWorkers(config, config.workers);
-  const running = await startServer(config);
+  const devKey = developmentApiKey(config, { env, isTTY: process.stdout.isTTY === true });
+  const running = await startServer(devKey === undefined ? config : { ...config, apiKeys: [devKey] });
+  // The key rides in the fragment, which browsers never send to a server or proxy.
+  if (devKey !== undefined && config.web) running.logger.info(`Dashboard, signed in with a key made for this run (set SWITCHBOARD_API_KEY to choose your own): ${running.apiUrl}/dashboard#key=${devKey}`);
   closeOnSignals(running);
 }
 

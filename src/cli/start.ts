@@ -1,6 +1,7 @@
 import type { AddressInfo } from "node:net";
 import type { FastifyInstance } from "fastify";
 import { createLogger } from "../log/logger.js";
+import { prettyLogs } from "../log/log-format.js";
 import type { Logger } from "../log/logger.js";
 import { loadServerConfig } from "../config/server-config.js";
 import type { ServerConfig } from "../config/server-config.js";
@@ -40,9 +41,10 @@ export interface RunningServer {
 
 /** Starts the standalone server from a validated config. */
 export async function startServer(config: ServerConfig = loadServerConfig()): Promise<RunningServer> {
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, { pretty: prettyLogs() });
   const metrics = new SwitchboardMetrics();
-  const integrations = new ConfiguredIntegrations(config, logger, metrics.changeFeed);
+  // The change-feed metrics appear only on a server with a feed (the PostgreSQL URL is its switch).
+  const integrations = new ConfiguredIntegrations(config, logger, config.pgUrl === undefined ? undefined : metrics.changeFeed);
   const switchboard = createSwitchboard(integrations.configure(optionsFromConfig(config, logger)));
   integrations.start(switchboard);
   const pusherOptions = pusherOptionsFromConfig(config);

@@ -4,6 +4,7 @@ import { randomBytes } from "node:crypto";
 import { ConfigError } from "../config/server-config.js";
 import type { ServerConfig } from "../config/server-config.js";
 import { createLogger } from "../log/logger.js";
+import { prettyLogs } from "../log/log-format.js";
 
 /** A worker that dies this many times within RESTART_WINDOW_MS stops the whole server: it would only crash-loop. */
 const MAX_RESTARTS = 5;
@@ -27,7 +28,7 @@ export function assertWorkersAllowed(config: ServerConfig, workers: number): voi
  */
 export function startWorkers(config: ServerConfig, count: number): void {
   assertWorkersAllowed(config, count);
-  const logger = createLogger(config.logLevel).child({ role: "primary" });
+  const logger = createLogger(config.logLevel, { pretty: prettyLogs() }).child({ role: "primary" });
   const base = config.nodeId ?? `node-${randomBytes(3).toString("hex")}`;
   const slots = new Map<Worker, number>();
   const restarts: number[] = [];

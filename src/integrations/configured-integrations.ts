@@ -4,8 +4,11 @@ import type { Switchboard } from "../server/switchboard.js";
 import { eventProxy } from "./event-proxy.js";
 import { httpConnectHook, httpJoinHook } from "./http-hooks.js";
 import type { IntegrationConfig } from "./integration-config.js";
+import { LogicalReplicationFeed } from "./logical-replication-feed.js";
+import { OutboxFeed } from "./outbox-feed.js";
 import { PgChangeFeed } from "./pg-change-feed.js";
-import type { ChangeFeedMetrics, HealthStatus } from "./pg-change-feed.js";
+import type { ChangeFeedMapping, ChangeFeedMetrics, HealthStatus } from "./pg-change-feed.js";
+import type { TableMapping } from "./change-mapping.js";
 import { TokenCapture } from "./token-capture.js";
 import { WebhookDispatcher } from "./webhooks.js";
 
@@ -22,7 +25,7 @@ export interface IntegrationHealthCheck {
  * change feed on it. Nothing runs for settings that are absent.
  */
 export class ConfiguredIntegrations {
-  changeFeed: PgChangeFeed | undefined;
+  changeFeed: PgChangeFeed | OutboxFeed | LogicalReplicationFeed | undefined;
   webhooks: WebhookDispatcher | undefined;
   private tokenCapture: TokenCapture | undefined;
 
@@ -70,16 +73,24 @@ export class ConfiguredIntegrations {
         logger: this.logger.child({ integration: "webhooks" }),
       }).attach(sb);
     }
-    if (config.pgUrl !== undefined && config.pgFeeds !== undefined) {
-      this.changeFeed = new PgChangeFeed(sb, {
-        connectionString: config.pgUrl,
-        mappings: config.pgFeeds,
-        leaderPollMs: config.pgLeaderPollMs,
-        logger: this.logger.child({ integration: "pg-change-feed" }),
-        ...(this.feedMetrics === undefined ? {} : { metrics: this.feedMetrics }),
-      }).start();
-    }
+    if (config.pgUrl !== undefined && config.pgFeeds !== undefined) this.changeFeed = this.startChangeFeed(sb, config.pgUrl, config.pgFeeds).start();
     return this;
+  }
+
+  /** The feed of SWITCHBOARD_PG_FEED_MODE; the config's checks made sure every mapping names a channel or a table as that mode needs. */
+  private startChangeFeed(sb: Switchboard, connectionString: string, feeds: NonNullable<IntegrationConfig["pgFeeds"]>): PgChangeFeed | OutboxFeed | LogicalReplicationFeed {
+    const config = this.config;
+    const common = {
+      connectionString,
+      leaderPollMs: config.pgLeaderPollMs,
+      logger: this.logger.child({ integration: "pg-change-feed", mode: config.pgFeedMode }),
+      ...(this.feedMetrics === undefined ? {} : { metrics: this.feedMetrics }),
+    };
+    const withoutUndefined = <T extends object>(value: T): T => Object.fromEntries(Object.entries(value).filter(([, item]) => item !== undefined)) as T;
+    if (config.pgFeedMode === "notify") return new PgChangeFeed(sb, { ...common, mappings: feeds.map(({ table: _table, ...mapping }) => withoutUndefined(mapping) as ChangeFeedMapping) });
+    const mappings = feeds.map(({ channel: _channel, ...mapping }) => withoutUndefined(mapping) as TableMapping);
+    if (config.pgFeedMode === "outbox") return new OutboxFeed(sb, { ...common, mappings, table: config.pgOutboxTable, pollMs: config.pgOutboxPollMs });
+    return new LogicalReplicationFeed(sb, { ...common, mappings, slot: config.pgSlot, publication: config.pgPublication, lagWarnBytes: config.pgSlotLagWarnBytes });
   }
 
   /** Checks for /health: the change feed is down while disconnected from PostgreSQL; webhooks while their endpoint fails. */

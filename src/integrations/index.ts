@@ -1,4 +1,10 @@
 export { PgChangeFeed } from "./pg-change-feed.js";
+export { OutboxFeed } from "./outbox-feed.js";
+export type { OutboxFeedOptions } from "./outbox-feed.js";
+export { LogicalReplicationFeed } from "./logical-replication-feed.js";
+export type { LogicalReplicationFeedOptions } from "./logical-replication-feed.js";
+export type { ChangeOp, FilterValue, Row, RowChange, RowFilter, TableMapping } from "./change-mapping.js";
+export type { DurableChangeData, DurableSink } from "./durable-delivery.js";
 export type { ChangeFeedMapping, ChangeFeedMetrics, FeedState, HealthStatus, PgChangeFeedOptions } from "./pg-change-feed.js";
 export { SIGNATURE_HEADER, TIMESTAMP_HEADER, signRequest, verifyRequest } from "./request-signing.js";
 export type { BackendEndpoint } from "./backend-call.js";

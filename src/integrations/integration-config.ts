@@ -9,12 +9,21 @@ const list = z.union([z.array(z.string()), z.string().transform((value) => value
 const flag = z.union([z.boolean(), z.enum(["true", "false"]).transform((value) => value === "true")]);
 const httpUrl = z.string().url().regex(/^https?:\/\//, "must be an http(s) URL");
 
+const filterValue = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+
+/**
+ * One mapping of the change feed: `channel` in the notify mode, `table` in the
+ * outbox and logical modes (refineIntegrationConfig checks which).
+ */
 export const changeFeedMappingSchema = z
   .object({
-    channel: z.string().min(1).max(63),
+    channel: z.string().min(1).max(63).optional(),
+    table: z.string().regex(/^[^.]+(\.[^.]+)?$/, "must be a table name or schema.name").optional(),
     room: z.string().min(1),
     event: z.string().min(1).optional(),
     deliver: z.enum(["publish", "event"]).optional(),
+    ops: z.array(z.enum(["insert", "update", "delete"])).min(1).optional(),
+    filter: z.record(z.string(), z.union([filterValue, z.array(filterValue)])).optional(),
   })
   .strict();
 
@@ -35,6 +44,12 @@ export const integrationConfigShape = {
   pgUrl: z.string().min(1).optional(),
   pgFeeds: feedList.optional(),
   pgLeaderPollMs: z.coerce.number().int().min(10).default(2_000),
+  pgFeedMode: z.enum(["notify", "outbox", "logical"]).default("notify"),
+  pgOutboxTable: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/, "must be a table name or schema.name").default("switchboard_outbox"),
+  pgOutboxPollMs: z.coerce.number().int().min(10).default(1_000),
+  pgSlot: z.string().regex(/^[a-z0-9_]{1,63}$/, "must be 1-63 lower-case letters, digits or _").default("switchboard"),
+  pgPublication: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, "must be a plain identifier").default("switchboard"),
+  pgSlotLagWarnBytes: z.coerce.number().int().min(0).default(256 * 1024 * 1024),
   integrationSecret: z.string().min(16, "must be at least 16 characters").optional(),
   backendTimeoutMs: z.coerce.number().int().min(1).default(5_000),
   proxyUrl: httpUrl.optional(),
@@ -53,6 +68,12 @@ export const INTEGRATION_ENVIRONMENT_VARIABLES = {
   pgUrl: ["SWITCHBOARD_PG_URL"],
   pgFeeds: ["SWITCHBOARD_PG_FEEDS"],
   pgLeaderPollMs: ["SWITCHBOARD_PG_LEADER_POLL_MS"],
+  pgFeedMode: ["SWITCHBOARD_PG_FEED_MODE"],
+  pgOutboxTable: ["SWITCHBOARD_PG_OUTBOX_TABLE"],
+  pgOutboxPollMs: ["SWITCHBOARD_PG_OUTBOX_POLL_MS"],
+  pgSlot: ["SWITCHBOARD_PG_SLOT"],
+  pgPublication: ["SWITCHBOARD_PG_PUBLICATION"],
+  pgSlotLagWarnBytes: ["SWITCHBOARD_PG_SLOT_LAG_WARN_BYTES"],
   integrationSecret: ["SWITCHBOARD_INTEGRATION_SECRET"],
   backendTimeoutMs: ["SWITCHBOARD_BACKEND_TIMEOUT_MS"],
   proxyUrl: ["SWITCHBOARD_PROXY_URL"],
@@ -69,6 +90,12 @@ export interface IntegrationConfig {
   pgUrl?: string | undefined;
   pgFeeds?: z.infer<typeof changeFeedMappingSchema>[] | undefined;
   pgLeaderPollMs: number;
+  pgFeedMode: "notify" | "outbox" | "logical";
+  pgOutboxTable: string;
+  pgOutboxPollMs: number;
+  pgSlot: string;
+  pgPublication: string;
+  pgSlotLagWarnBytes: number;
   integrationSecret?: string | undefined;
   backendTimeoutMs: number;
   proxyUrl?: string | undefined;
@@ -88,6 +115,11 @@ export function refineIntegrationConfig(config: IntegrationConfig & { auth?: str
   const issue = (path: string, message: string): void => context.addIssue({ code: "custom", path: [path], message });
   if (config.pgUrl !== undefined && (config.pgFeeds === undefined || config.pgFeeds.length === 0)) issue("pgFeeds", "SWITCHBOARD_PG_URL needs SWITCHBOARD_PG_FEEDS (which channels go to which rooms)");
   if (config.pgFeeds !== undefined && config.pgFeeds.length > 0 && config.pgUrl === undefined) issue("pgUrl", "SWITCHBOARD_PG_FEEDS needs SWITCHBOARD_PG_URL");
+  for (const mapping of config.pgFeeds ?? []) {
+    if (config.pgFeedMode === "notify" && mapping.channel === undefined) issue("pgFeeds", `every mapping needs a "channel" in SWITCHBOARD_PG_FEED_MODE=notify (or set SWITCHBOARD_PG_FEED_MODE=outbox or logical to map tables)`);
+    if (config.pgFeedMode !== "notify" && mapping.table === undefined) issue("pgFeeds", `every mapping needs a "table" in SWITCHBOARD_PG_FEED_MODE=${config.pgFeedMode}`);
+    if (config.pgFeedMode !== "notify" && mapping.channel !== undefined) issue("pgFeeds", `"channel" is for SWITCHBOARD_PG_FEED_MODE=notify; map a "table" in ${config.pgFeedMode} mode`);
+  }
   if (config.proxyUrl !== undefined && config.proxyEvents.length === 0) issue("proxyEvents", "SWITCHBOARD_PROXY_URL needs SWITCHBOARD_PROXY_EVENTS (event type patterns, e.g. order.*)");
   if (config.proxyEvents.length > 0 && config.proxyUrl === undefined) issue("proxyUrl", "SWITCHBOARD_PROXY_EVENTS needs SWITCHBOARD_PROXY_URL");
   const callsBackend = config.proxyUrl !== undefined || config.connectHookUrl !== undefined || config.joinHookUrl !== undefined || config.webhookUrl !== undefined;

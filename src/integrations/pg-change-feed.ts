@@ -2,7 +2,8 @@ import pg from "pg";
 import type { Notification } from "pg";
 import type { Logger } from "../log/logger.js";
 import type { BroadcastApi } from "../server/broadcast-operator.js";
-import { renderTemplate, rowFields } from "./change-template.js";
+import { matchesFilter, renderRoute } from "./change-mapping.js";
+import type { ChangeOp, RowFilter } from "./change-mapping.js";
 
 /**
  * PostgreSQL change feed: LISTENs on channels (fed by the shipped
@@ -28,6 +29,10 @@ export interface ChangeFeedMapping {
    * "event": a custom event frame of type `event` with data `{ op, schema, table, new, old }`; no history.
    */
   deliver?: "publish" | "event";
+  /** Operations this mapping takes (the payload's `op`). Default all. */
+  ops?: ChangeOp[];
+  /** Only changes whose row matches (see RowFilter). */
+  filter?: RowFilter;
 }
 
 /** Counters for metrics; every method optional and cheap. */
@@ -37,6 +42,8 @@ export interface ChangeFeedMetrics {
   notification?(channel: string): void;
   delivered?(channel: string, room: string): void;
   dropped?(channel: string, reason: "invalid_json" | "unmapped" | "publish_failed" | "fetch_failed"): void;
+  /** Logical replication: bytes of WAL the slot holds (current WAL position minus its confirmed position). */
+  slotLag?(slot: string, bytes: number): void;
 }
 
 export interface PgChangeFeedOptions {
@@ -253,10 +260,11 @@ export class PgChangeFeed {
   }
 
   private async deliver(mapping: ChangeFeedMapping, payload: ChangePayload): Promise<void> {
-    const fields = rowFields(payload);
-    const room = renderTemplate(mapping.room, fields);
-    const event = renderTemplate(mapping.event ?? "{table}.{op}", fields);
-    if (room === undefined || event === undefined) return this.drop(mapping.channel, "unmapped", { room: mapping.room, event: mapping.event });
+    if (mapping.ops !== undefined && !mapping.ops.includes(payload.op as ChangeOp)) return;
+    if (!matchesFilter(mapping.filter, payload)) return;
+    const target = renderRoute(mapping, payload);
+    if (target === undefined) return this.drop(mapping.channel, "unmapped", { room: mapping.room, event: mapping.event });
+    const { room, event } = target;
     try {
       if (mapping.deliver === "event") await this.sink.to(room).emit(event, payload);
       else await this.sink.publish(room, payload, { event });

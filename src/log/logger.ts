@@ -1,5 +1,6 @@
 import { pino } from "pino";
 import type { Logger } from "pino";
+import pinoPretty from "pino-pretty";
 
 export type { Logger };
 
@@ -22,8 +23,16 @@ export const REDACTED_PATHS = [
   "config.integrationSecret",
 ];
 
-export function createLogger(level: string = "info"): Logger {
-  return pino({ level, base: { service: "switchboard" }, redact: { paths: REDACTED_PATHS, censor: "[redacted]" } });
+export interface LoggerOptions {
+  /** Human-readable lines (pino-pretty) instead of JSON lines; see prettyLogs() in log-format.ts. */
+  pretty?: boolean;
+}
+
+export function createLogger(level: string = "info", options: LoggerOptions = {}): Logger {
+  const settings = { level, base: { service: "switchboard" }, redact: { paths: REDACTED_PATHS, censor: "[redacted]" } };
+  if (options.pretty !== true) return pino(settings);
+  // In process and synchronous: the last lines before process.exit (shutdown) are not lost.
+  return pino(settings, pinoPretty({ sync: true, colorize: true, singleLine: true, translateTime: "SYS:HH:MM:ss.l", ignore: "pid,hostname,service" }));
 }
 
 /** A URL safe to log: the query string may carry `?token=`, so it is dropped. */

@@ -1,6 +1,7 @@
 // Framework-neutral room state for UI code: what the `useRoom` hook (use-room.ts) renders.
 import type { Room } from "../client/room.js";
 import type { ConnectionState, PresenceMember, StateInfo } from "../client/types.js";
+import { holdRoom, isHeld, releaseRoom } from "./room-holds.js";
 
 export interface RoomSnapshot<Message> {
   status: "joining" | "joined" | "error";
@@ -23,12 +24,14 @@ export interface AnyClient {
   readonly state: ConnectionState;
   on(event: "state", listener: (state: ConnectionState, info: StateInfo) => void): () => void;
   join<Message = unknown>(name: string): Promise<Room<Message>>;
+  room<Message = unknown>(name: string): Room<Message> | undefined;
 }
 
 /**
  * Joins `name`, keeps the last `keep` messages and the member list, reloads from
  * history when a reconnect could not recover the gap, and reports every change.
- * Returns the cleanup (leaves the room).
+ * Returns the cleanup: it stops the reports and leaves the room unless another
+ * subscription of the same client still uses it.
  */
 export function subscribeRoom<Message>(client: AnyClient, name: string, onChange: (snapshot: RoomSnapshot<Message>) => void, options: RoomSubscriptionOptions = {}): () => void {
   const keep = options.keep ?? 100;
@@ -40,8 +43,8 @@ export function subscribeRoom<Message>(client: AnyClient, name: string, onChange
     onChange(snapshot);
   };
   const fail = (error: Error): void => update({ status: "error", error });
-  const offState = client.on("state", (connection) => update({ connection }));
-  let room: Room<Message> | undefined;
+  const offs = [client.on("state", (connection) => update({ connection }))];
+  holdRoom(client, name);
 
   // The member list is read from the server after each presence event, one read at a time,
   // so it is always the server's list (across nodes) rather than one rebuilt from events.
@@ -68,23 +71,26 @@ export function subscribeRoom<Message>(client: AnyClient, name: string, onChange
 
   client.join<Message>(name).then(
     (joined) => {
-      room = joined;
-      if (!active) return void joined.leave().catch(() => undefined);
-      joined.on("message", (message) => update({ messages: [...snapshot.messages, message].slice(-keep) }));
-      joined.on("presence", () => readMembers(joined));
-      joined.on("recovered", () => readMembers(joined));
-      joined.on("reset", () => {
-        joined.history({ limit: keep }).then((page) => update({ messages: page.messages.map((frame) => frame.data) }), fail);
-        readMembers(joined);
-      });
-      joined.on("error", fail);
+      // Cleaned up while joining: the cleanup could not leave yet, so leave here.
+      if (!active) return void (isHeld(client, name) ? undefined : joined.leave().catch(() => undefined));
+      offs.push(
+        joined.on("message", (message) => update({ messages: [...snapshot.messages, message].slice(-keep) })),
+        joined.on("presence", () => readMembers(joined)),
+        joined.on("recovered", () => readMembers(joined)),
+        joined.on("reset", () => {
+          joined.history({ limit: keep }).then((page) => update({ messages: page.messages.map((frame) => frame.data) }), fail);
+          readMembers(joined);
+        }),
+        joined.on("error", fail),
+      );
       update({ status: "joined", room: joined, members: joined.initialPresence ?? [] });
     },
     fail,
   );
   return () => {
+    if (!active) return;
     active = false;
-    offState();
-    void room?.leave().catch(() => undefined);
+    for (const off of offs) off();
+    if (releaseRoom(client, name)) void client.room(name)?.leave().catch(() => undefined);
   };
 }

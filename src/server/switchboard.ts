@@ -161,7 +161,7 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
     this.deliveryFailures = new DeliveryFailures(this.logger, this.observer);
     this.broker = options.broker ?? new MemoryBroker();
     this.presenceStore = options.presence ?? new MemoryPresenceStore();
-    this.historyStore = options.history ?? new MemoryHistoryStore();
+    this.historyStore = options.history ?? new MemoryHistoryStore(options.historyLimits);
     const policies = new RoomPolicies(options.rooms);
     this.roomService = new RoomService({
       node: this.node,

@@ -90,8 +90,14 @@ export function connected(client: Pusher, timeoutMs = 5_000): Promise<void> {
   });
 }
 
+/** A channel, the client (global events) or the signed-in user. */
+export interface Bindable {
+  bind(event: string, callback: (data: never) => void): unknown;
+  unbind(event: string, callback: (data: never) => void): unknown;
+}
+
 /** Resolves with the data of the next `event` on the channel (or on the client's global binding). */
-export function nextEvent<T = unknown>(target: Channel | Pusher, event: string, timeoutMs = 5_000): Promise<T> {
+export function nextEvent<T = unknown>(target: Bindable, event: string, timeoutMs = 5_000): Promise<T> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no ${event} within ${timeoutMs} ms`)), timeoutMs);
     const handler = (data: T): void => {

@@ -39,6 +39,27 @@ describe("subscribeRoom (the room logic behind useRoom)", () => {
     }
   });
 
+  it("keeps a room two subscriptions share until the last one cleans up, even when one cleans up while joining", async () => {
+    const client = connect(server.url);
+    try {
+      const seen: Array<RoomSnapshot<{ n: number }>> = [];
+      // Mounted and unmounted at once, as React StrictMode does with effects.
+      subscribeRoom<{ n: number }>(client, "chat:shared", () => undefined)();
+      const first = subscribeRoom<{ n: number }>(client, "chat:shared", (next) => seen.push(next));
+      const second = subscribeRoom<{ n: number }>(client, "chat:shared", () => undefined);
+      await waitFor(() => seen.at(-1)?.status === "joined", "joined");
+      await waitFor(() => client.room("chat:shared") !== undefined, "the room joined");
+      second();
+      await server.sb.publish("chat:shared", { n: 1 });
+      await waitFor(() => seen.at(-1)?.messages.length === 1, "the message after the second cleanup");
+      assert.ok(client.room("chat:shared") !== undefined, "still joined for the first subscription");
+      first();
+      await waitFor(() => client.room("chat:shared") === undefined, "left after the last cleanup");
+    } finally {
+      await client.close();
+    }
+  });
+
   it("reports a refused join as status error", async () => {
     const client = connect(server.url);
     let snapshot: RoomSnapshot<unknown> | undefined;

@@ -1,0 +1,118 @@
+import { startRedisServer } from "../../test/support/redis-server.js";
+import type { JoinAllResult, OpenResult, Report } from "../client-child.js";
+import type { ProtocolName } from "../client/protocols.js";
+import { generatorFigures, reportAll, resetAll, round, serverCpu, shares, startClients, startServer, stopAll, sumDelivered, waitDelivered } from "../harness.js";
+import type { ServerCpu, ServerUnderTest } from "../harness.js";
+import type { RpcClient } from "../rpc.js";
+import type { TargetName } from "../targets/target.js";
+import type { Figures, ScenarioContext } from "./types.js";
+
+/** Not a `bench:` room: Switchboard's bench policy turns presence off there, and this scenario is about presence. */
+const ROOM = "storm:room";
+/** Presence frames of the last joins go out up to one coalescing interval (100 ms) after them; wait that out before the last sample. */
+const SETTLE_MS = 400;
+
+export interface StormPlan {
+  target: TargetName;
+  members: number;
+  /** Server workers on a private Redis (Switchboard only); absent: one server process, in memory. */
+  workers?: number;
+  /** Generator processes of their own (each with its own 127.0.0.x source address); absent: the run's generators. */
+  generators?: number;
+}
+
+/**
+ * `members` clients (already connected) join one room at once, presence on
+ * (Socket.IO and the ws baseline do the same joins; they have no presence to
+ * pay for), then one publication is delivered to all of them. Figures: seconds
+ * until the last join reply, frames and bytes the server sent for the whole
+ * storm and the publication (per member too), server CPU.
+ */
+export async function joinStorm(context: ScenarioContext, plan: StormPlan, runClients: RpcClient[]): Promise<Figures> {
+  const { members } = plan;
+  const protocol: ProtocolName = plan.target;
+  const store = plan.workers === undefined ? undefined : await startRedisServer();
+  const servers: ServerUnderTest[] = [];
+  const ownGenerators = plan.generators !== undefined ? startClients(plan.generators) : undefined;
+  const generators = ownGenerators ?? runClients;
+  try {
+    if (store !== undefined) {
+      for (let worker = 0; worker < plan.workers!; worker++) servers.push(await startServer({ target: "switchboard", redisUrl: store.url, nodeId: `storm-${worker + 1}` }, `switchboard worker ${worker + 1}`));
+    } else servers.push(await startServer({ target: plan.target }, `${plan.target} (join storm)`));
+    context.progress(`connecting ${members.toLocaleString("en-US")}`);
+    const connectStarted = performance.now();
+    // Connection ranges per generator process: [from, from + count) on each server.
+    const ranges: Array<Array<{ from: number; count: number }>> = generators.map(() => []);
+    const perServer = shares(members, servers.length);
+    for (let server = 0; server < servers.length; server++) {
+      const split = shares(perServer[server]!, generators.length);
+      const opened = await Promise.all(
+        generators.map((client, process) =>
+          client.call<OpenResult>(
+            "open",
+            {
+              protocol,
+              base: servers[server]!.base,
+              count: split[process]!,
+              concurrency: 50,
+              userPrefix: `s${server}p${process}`,
+              timeoutMs: 120_000,
+              ...(ownGenerators === undefined ? {} : { localAddress: `127.0.0.${process + 2}` }),
+            },
+            600_000,
+          ),
+        ),
+      );
+      const failed = opened.reduce((sum, result) => sum + result.failed, 0);
+      if (failed > 0) throw new Error(`${failed} connections failed to open: ${opened.find((result) => result.firstError !== undefined)?.firstError}`);
+      opened.forEach((result, process) => ranges[process]!.push({ from: result.firstIndex, count: split[process]! }));
+    }
+    const connectSeconds = (performance.now() - connectStarted) / 1000;
+    await resetAll(generators, false);
+    const before = await Promise.all(servers.map(serverCpu));
+    context.progress(`${members.toLocaleString("en-US")} joining`);
+    const joins = await Promise.all(
+      generators.flatMap((client, process) => ranges[process]!.map((range) => client.call<JoinAllResult>("joinAll", { room: ROOM, from: range.from, count: range.count, timeoutMs: 300_000 }, 310_000))),
+    );
+    const replied = joins.reduce((sum, join) => sum + join.replied, 0);
+    const startedAt = Math.min(...joins.map((join) => join.startedAt));
+    const lastReplyAt = Math.max(...joins.map((join) => join.lastReplyAt));
+    if (replied < members) throw new Error(`${members - replied} joins got no reply within 300 s`);
+    context.progress("publishing once");
+    const publisher = generators.findIndex((_, process) => ranges[process]!.some((range) => range.count > 0));
+    const { sentAt } = await generators[publisher]!.call<{ sentAt: number }>("publishOne", { index: ranges[publisher]!.find((range) => range.count > 0)!.from, room: ROOM });
+    let reports: Report[] = await waitDelivered(generators, members, 60_000);
+    const deliveredAt = Math.max(...reports.map((report) => report.lastAt));
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+    reports = await reportAll(generators);
+    const after = await Promise.all(servers.map(serverCpu));
+    const delivered = sumDelivered(reports);
+    const frames = reports.reduce((sum, report) => sum + report.framesIn, 0);
+    const serverBytes = sum(after, before, (sample) => sample.bytesWritten);
+    const cpuMicros = sum(after, before, (sample) => sample.cpuMicros);
+    return {
+      members,
+      joinSeconds: round((lastReplyAt - startedAt) / 1000, 2),
+      serverFrames: frames,
+      framesPerMember: round(frames / members, 1),
+      serverBytes,
+      serverBytesPerMember: round(serverBytes / members),
+      serverCpuSeconds: round(cpuMicros / 1e6, 2),
+      serverCpuMicrosPerMember: round(cpuMicros / members),
+      publishToLastDeliveryMs: round(deliveredAt - sentAt, 1),
+      delivered,
+      lost: members - delivered,
+      connectSeconds: round(connectSeconds, 1),
+      serverProcesses: servers.length,
+      generatorProcesses: generators.length,
+      ...generatorFigures(reports),
+    };
+  } finally {
+    await stopAll(servers, ownGenerators ?? []);
+    await store?.stop();
+  }
+}
+
+function sum(after: ServerCpu[], before: ServerCpu[], pick: (sample: ServerCpu) => number): number {
+  return after.reduce((total, sample, index) => total + pick(sample) - pick(before[index]!), 0);
+}
