@@ -109,6 +109,10 @@ export async function rollingDeploy(settings: DeploySettings, progress: (detail:
   let balancer: Awaited<ReturnType<typeof startTcpBalancer>> | undefined;
   let publishing = true;
   try {
+    // `switchboard start` runs dist/: build it once here, not in four processes starting at once.
+    progress("building dist/ if stale");
+    const builder = new URL("../../scripts/build.mjs", import.meta.url).href;
+    await ((await import(builder)) as { buildIfStale(log?: (line: string) => void): Promise<void> }).buildIfStale(() => undefined);
     progress(`starting ${settings.nodes + 1} nodes`);
     const ids = Array.from({ length: settings.nodes }, (_, index) => `deploy-${index + 1}`);
     nodes.push(...(await Promise.all(ids.map((id) => startServerProcess({ ...env, SWITCHBOARD_NODE_ID: id })))));
