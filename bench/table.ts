@@ -44,6 +44,12 @@ export const SHOWN: Record<string, Array<{ key: string; label: string }>> = {
     { key: "serverCpuSeconds", label: "server CPU s" },
     { key: "publishToLastDeliveryMs", label: "publication to last delivery, ms" },
   ],
+  feed: [
+    { key: "p50Ms", label: "commit-to-delivery p50 ms" },
+    { key: "p95Ms", label: "commit-to-delivery p95 ms" },
+    { key: "p99Ms", label: "commit-to-delivery p99 ms" },
+    { key: "committedPerSecond", label: "committed changes/s" },
+  ],
 };
 
 const BASELINE = "ws";
@@ -63,7 +69,7 @@ export function renderTables(results: Record<string, Record<string, Figures>>): 
   for (const [scenario, byTarget] of Object.entries(results)) {
     const columns = Object.keys(byTarget);
     // Join storms compare columns of different sizes: no single baseline column.
-    const base = scenario === "redis" ? byTarget["1 node"] : scenario === "join-storm" ? undefined : byTarget[BASELINE];
+    const base = scenario === "redis" ? byTarget["1 node"] : scenario === "join-storm" ? undefined : scenario === "feed" ? byTarget.notify : byTarget[BASELINE];
     out.push(`### ${scenario}`, "", `| figure | ${columns.join(" | ")} |`, `|---|${columns.map(() => "---:").join("|")}|`);
     for (const { key, label } of SHOWN[scenario] ?? []) {
       const cells = columns.map((column) => {
@@ -78,6 +84,7 @@ export function renderTables(results: Record<string, Record<string, Figures>>): 
       const figures = byTarget[column]!;
       const notes: string[] = [];
       if (typeof figures.lost === "number" && figures.lost !== 0) notes.push(`lost ${figures.lost}`);
+      if (typeof figures.duplicates === "number" && figures.duplicates !== 0) notes.push(`duplicates ${figures.duplicates}`);
       if (figures.generatorSaturated === true) notes.push(`generator saturated (${String(figures.generatorCpu)} cores)`);
       else if (typeof figures.generatorCpu === "number") notes.push(`generator ${figures.generatorCpu} cores`);
       if (typeof figures.serverCpuShare === "number" && Number.isFinite(figures.serverCpuShare)) notes.push(`server ${figures.serverCpuShare} cores, loop delay p99 ${String(figures.serverLoopDelayP99Ms)} ms`);

@@ -1,5 +1,6 @@
 import { pino } from "pino";
-import { createRedisBackends, createSwitchboard } from "../../src/index.js";
+import { attachPusher, createRedisBackends, createSwitchboard } from "../../src/index.js";
+import { BENCH_PUSHER_APP } from "../client/protocols.js";
 import type { SwitchboardOptions } from "../../src/index.js";
 import type { RunningTarget, ServerConfig } from "./target.js";
 
@@ -26,6 +27,8 @@ export async function startSwitchboard(config: ServerConfig): Promise<RunningTar
   };
   if (config.redisUrl !== undefined) Object.assign(options, createRedisBackends(config.redisUrl, { nodeId: config.nodeId ?? "bench-node" }), { nodeId: config.nodeId });
   const sb = createSwitchboard(options);
+  // The same node also speaks the Pusher protocol (the fan-out scenario's "switchboard (pusher)" column).
+  attachPusher(sb, { apps: [BENCH_PUSHER_APP] });
   const address = await sb.listen(0, "127.0.0.1");
   return { port: address.port, close: () => sb.close() };
 }

@@ -95,7 +95,9 @@ describe("the packed package, installed into an empty project", { timeout: 420_0
     }
     // The change feed's migrations ship as SQL for psql or a migration tool (docs/integrations.md).
     for (const file of ["src/integrations/sql/switchboard-outbox.sql", "src/integrations/sql/switchboard-notify.sql"]) assert.ok(packed.includes(file), `${file} is packed`);
-    const stray = packed.filter((file) => !/^(dist\/|web\/dist\/|bin\/switchboard\.js$|package\.json$|README\.md$|LICENSE$|CHANGELOG\.md$|src\/integrations\/sql\/[^/]+\.sql$)/.test(file) || file.endsWith(".test.js"));
+    // The config file's JSON Schema, for editors (docs/config-file.md).
+    assert.ok(packed.includes("schema/config.schema.json"), "schema/config.schema.json is packed");
+    const stray = packed.filter((file) => !/^(dist\/|web\/dist\/|bin\/switchboard\.js$|package\.json$|README\.md$|LICENSE$|CHANGELOG\.md$|schema\/config\.schema\.json$|src\/integrations\/sql\/[^/]+\.sql$)/.test(file) || file.endsWith(".test.js"));
     assert.deepEqual(stray, []);
     const map = JSON.parse(readFileSync(join(project, "node_modules/switchboard/dist/index.js.map"), "utf8")) as { sourcesContent?: string[] };
     assert.ok(map.sourcesContent?.[0]?.includes("export"), "source maps carry their sources (src/ is not shipped)");
