@@ -9,7 +9,7 @@ import { launch, userEnv } from "./support/launch.js";
 import type { Launched } from "./support/launch.js";
 import { launchBrowser } from "./support/browser.js";
 import type { TestBrowser } from "./support/browser.js";
-import { freePort } from "./support/process.js";
+import { freePort, runCli } from "./support/process.js";
 import { waitGone } from "./support/process-tree.js";
 
 const READY = /Switchboard listening/;
@@ -89,6 +89,12 @@ describe("first start outside production", { timeout: 180_000 }, () => {
     } finally {
       rmSync(checkout, { recursive: true, force: true });
     }
+  });
+
+  it("stops with exit code 2 naming SWITCHBOARD_LOG_FORMAT when it is neither pretty nor json", async () => {
+    const result = await runCli(["start"], { SWITCHBOARD_LOG_FORMAT: "colourful", SWITCHBOARD_PORT: "0" });
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /SWITCHBOARD_LOG_FORMAT/);
   });
 
   it("through a pipe: JSON lines, one per entry, and no generated key", async () => {
