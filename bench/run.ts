@@ -16,6 +16,7 @@ import type { StormPlan } from "./scenarios/join-storm.js";
 import { latency } from "./scenarios/latency.js";
 import { deploy } from "./scenarios/deploy.js";
 import { redis } from "./scenarios/redis.js";
+import { slowConsumers } from "./scenarios/slow-consumers.js";
 import type { Figures, Scenario, ScenarioContext, Variant } from "./scenarios/types.js";
 import { JWT_SECRET } from "./harness.js";
 import type { TargetName } from "./targets/target.js";
@@ -29,7 +30,7 @@ export interface BenchResult {
   results: Record<string, Record<string, Figures>>;
 }
 
-const SCENARIO_RUNS: Record<Exclude<ScenarioName, "redis" | "join-storm" | "feed" | "deploy">, Scenario> = { fanout, latency, idle, connect };
+const SCENARIO_RUNS: Record<Exclude<ScenarioName, "redis" | "join-storm" | "feed" | "slow-consumers" | "deploy">, Scenario> = { fanout, latency, idle, connect };
 
 /** A join storm's column: target and room size (and workers on Redis for the large one). */
 function stormColumn(plan: StormPlan): string {
@@ -83,7 +84,7 @@ function cpuModel(): string {
 
 /** Runs every chosen scenario against every chosen target, each run with fresh server and generator processes. */
 export async function runBench(options: BenchOptions, command: string): Promise<BenchResult> {
-  const plan: Array<{ scenario: ScenarioName; variant: Variant | number | StormPlan | FeedMode }> = [];
+  const plan: Array<{ scenario: ScenarioName; variant: Variant | number | StormPlan | FeedMode | "switchboard" }> = [];
   for (const scenario of SCENARIOS.filter((name) => options.scenarios.includes(name))) {
     if (scenario === "deploy") {
       // Its own processes (3 nodes, an observer node, a private redis-server) and in-process SDK clients.
@@ -101,6 +102,11 @@ export async function runBench(options: BenchOptions, command: string): Promise<
       for (const members of options.sizes.joinStorm.members) for (const target of ordered) plan.push({ scenario, variant: { target, members } });
       const { large } = options.sizes.joinStorm;
       if (options.large && options.targets.includes("switchboard")) plan.push({ scenario, variant: { target: "switchboard", members: large.members, workers: large.workers, generators: large.generators } });
+      continue;
+    }
+    if (scenario === "slow-consumers") {
+      // Switchboard's own slow-consumer policy under load; it starts its own server and generator.
+      if (options.url === undefined && options.targets.includes("switchboard")) plan.push({ scenario, variant: "switchboard" });
       continue;
     }
     if (scenario === "redis") {
@@ -142,8 +148,9 @@ export async function runBench(options: BenchOptions, command: string): Promise<
     let figures: Figures;
     try {
       if (scenario === "deploy") figures = await deploy(context);
+      else if (scenario === "slow-consumers") figures = await slowConsumers(context, clients);
       else if (typeof variant === "number") figures = await redis(context, variant, clients);
-      else if (typeof variant === "string") figures = await feed(context, variant);
+      else if (typeof variant === "string") figures = await feed(context, variant as FeedMode);
       else if ("members" in variant) figures = await joinStorm(context, variant, clients);
       else figures = await SCENARIO_RUNS[scenario as keyof typeof SCENARIO_RUNS](context, variant, clients);
       await Promise.all(clients.map((client) => client.call("close")));

@@ -35,6 +35,13 @@ export const SHOWN: Record<string, Array<{ key: string; label: string }>> = {
       { key: `restart${node}Ms`, label: `node ${node}: SIGTERM to listening again, ms` },
     ]),
   ],
+  "slow-consumers": [
+    { key: "p50Ms", label: "readers' p50 ms" },
+    { key: "p99Ms", label: "readers' p99 ms" },
+    { key: "worstSecondP99Ms", label: "worst second's p99 ms" },
+    { key: "stalledDropped", label: "stalled clients dropped" },
+    { key: "perSecondP99Ms", label: "p99 ms, second by second" },
+  ],
   "join-storm": [
     { key: "joinSeconds", label: "s until the last join reply" },
     { key: "serverFrames", label: "frames sent by the server" },
@@ -69,7 +76,7 @@ export function renderTables(results: Record<string, Record<string, Figures>>): 
   for (const [scenario, byTarget] of Object.entries(results)) {
     const columns = Object.keys(byTarget);
     // Join storms compare columns of different sizes: no single baseline column.
-    const base = scenario === "redis" ? byTarget["1 node"] : scenario === "join-storm" ? undefined : scenario === "feed" ? byTarget.notify : byTarget[BASELINE];
+    const base = scenario === "redis" ? byTarget["1 node"] : scenario === "join-storm" || scenario === "slow-consumers" ? undefined : scenario === "feed" ? byTarget.notify : byTarget[BASELINE];
     out.push(`### ${scenario}`, "", `| figure | ${columns.join(" | ")} |`, `|---|${columns.map(() => "---:").join("|")}|`);
     for (const { key, label } of SHOWN[scenario] ?? []) {
       const cells = columns.map((column) => {

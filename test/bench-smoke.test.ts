@@ -92,6 +92,22 @@ describe("npm run bench -- --quick", () => {
     }
   });
 
+  it("runs the slow-consumers scenario (opt-in), dropping the stalled clients and losing nothing for the readers", { timeout: 120_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), "bench-slow-"));
+    try {
+      const file = join(dir, "slow.json");
+      const result = await run(["--smoke", "--scenario", "slow-consumers", "--json", file], 110_000);
+      assert.equal(result.code, 0, `bench exited with ${result.code}:\n${result.stdout}\n${result.stderr}`);
+      assert.match(result.stdout, /reading clients' latency per second/);
+      const figures = (JSON.parse(readFileSync(file, "utf8")) as BenchJson).results["slow-consumers"]!.switchboard!;
+      assert.equal(figures.error, undefined);
+      assert.equal(figures.lost, 0, "every reader got every publication");
+      for (const key of ["p50Ms", "p99Ms", "worstSecondP99Ms", "stalledDropped"]) assert.equal(typeof figures[key], "number", key);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("runs the change-feed scenario (opt-in) in each mode, losing and repeating no change", { timeout: 150_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), "bench-feed-"));
     try {

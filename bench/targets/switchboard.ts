@@ -22,7 +22,7 @@ export async function startSwitchboard(config: ServerConfig): Promise<RunningTar
       maxConnections: 0,
       maxConnectionsPerUser: 0,
       joinsPerMinute: 0,
-      maxBufferedBytes: 64 * 1024 * 1024,
+      ...(config.defaultSlowConsumers === true ? {} : { maxBufferedBytes: 64 * 1024 * 1024 }),
     },
   };
   if (config.redisUrl !== undefined) Object.assign(options, createRedisBackends(config.redisUrl, { nodeId: config.nodeId ?? "bench-node" }), { nodeId: config.nodeId });

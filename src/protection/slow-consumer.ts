@@ -1,5 +1,6 @@
 import type { WebSocket } from "ws";
 import type { ConnectionGuard } from "./connection-guard.js";
+import { dropSocket } from "./drop-socket.js";
 
 /** What the slow-consumer policy needs of a connection. */
 export interface OutboundView {
@@ -78,7 +79,7 @@ export class SlowConsumerPolicy {
     this.onSlow(connection, bytes);
     const socket = connection.socket;
     if (socket.readyState === 1) socket.close(4008, "slow consumer");
-    const timer = setTimeout(() => socket.terminate(), this.graceMs);
+    const timer = setTimeout(() => dropSocket(socket), this.graceMs);
     timer.unref();
     socket.once("close", () => clearTimeout(timer));
   }

@@ -28,6 +28,7 @@ import { CloseCode } from "../protocol/close-codes.js";
 import { SwitchboardError } from "../protocol/error-codes.js";
 import { assertCarriable, assertDataSize } from "../protocol/payload-limits.js";
 import { PROTOCOL_VERSION, isFrameId, toClientFrame } from "../protocol/frames.js";
+import { dropSocket } from "../protection/drop-socket.js";
 import { Protection } from "../protection/protection.js";
 import type { UpgradeRefusal } from "../protection/protection.js";
 import type { RateLimit } from "../protection/protection-options.js";
@@ -578,7 +579,7 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
     const heartbeat = setInterval(() => {
       for (const connection of this.hub.connections.values()) {
         if (!connection.alive) {
-          connection.socket.terminate();
+          dropSocket(connection.socket);
           continue;
         }
         connection.alive = false;
