@@ -2,10 +2,10 @@ import { parseArgs } from "node:util";
 import { TARGETS } from "./targets/target.js";
 import type { TargetName } from "./targets/target.js";
 
-export const SCENARIOS = ["fanout", "latency", "idle", "connect", "redis", "join-storm"] as const;
+export const SCENARIOS = ["fanout", "latency", "idle", "connect", "redis", "join-storm", "feed", "slow-consumers", "deploy"] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 /** Scenarios that run only when named with --scenario (they take minutes at full size). */
-export const OPT_IN_SCENARIOS: readonly ScenarioName[] = ["join-storm"];
+export const OPT_IN_SCENARIOS: readonly ScenarioName[] = ["join-storm", "feed", "slow-consumers", "deploy"];
 
 /** How big each scenario is; every count and duration here bounds a loop. */
 export interface Sizes {
@@ -14,8 +14,13 @@ export interface Sizes {
   idle: { connections: number; roomSize: number };
   connect: { connections: number; concurrency: number };
   redis: { rooms: number; members: number; messagesPerRoom: number; window: number };
+  deploy: { publishers: number; subscribers: number; intervalMs: number; dwellMs: number };
   /** Room sizes of the join storm; `large` (with --large) adds one room across server workers on Redis. */
   joinStorm: { members: number[]; large: { members: number; workers: number; generators: number } };
+  /** PostgreSQL change feed, each mode: single-row commits per second, for how long, over how many rooms. */
+  feed: { perSecond: number; durationMs: number; rooms: number };
+  /** Clients that never read beside clients that do, in one room at a fixed publication rate. */
+  slowConsumers: { readers: number; stalled: number; perSecond: number; durationMs: number; padBytes: number };
 }
 
 export const SIZES: Record<"full" | "quick" | "smoke", Sizes> = {
@@ -27,6 +32,10 @@ export const SIZES: Record<"full" | "quick" | "smoke", Sizes> = {
     redis: { rooms: 100, members: 10, messagesPerRoom: 300, window: 4 },
     // 100,000 over 7 workers and 7 generators: each process stays under a 20,000 open-file limit.
     joinStorm: { members: [1_000, 10_000], large: { members: 100_000, workers: 7, generators: 7 } },
+    feed: { perSecond: 1_000, durationMs: 10_000, rooms: 50 },
+    // Long enough for the stalled clients to pass 1 MiB and for the 5 s grace to end under traffic.
+    slowConsumers: { readers: 500, stalled: 100, perSecond: 50, durationMs: 40_000, padBytes: 4_000 },
+    deploy: { publishers: 10, subscribers: 20, intervalMs: 20, dwellMs: 2_000 },
   },
   quick: {
     fanout: { members: 300, messages: 300, window: 32 },
@@ -35,6 +44,9 @@ export const SIZES: Record<"full" | "quick" | "smoke", Sizes> = {
     connect: { connections: 500, concurrency: 25 },
     redis: { rooms: 20, members: 10, messagesPerRoom: 100, window: 4 },
     joinStorm: { members: [1_000], large: { members: 10_000, workers: 2, generators: 2 } },
+    feed: { perSecond: 1_000, durationMs: 2_000, rooms: 20 },
+    slowConsumers: { readers: 200, stalled: 40, perSecond: 50, durationMs: 20_000, padBytes: 4_000 },
+    deploy: { publishers: 5, subscribers: 5, intervalMs: 25, dwellMs: 1_000 },
   },
   smoke: {
     fanout: { members: 20, messages: 20, window: 4 },
@@ -43,6 +55,9 @@ export const SIZES: Record<"full" | "quick" | "smoke", Sizes> = {
     connect: { connections: 20, concurrency: 10 },
     redis: { rooms: 4, members: 5, messagesPerRoom: 10, window: 2 },
     joinStorm: { members: [20], large: { members: 40, workers: 2, generators: 2 } },
+    feed: { perSecond: 200, durationMs: 500, rooms: 4 },
+    slowConsumers: { readers: 10, stalled: 2, perSecond: 20, durationMs: 1_000, padBytes: 1_000 },
+    deploy: { publishers: 2, subscribers: 2, intervalMs: 50, dwellMs: 300 },
   },
 };
 

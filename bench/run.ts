@@ -7,12 +7,16 @@ import type { BenchOptions, ScenarioName } from "./options.js";
 import { pinning } from "./processes.js";
 import { Progress } from "./progress.js";
 import { connect } from "./scenarios/connect.js";
+import { FEED_MODES, feed } from "./scenarios/feed.js";
+import type { FeedMode } from "./scenarios/feed.js";
 import { fanout } from "./scenarios/fanout.js";
 import { idle } from "./scenarios/idle.js";
 import { joinStorm } from "./scenarios/join-storm.js";
 import type { StormPlan } from "./scenarios/join-storm.js";
 import { latency } from "./scenarios/latency.js";
+import { deploy } from "./scenarios/deploy.js";
 import { redis } from "./scenarios/redis.js";
+import { slowConsumers } from "./scenarios/slow-consumers.js";
 import type { Figures, Scenario, ScenarioContext, Variant } from "./scenarios/types.js";
 import { JWT_SECRET } from "./harness.js";
 import type { TargetName } from "./targets/target.js";
@@ -26,7 +30,7 @@ export interface BenchResult {
   results: Record<string, Record<string, Figures>>;
 }
 
-const SCENARIO_RUNS: Record<Exclude<ScenarioName, "redis" | "join-storm">, Scenario> = { fanout, latency, idle, connect };
+const SCENARIO_RUNS: Record<Exclude<ScenarioName, "redis" | "join-storm" | "feed" | "slow-consumers" | "deploy">, Scenario> = { fanout, latency, idle, connect };
 
 /** A join storm's column: target and room size (and workers on Redis for the large one). */
 function stormColumn(plan: StormPlan): string {
@@ -43,10 +47,10 @@ function stormColumn(plan: StormPlan): string {
  */
 const warm = new Map<string, Promise<ServerUnderTest>>();
 
-function localVariant(target: TargetName, msgpack = false): Variant {
+function localVariant(target: TargetName, encoding?: "msgpack" | "pusher"): Variant {
   return {
-    name: msgpack ? "switchboard (msgpack)" : target,
-    protocol: msgpack ? "switchboard-msgpack" : target,
+    name: encoding === undefined ? target : `switchboard (${encoding})`,
+    protocol: encoding === "msgpack" ? "switchboard-msgpack" : encoding === "pusher" ? "pusher" : target,
     start: (jwt) => {
       const config = { target, ...(jwt ? { jwtSecret: JWT_SECRET } : {}) };
       const key = JSON.stringify(config);
@@ -80,14 +84,29 @@ function cpuModel(): string {
 
 /** Runs every chosen scenario against every chosen target, each run with fresh server and generator processes. */
 export async function runBench(options: BenchOptions, command: string): Promise<BenchResult> {
-  const plan: Array<{ scenario: ScenarioName; variant: Variant | number | StormPlan }> = [];
+  const plan: Array<{ scenario: ScenarioName; variant: Variant | number | StormPlan | FeedMode | "switchboard" }> = [];
   for (const scenario of SCENARIOS.filter((name) => options.scenarios.includes(name))) {
+    if (scenario === "deploy") {
+      // Its own processes (3 nodes, an observer node, a private redis-server) and in-process SDK clients.
+      if (options.url === undefined && options.targets.includes("switchboard")) plan.push({ scenario, variant: 3 });
+      continue;
+    }
+    if (scenario === "feed") {
+      // Its own PostgreSQL and Switchboard node per mode; not against an external server.
+      if (options.url === undefined && options.targets.includes("switchboard")) for (const mode of FEED_MODES) plan.push({ scenario, variant: mode });
+      continue;
+    }
     if (scenario === "join-storm") {
       if (options.url !== undefined) continue;
       const ordered = [...options.targets].sort((a, b) => Number(b === "ws") - Number(a === "ws"));
       for (const members of options.sizes.joinStorm.members) for (const target of ordered) plan.push({ scenario, variant: { target, members } });
       const { large } = options.sizes.joinStorm;
       if (options.large && options.targets.includes("switchboard")) plan.push({ scenario, variant: { target: "switchboard", members: large.members, workers: large.workers, generators: large.generators } });
+      continue;
+    }
+    if (scenario === "slow-consumers") {
+      // Switchboard's own slow-consumer policy under load; it starts its own server and generator.
+      if (options.url === undefined && options.targets.includes("switchboard")) plan.push({ scenario, variant: "switchboard" });
       continue;
     }
     if (scenario === "redis") {
@@ -103,7 +122,7 @@ export async function runBench(options: BenchOptions, command: string): Promise<
     const ordered = [...options.targets].sort((a, b) => Number(b === "ws") - Number(a === "ws"));
     for (const target of ordered) {
       plan.push({ scenario, variant: localVariant(target) });
-      if (scenario === "fanout" && target === "switchboard") plan.push({ scenario, variant: localVariant(target, true) });
+      if (scenario === "fanout" && target === "switchboard") plan.push({ scenario, variant: localVariant(target, "msgpack" as const) }, { scenario, variant: localVariant(target, "pusher" as const) });
     }
   }
   if (options.url === undefined) {
@@ -123,12 +142,15 @@ export async function runBench(options: BenchOptions, command: string): Promise<
   // Generator processes live for the whole run; each scenario run closes its connections.
   let clients = startClients(options.clients);
   for (const { scenario, variant } of plan) {
-    const column = typeof variant === "number" ? `${variant} node${variant === 1 ? "" : "s"}` : "members" in variant ? stormColumn(variant) : variant.name;
+    const column = typeof variant === "number" ? `${variant} node${variant === 1 ? "" : "s"}` : typeof variant === "string" ? variant : "members" in variant ? stormColumn(variant) : variant.name;
     const context: ScenarioContext = { sizes: options.sizes, clientProcesses: options.clients, progress: (detail) => progress.show(`${scenario} · ${column} · ${detail}`) };
     context.progress("starting");
     let figures: Figures;
     try {
-      if (typeof variant === "number") figures = await redis(context, variant, clients);
+      if (scenario === "deploy") figures = await deploy(context);
+      else if (scenario === "slow-consumers") figures = await slowConsumers(context, clients);
+      else if (typeof variant === "number") figures = await redis(context, variant, clients);
+      else if (typeof variant === "string") figures = await feed(context, variant as FeedMode);
       else if ("members" in variant) figures = await joinStorm(context, variant, clients);
       else figures = await SCENARIO_RUNS[scenario as keyof typeof SCENARIO_RUNS](context, variant, clients);
       await Promise.all(clients.map((client) => client.call("close")));

@@ -18,6 +18,30 @@ export const SHOWN: Record<string, Array<{ key: string; label: string }>> = {
   ],
   connect: [{ key: "connectionsPerSecond", label: "connections/s (JWT)" }],
   redis: [{ key: "deliveredPerSecond", label: "delivered msgs/s" }],
+  deploy: [
+    { key: "published", label: "publications sent" },
+    { key: "acknowledged", label: "acknowledged" },
+    { key: "lost", label: "acknowledged, lost to a subscriber" },
+    { key: "recovered", label: "recovered with since" },
+    { key: "duplicated", label: "duplicated" },
+    { key: "outOfOrder", label: "out of order" },
+    { key: "resets", label: "recoveries reset" },
+    { key: "ghosts", label: "presence ghosts" },
+    { key: "missing", label: "presence missing" },
+    { key: "metaLost", label: "meta not restored" },
+    { key: "unannouncedLeaves", label: "leaves not announced" },
+    ...[1, 2, 3].flatMap((node) => [
+      { key: `drain${node}Ms`, label: `node ${node}: SIGTERM to exit, ms` },
+      { key: `restart${node}Ms`, label: `node ${node}: SIGTERM to listening again, ms` },
+    ]),
+  ],
+  "slow-consumers": [
+    { key: "p50Ms", label: "readers' p50 ms" },
+    { key: "p99Ms", label: "readers' p99 ms" },
+    { key: "worstSecondP99Ms", label: "worst second's p99 ms" },
+    { key: "stalledDropped", label: "stalled clients dropped" },
+    { key: "perSecondP99Ms", label: "p99 ms, second by second" },
+  ],
   "join-storm": [
     { key: "joinSeconds", label: "s until the last join reply" },
     { key: "serverFrames", label: "frames sent by the server" },
@@ -27,6 +51,12 @@ export const SHOWN: Record<string, Array<{ key: string; label: string }>> = {
     { key: "serverCpuSeconds", label: "server CPU s" },
     { key: "publishToLastDeliveryMs", label: "publication to last delivery, ms" },
     { key: "publicationCpuMicrosPerDelivery", label: "publication: server CPU µs/delivery" },
+  ],
+  feed: [
+    { key: "p50Ms", label: "commit-to-delivery p50 ms" },
+    { key: "p95Ms", label: "commit-to-delivery p95 ms" },
+    { key: "p99Ms", label: "commit-to-delivery p99 ms" },
+    { key: "committedPerSecond", label: "committed changes/s" },
   ],
 };
 
@@ -47,7 +77,7 @@ export function renderTables(results: Record<string, Record<string, Figures>>): 
   for (const [scenario, byTarget] of Object.entries(results)) {
     const columns = Object.keys(byTarget);
     // Join storms compare columns of different sizes: no single baseline column.
-    const base = scenario === "redis" ? byTarget["1 node"] : scenario === "join-storm" ? undefined : byTarget[BASELINE];
+    const base = scenario === "redis" ? byTarget["1 node"] : scenario === "join-storm" || scenario === "slow-consumers" ? undefined : scenario === "feed" ? byTarget.notify : byTarget[BASELINE];
     out.push(`### ${scenario}`, "", `| figure | ${columns.join(" | ")} |`, `|---|${columns.map(() => "---:").join("|")}|`);
     for (const { key, label } of SHOWN[scenario] ?? []) {
       const cells = columns.map((column) => {
@@ -62,6 +92,7 @@ export function renderTables(results: Record<string, Record<string, Figures>>): 
       const figures = byTarget[column]!;
       const notes: string[] = [];
       if (typeof figures.lost === "number" && figures.lost !== 0) notes.push(`lost ${figures.lost}`);
+      if (typeof figures.duplicates === "number" && figures.duplicates !== 0) notes.push(`duplicates ${figures.duplicates}`);
       if (figures.generatorSaturated === true) notes.push(`generator saturated (${String(figures.generatorCpu)} cores)`);
       else if (typeof figures.generatorCpu === "number") notes.push(`generator ${figures.generatorCpu} cores`);
       if (typeof figures.serverCpuShare === "number" && Number.isFinite(figures.serverCpuShare)) notes.push(`server ${figures.serverCpuShare} cores, loop delay p99 ${String(figures.serverLoopDelayP99Ms)} ms`);

@@ -34,7 +34,8 @@ export function isBuildCurrent() {
 }
 
 function run(label, args) {
-  const result = spawnSync(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "inherit", "inherit"], timeout: 180_000 });
+  // Build output goes to stderr: a server built on start keeps stdout for its log lines.
+  const result = spawnSync(process.execPath, args, { cwd: ROOT, stdio: ["ignore", 2, 2], timeout: 180_000 });
   if (result.status !== 0) throw new Error(`${label} failed (${result.error?.message ?? `exit ${result.status ?? result.signal}`})`);
 }
 
@@ -94,7 +95,9 @@ export async function buildIfStale(log = console.error) {
   try {
     if (isBuildCurrent()) return;
     log("building dist/ and web/dist (missing or older than the sources; `npm run build` does this ahead of time)");
-    await build();
+    // In a child process: Vite sets NODE_ENV=production in the process that builds, and the
+    // server starting next must see the environment it was given (and not carry Vite in memory).
+    run("the build", [fileURLToPath(import.meta.url)]);
   } finally {
     rmSync(LOCK, { recursive: true, force: true });
   }

@@ -36,7 +36,7 @@ const FIGURES: Record<string, string[]> = {
 };
 
 const COLUMNS: Record<string, string[]> = {
-  fanout: ["ws", "switchboard", "switchboard (msgpack)", "socketio"],
+  fanout: ["ws", "switchboard", "switchboard (msgpack)", "switchboard (pusher)", "socketio"],
   latency: ["ws", "switchboard", "socketio"],
   idle: ["ws", "switchboard", "socketio"],
   connect: ["ws", "switchboard", "socketio"],
@@ -86,6 +86,41 @@ describe("npm run bench -- --quick", () => {
         for (const key of ["joinSeconds", "serverFrames", "serverBytes", "serverBytesPerMember", "serverCpuSeconds"]) assert.equal(typeof figures[key], "number", `${column} has ${key}`);
         // Every member got at least its join reply and the publication.
         assert.ok((figures.serverFrames as number) >= 2 * (figures.members as number), `${column}: frames counted`);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("runs the slow-consumers scenario (opt-in), dropping the stalled clients and losing nothing for the readers", { timeout: 120_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), "bench-slow-"));
+    try {
+      const file = join(dir, "slow.json");
+      const result = await run(["--smoke", "--scenario", "slow-consumers", "--json", file], 110_000);
+      assert.equal(result.code, 0, `bench exited with ${result.code}:\n${result.stdout}\n${result.stderr}`);
+      assert.match(result.stdout, /reading clients' latency per second/);
+      const figures = (JSON.parse(readFileSync(file, "utf8")) as BenchJson).results["slow-consumers"]!.switchboard!;
+      assert.equal(figures.error, undefined);
+      assert.equal(figures.lost, 0, "every reader got every publication");
+      for (const key of ["p50Ms", "p99Ms", "worstSecondP99Ms", "stalledDropped"]) assert.equal(typeof figures[key], "number", key);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("runs the change-feed scenario (opt-in) in each mode, losing and repeating no change", { timeout: 150_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), "bench-feed-"));
+    try {
+      const file = join(dir, "feed.json");
+      const result = await run(["--smoke", "--scenario", "feed", "--json", file], 140_000);
+      assert.equal(result.code, 0, `bench exited with ${result.code}:\n${result.stdout}\n${result.stderr}`);
+      assert.match(result.stdout, /### feed/);
+      const feed = (JSON.parse(readFileSync(file, "utf8")) as BenchJson).results.feed!;
+      assert.deepEqual(Object.keys(feed), ["notify", "outbox", "logical"]);
+      for (const [mode, figures] of Object.entries(feed)) {
+        assert.equal(figures.error, undefined, `${mode} ran without error`);
+        assert.deepEqual([figures.lost, figures.duplicates], [0, 0], `${mode}: every change once`);
+        for (const key of ["p50Ms", "p95Ms", "p99Ms", "committedPerSecond"]) assert.equal(typeof figures[key], "number", `${mode} has ${key}`);
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -1,20 +1,23 @@
 // A newcomer's first `switchboard start`: in a terminal (a real pseudo-terminal from
 // util-linux `script`) readable logs and a dashboard link that signs in; elsewhere JSON lines.
 import assert from "node:assert/strict";
+import { cpSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { launch, userEnv } from "./support/launch.js";
 import type { Launched } from "./support/launch.js";
 import { launchBrowser } from "./support/browser.js";
 import type { TestBrowser } from "./support/browser.js";
-import { freePort } from "./support/process.js";
+import { freePort, runCli } from "./support/process.js";
 import { waitGone } from "./support/process-tree.js";
 
 const READY = /Switchboard listening/;
 
 /** `switchboard start` with its stdout on a terminal. */
-async function inTerminal(env: Record<string, string>): Promise<{ server: Launched; port: number }> {
+async function inTerminal(env: Record<string, string>, ready = READY): Promise<{ server: Launched; port: number }> {
   const port = await freePort();
-  const server = await launch("script", ["-qfec", "node bin/switchboard.js start", "/dev/null"], { env: userEnv({ SWITCHBOARD_HOST: "127.0.0.1", SWITCHBOARD_PORT: String(port), ...env }), ready: READY });
+  const server = await launch("script", ["-qfec", "node bin/switchboard.js start", "/dev/null"], { env: userEnv({ SWITCHBOARD_HOST: "127.0.0.1", SWITCHBOARD_PORT: String(port), ...env }), ready });
   return { server, port };
 }
 
@@ -33,7 +36,8 @@ describe("first start outside production", { timeout: 180_000 }, () => {
   after(() => browser?.close());
 
   it("in a terminal: readable log lines and a printed dashboard link that opens the dashboard signed in", async () => {
-    const { server, port } = await inTerminal({});
+    // The link is logged just after "listening": wait for all of it.
+    const { server, port } = await inTerminal({}, /#key=sb_dev_[\w-]+[^\w-]/);
     try {
       const output = server.output();
       assert.doesNotMatch(output, /^\{"level"/m);
@@ -63,6 +67,34 @@ describe("first start outside production", { timeout: 180_000 }, () => {
     } finally {
       await stop(server).finally(() => server.kill());
     }
+  });
+
+  it("on a fresh checkout, builds dist/ first and then starts as configured (the build does not leak NODE_ENV=production)", async () => {
+    // A copy without dist/ or web/dist (node_modules linked), so other tests keep this checkout's build.
+    const checkout = mkdtempSync(join(tmpdir(), "switchboard-checkout-"));
+    try {
+      for (const path of ["bin", "scripts", "src", "web", "package.json", "tsconfig.json", "tsconfig.build.json"]) {
+        cpSync(path, join(checkout, path), { recursive: true, filter: (source) => !/(^|\/)(dist|\.dist-[^/]*)$/.test(source) });
+      }
+      symlinkSync(resolve("node_modules"), join(checkout, "node_modules"), "dir");
+      const port = await freePort();
+      const server = await launch(process.execPath, ["bin/switchboard.js", "start"], { cwd: checkout, env: userEnv({ SWITCHBOARD_HOST: "127.0.0.1", SWITCHBOARD_PORT: String(port) }), ready: READY, timeoutMs: 150_000 });
+      try {
+        assert.match(server.output(), /building dist\/ and web\/dist/);
+        assert.match(server.output(), /AUTH IS OFF/);
+        for (const path of ["/", "/dashboard", "/switchboard.js"]) assert.equal((await fetch(`http://127.0.0.1:${port}${path}`)).status, 200, path);
+      } finally {
+        await stop(server).finally(() => server.kill());
+      }
+    } finally {
+      rmSync(checkout, { recursive: true, force: true });
+    }
+  });
+
+  it("stops with exit code 2 naming SWITCHBOARD_LOG_FORMAT when it is neither pretty nor json", async () => {
+    const result = await runCli(["start"], { SWITCHBOARD_LOG_FORMAT: "colourful", SWITCHBOARD_PORT: "0" });
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /SWITCHBOARD_LOG_FORMAT/);
   });
 
   it("through a pipe: JSON lines, one per entry, and no generated key", async () => {

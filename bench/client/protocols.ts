@@ -1,3 +1,4 @@
+import { createHmac } from "node:crypto";
 import { decode, encode } from "@msgpack/msgpack";
 import { WebSocket } from "ws";
 
@@ -25,6 +26,8 @@ export interface Protocol {
   sentAt(data: Buffer, isBinary: boolean): number;
   /** Answers keep-alives the target needs answered at the application level. */
   onOther?(ws: WebSocket, data: Buffer): void;
+  /** False when a publisher does not receive its own publications (Pusher client events). Default true. */
+  publisherReceives?: boolean;
 }
 
 const SENT = Buffer.from('"sent":');
@@ -101,11 +104,54 @@ export const wsBaseline: Protocol = {
   sentAt: sentInJson,
 };
 
-export type ProtocolName = "switchboard" | "switchboard-msgpack" | "socketio" | "ws";
+/** The Pusher app every bench Switchboard serves; its rooms are `bench:{channel}`. */
+export const BENCH_PUSHER_APP = { id: "bench", key: "bench-key", secret: "bench-secret-0123", roomPrefix: "bench:", clientEvents: true, clientEventsPerSecond: 1_000_000_000 };
+
+const socketIds = new WeakMap<WebSocket, string>();
+const ESCAPED_SENT = Buffer.from('sent\\":');
+
+/** The Pusher channel of a bench room: private, so that clients may publish client events to it. */
+function pusherChannel(room: string): string {
+  return `private-${room.slice(BENCH_PUSHER_APP.roomPrefix.length)}`;
+}
+
+/**
+ * Pusher protocol 7 as pusher-js speaks it: subscriptions signed with the app
+ * secret, publications as client events (which the sender does not get back).
+ * Delivered events carry `data` as a JSON string, hence the escaped quotes.
+ */
+export const pusherProtocol: Protocol = {
+  open: (base) => ({ url: `${base}/app/${BENCH_PUSHER_APP.key}?protocol=7&client=js&version=8.6.0`, protocols: [] }),
+  readyOnOpen: false,
+  handshake(ws, data) {
+    const message = JSON.parse(data.toString()) as { event: string; data: string };
+    if (message.event === "pusher:error") throw new Error(`pusher refused the connection: ${data.toString()}`);
+    if (message.event !== "pusher:connection_established") return false;
+    socketIds.set(ws, (JSON.parse(message.data) as { socket_id: string }).socket_id);
+    return true;
+  },
+  join(ws, room) {
+    const channel = pusherChannel(room);
+    const signature = createHmac("sha256", BENCH_PUSHER_APP.secret).update(`${socketIds.get(ws)}:${channel}`).digest("hex");
+    ws.send(JSON.stringify({ event: "pusher:subscribe", data: { channel, auth: `${BENCH_PUSHER_APP.key}:${signature}` } }));
+  },
+  isJoinReply: (data) => data.includes("pusher_internal:subscription_succeeded"),
+  publish: (room, data) => `{"event":"client-bench","channel":${JSON.stringify(pusherChannel(room))},"data":${data}}`,
+  // `{"event":"client-bench"…`: "c" at index 10; the protocol's own events start with "p".
+  isDelivery: (data) => data[10] === 0x63 && data[2] === 0x65,
+  sentAt(data) {
+    const at = data.indexOf(ESCAPED_SENT);
+    return at === -1 ? Number.NaN : Number.parseFloat(data.toString("latin1", at + ESCAPED_SENT.length, at + ESCAPED_SENT.length + 24));
+  },
+  publisherReceives: false,
+};
+
+export type ProtocolName = "switchboard" | "switchboard-msgpack" | "pusher" | "socketio" | "ws";
 
 export const PROTOCOLS: Record<ProtocolName, Protocol> = {
   switchboard: switchboardJson,
   "switchboard-msgpack": switchboardMsgpack,
+  pusher: pusherProtocol,
   socketio: socketIo,
   ws: wsBaseline,
 };

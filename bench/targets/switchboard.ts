@@ -1,5 +1,6 @@
 import { pino } from "pino";
-import { createRedisBackends, createSwitchboard } from "../../src/index.js";
+import { attachPusher, createRedisBackends, createSwitchboard } from "../../src/index.js";
+import { BENCH_PUSHER_APP } from "../client/protocols.js";
 import type { SwitchboardOptions } from "../../src/index.js";
 import type { RunningTarget, ServerConfig } from "./target.js";
 
@@ -21,7 +22,7 @@ export async function startSwitchboard(config: ServerConfig): Promise<RunningTar
       maxConnections: 0,
       maxConnectionsPerUser: 0,
       joinsPerMinute: 0,
-      maxBufferedBytes: 64 * 1024 * 1024,
+      ...(config.defaultSlowConsumers === true ? {} : { maxBufferedBytes: 64 * 1024 * 1024 }),
       // The slow-loris deadline is not under test: a join storm's upgrades may queue longer than 10 s on a loaded core.
       headersTimeoutMs: 120_000,
       requestTimeoutMs: 120_000,
@@ -29,6 +30,8 @@ export async function startSwitchboard(config: ServerConfig): Promise<RunningTar
   };
   if (config.redisUrl !== undefined) Object.assign(options, createRedisBackends(config.redisUrl, { nodeId: config.nodeId ?? "bench-node" }), { nodeId: config.nodeId });
   const sb = createSwitchboard(options);
+  // The same node also speaks the Pusher protocol (the fan-out scenario's "switchboard (pusher)" column).
+  attachPusher(sb, { apps: [BENCH_PUSHER_APP] });
   const address = await sb.listen(0, "127.0.0.1");
   return { port: address.port, close: () => sb.close() };
 }

@@ -6,6 +6,8 @@ export interface ServerConfig {
   /** Switchboard only: a Redis URL for the multi-node scenario. */
   redisUrl?: string;
   nodeId?: string;
+  /** Switchboard only: keep the default slow-consumer bound (1 MiB, 5 s grace) instead of the bench's raised one. */
+  defaultSlowConsumers?: boolean;
 }
 
 export type TargetName = "switchboard" | "socketio" | "ws";

@@ -5,6 +5,7 @@ import { closeOnSignals, startServer } from "./start.js";
 import { startWorkers } from "./workers.js";
 import { watchLauncher } from "./launcher-watch.js";
 import { developmentApiKey } from "./dev-api-key.js";
+import { prettyLogs } from "../log/log-format.js";
 import { bench } from "./bench.js";
 import { publishFromCli } from "./publish.js";
 import { CliUsageError, mintCliToken } from "./token.js";
@@ -37,13 +38,19 @@ async function start(args: string[]): Promise<void> {
   if (values.port !== undefined) env.SWITCHBOARD_PORT = values.port;
   if (values.workers !== undefined) env.SWITCHBOARD_WORKERS = values.workers;
   const config = loadServerConfig(env, values.config ?? env.SWITCHBOARD_CONFIG);
+  try {
+    prettyLogs({ env, isTTY: false });
+  } catch (error) {
+    // A bad SWITCHBOARD_LOG_FORMAT stops the start like any other bad setting (exit code 2).
+    throw new ConfigError((error as Error).message);
+  }
   // The launcher's exit reaches the server as the SIGTERM npm did not forward (see launcher-watch.ts).
   if (cluster.isPrimary) watchLauncher(() => process.kill(process.pid, "SIGTERM"));
   if (cluster.isPrimary && config.workers > 1) return startWorkers(config, config.workers);
   const devKey = developmentApiKey(config, { env, isTTY: process.stdout.isTTY === true });
   const running = await startServer(devKey === undefined ? config : { ...config, apiKeys: [devKey] });
   // The key rides in the fragment, which browsers never send to a server or proxy.
-  if (devKey !== undefined && config.web) running.logger.info(`Dashboard, signed in with a key made for this run (set SWITCHBOARD_API_KEY to choose your own): ${running.apiUrl}/dashboard#key=${devKey}`);
+  if (devKey !== undefined) running.logger.info(`Dashboard, signed in with a key made for this run (set SWITCHBOARD_API_KEY to choose your own): ${running.apiUrl}/dashboard#key=${devKey}`);
   closeOnSignals(running);
 }
 

@@ -43,7 +43,8 @@ export interface RunningServer {
 export async function startServer(config: ServerConfig = loadServerConfig()): Promise<RunningServer> {
   const logger = createLogger(config.logLevel, { pretty: prettyLogs() });
   const metrics = new SwitchboardMetrics();
-  const integrations = new ConfiguredIntegrations(config, logger, metrics.changeFeed);
+  // The change-feed metrics appear only on a server with a feed (the PostgreSQL URL is its switch).
+  const integrations = new ConfiguredIntegrations(config, logger, config.pgUrl === undefined ? undefined : metrics.changeFeed);
   const switchboard = createSwitchboard(integrations.configure(optionsFromConfig(config, logger)));
   integrations.start(switchboard);
   const pusherOptions = pusherOptionsFromConfig(config);

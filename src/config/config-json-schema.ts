@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { serverConfigSchema } from "./server-config.js";
+import { ENVIRONMENT_VARIABLES, serverConfigSchema } from "./server-config.js";
 
 type JsonObject = Record<string, unknown>;
 
@@ -29,8 +29,21 @@ export function configJsonSchema(): JsonObject {
     title: "Switchboard server configuration",
     description: "The config file of `switchboard start` (JSON or YAML). Environment variables override it; see docs/config-file.md and docs/server.md.",
     ...rest,
-    properties: { $schema: { type: "string", description: "The JSON Schema this file follows, for editors; ignored by the server." }, ...(properties as JsonObject) },
+    properties: { $schema: { type: "string", description: "The JSON Schema this file follows, for editors; ignored by the server." }, ...withVariables(properties as Record<string, JsonObject>) },
   };
+}
+
+/** Each setting's description names the environment variable that overrides it, as docs/server.md does. */
+function withVariables(properties: Record<string, JsonObject>): Record<string, JsonObject> {
+  return Object.fromEntries(
+    Object.entries(properties).map(([key, schema]) => {
+      const names = ENVIRONMENT_VARIABLES[key as keyof typeof ENVIRONMENT_VARIABLES];
+      if (names === undefined) return [key, schema];
+      const variable = names.length === 1 ? `Environment variable: ${names[0]}.` : `Environment variables: ${names.join(" or ")} (the last one wins).`;
+      const description = typeof schema.description === "string" ? `${schema.description} ${variable}` : variable;
+      return [key, { ...schema, description }];
+    }),
+  );
 }
 
 /** The file's text: two-space JSON with a final newline. */

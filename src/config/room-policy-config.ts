@@ -29,7 +29,11 @@ export const roomPolicyEntrySchema = z
     match: z.string().describe("An exact room name, or a pattern with * (any characters) and {param} (one :-free segment)."),
     join: rule.optional().describe(`Who may join (default anyone): ${RULE_HINT}.`),
     publish: rule.optional().describe(`Who may publish (default members): ${RULE_HINT}.`),
-    presence: z.boolean().optional().describe("Whether joins and leaves are tracked and announced (default true)."),
+    presence: z
+      .union([z.boolean(), z.literal("count")])
+      .optional()
+      .describe('Whether joins, leaves and meta changes are tracked and announced: true (member lists up to presenceListLimit, counts above it), "count" (counts only) or false (default true).'),
+    presenceListLimit: z.number().int().min(0).optional().describe("Above this many present connections, presence frames carry counts instead of member lists (default 1000)."),
     history: history.optional().describe("Message history for recovery (default { size: 100, ttlMs: 300000 }); false keeps none."),
   })
   .strict()
@@ -84,6 +88,7 @@ export function roomPoliciesFromConfig(entries: readonly RoomPolicyEntry[]): Roo
     if (entry.join !== undefined) options.join = entry.join as NamedRule | ClaimRuleText;
     if (entry.publish !== undefined) options.publish = entry.publish as NamedRule | ClaimRuleText;
     if (entry.presence !== undefined) options.presence = entry.presence;
+    if (entry.presenceListLimit !== undefined) options.presenceListLimit = entry.presenceListLimit;
     if (entry.history !== undefined) options.history = entry.history;
     return options;
   });

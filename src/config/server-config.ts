@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { readConfigFile } from "./config-file.js";
 import { roomEntryName, roomPoliciesSchema } from "./room-policy-config.js";
+import { HISTORY_ENVIRONMENT_VARIABLES, historyConfigShape } from "../history/history-config.js";
 import { corsOriginProblem } from "../http/api-cors.js";
 import { INTEGRATION_ENVIRONMENT_VARIABLES, integrationConfigShape, refineIntegrationConfig } from "../integrations/integration-config.js";
 import { PUSHER_ENVIRONMENT_VARIABLES, pusherConfigShape, refinePusherConfig } from "../pusher/pusher-config.js";
@@ -56,6 +57,7 @@ export const serverConfigSchema = z
     rooms: roomPoliciesSchema.default([]),
     ...integrationConfigShape,
     ...protectionConfigShape,
+    ...historyConfigShape,
     ...webConfigShape,
     ...pusherConfigShape,
   })
@@ -110,6 +112,7 @@ export const ENVIRONMENT_VARIABLES: Record<keyof ServerConfig, string[]> = {
   rooms: ["SWITCHBOARD_ROOMS"],
   ...INTEGRATION_ENVIRONMENT_VARIABLES,
   ...PROTECTION_ENVIRONMENT_VARIABLES,
+  ...HISTORY_ENVIRONMENT_VARIABLES,
   ...WEB_ENVIRONMENT_VARIABLES,
   ...PUSHER_ENVIRONMENT_VARIABLES,
 };

@@ -5,6 +5,7 @@ import type { SwitchboardOptions } from "../server/options.js";
 import type { ServerConfig } from "./server-config.js";
 import { protectionFromConfig } from "../protection/protection-config.js";
 import { roomPoliciesFromConfig } from "./room-policy-config.js";
+import { historyLimitsFromConfig } from "../history/history-config.js";
 
 /** Turns the standalone server's config into library options. */
 export function optionsFromConfig(config: ServerConfig, logger: Logger): SwitchboardOptions {
@@ -16,6 +17,7 @@ export function optionsFromConfig(config: ServerConfig, logger: Logger): Switchb
     multipleRooms: config.multipleRooms,
     logger,
     protection: protectionFromConfig(config),
+    historyLimits: historyLimitsFromConfig(config),
   };
   if (config.nodeId !== undefined) options.nodeId = config.nodeId;
   if (config.rooms.length > 0) options.rooms = roomPoliciesFromConfig(config.rooms);

@@ -68,6 +68,15 @@ export interface HistoryStore {
    * caller then publishes itself.
    */
   appendAndPublish?(room: string, frameHead: string, policy: HistoryPolicy, publish: AtomicPublish): Promise<{ offset: number; epoch: string; frame: string } | undefined>;
+  /**
+   * Optional: the room got its first member on this node (`occupied`) or lost its last
+   * (`vacated`). A store held in process memory keeps a vacant room's history only
+   * briefly; stores elsewhere (Redis) need not implement these.
+   */
+  occupied?(room: string): void;
+  vacated?(room: string): void;
+  /** Optional: bytes of messages this store holds in process memory (shown in /metrics). */
+  readonly heldBytes?: number;
   /** The room's current position without reading messages. */
   position(room: string): Promise<RecoveryPosition>;
   /** Messages after `since` (all kept messages without it), oldest first, at most `limit`. */

@@ -2,31 +2,65 @@ import { randomBytes } from "node:crypto";
 import { sealMessageFrame } from "../protocol/prepared-frame.js";
 import type { RecoveryPosition } from "../protocol/frames.js";
 import type { AppendedMessage, HistoryPage, HistoryPolicy, HistoryStore, StoredMessage } from "./history-store.js";
+import { resolveHistoryLimits } from "./history-limits.js";
+import type { HistoryLimits, ResolvedHistoryLimits } from "./history-limits.js";
 
 /** A room that was joined but never published to keeps its epoch this long. */
 const EMPTY_STREAM_TTL_MS = 3_600_000;
+/** What a kept message costs beside its frame's characters (entry object, array slot): a round estimate. */
+const ENTRY_OVERHEAD_BYTES = 64;
+
+interface Entry extends StoredMessage {
+  expiresAt: number;
+  bytes: number;
+}
 
 interface RoomStream {
   epoch: string;
   offset: number;
-  messages: Array<StoredMessage & { expiresAt: number }>;
-  /** When the whole stream (offset counter included) may be forgotten. */
+  messages: Entry[];
+  /** Bytes held by `messages` (frame characters plus ENTRY_OVERHEAD_BYTES each). */
+  bytes: number;
+  /** When the whole stream (offset counter included) may be forgotten, unless the room has members. */
   expiresAt: number;
+  /** Whether this node has members in the room (told by the room service): such a stream keeps its epoch. */
+  occupied: boolean;
+}
+
+export interface MemoryHistoryOptions extends HistoryLimits {
+  /** How often expired messages and streams are dropped. Default 30000 ms (reads filter expired messages anyway). */
+  sweepIntervalMs?: number;
 }
 
 /**
- * The reference HistoryStore: one process. A room's stream, counter included, is
- * dropped once its last message expires, and the next publication starts a new
- * epoch, so memory is only held for rooms with recent traffic.
+ * The reference HistoryStore: one process, with a memory budget. Per room, the
+ * policy's `size` and `ttlMs` apply and at most `maxRoomBytes`; over all rooms
+ * at most `maxBytes`, beyond which the oldest messages of the rooms published to
+ * least recently are evicted (a recovery across them then answers
+ * `recovered: false`, never a gap). A room with no member on this node keeps its
+ * history `vacantRoomTtlMs` at most; one with members keeps its epoch and offset
+ * while they stay, however long it is quiet.
  */
 export class MemoryHistoryStore implements HistoryStore {
   readonly name = "memory";
+  readonly limits: ResolvedHistoryLimits;
+  /** Map order is publication recency: a room is moved to the end on every append, so eviction starts at the front. */
   private readonly streams = new Map<string, RoomStream>();
   private readonly sweepTimer: NodeJS.Timeout;
+  private bytes = 0;
 
-  constructor(sweepIntervalMs = 30_000) {
-    this.sweepTimer = setInterval(() => this.sweep(Date.now()), sweepIntervalMs);
+  constructor(options: MemoryHistoryOptions | number = {}) {
+    const settings = typeof options === "number" ? { sweepIntervalMs: options } : options;
+    this.limits = resolveHistoryLimits(settings);
+    const interval = settings.sweepIntervalMs ?? 30_000;
+    // A vacant room must not outlive its TTL by a whole sweep interval.
+    this.sweepTimer = setInterval(() => this.sweep(Date.now()), Math.max(10, Math.min(interval, this.limits.vacantRoomTtlMs)));
     this.sweepTimer.unref();
+  }
+
+  /** Bytes of messages held, over all rooms (shown in /metrics). */
+  get heldBytes(): number {
+    return this.bytes;
   }
 
   async append(room: string, frameHead: string, policy: HistoryPolicy): Promise<AppendedMessage> {
@@ -38,12 +72,20 @@ export class MemoryHistoryStore implements HistoryStore {
     const stream = this.live(room, now) ?? this.create(room);
     stream.offset += 1;
     const frame = sealMessageFrame(frameHead, stream.offset, stream.epoch);
-    stream.expiresAt = now + policy.ttlMs;
+    const ttlMs = stream.occupied ? policy.ttlMs : Math.min(policy.ttlMs, this.limits.vacantRoomTtlMs);
+    stream.expiresAt = now + ttlMs;
+    // Most recently published last: the node budget evicts from the front.
+    this.streams.delete(room);
+    this.streams.set(room, stream);
     if (policy.size > 0) {
-      stream.messages.push({ offset: stream.offset, frame, expiresAt: now + policy.ttlMs });
-      // Usually one over the bound: shift() drops it without allocating the removed list.
-      if (stream.messages.length === policy.size + 1) stream.messages.shift();
-      else if (stream.messages.length > policy.size) stream.messages.splice(0, stream.messages.length - policy.size);
+      const bytes = frame.length + ENTRY_OVERHEAD_BYTES;
+      stream.messages.push({ offset: stream.offset, frame, expiresAt: now + ttlMs, bytes });
+      stream.bytes += bytes;
+      this.bytes += bytes;
+      const over = stream.messages.length - policy.size;
+      if (over > 0) this.dropOldest(stream, over);
+      while (stream.bytes > this.limits.maxRoomBytes && stream.messages.length > 0) this.dropOldest(stream, 1);
+      if (this.bytes > this.limits.maxBytes) this.evict();
     }
     return { offset: stream.offset, epoch: stream.epoch, frame };
   }
@@ -71,31 +113,72 @@ export class MemoryHistoryStore implements HistoryStore {
     return { messages, offset: stream.offset, epoch: stream.epoch, complete: covered && missed.length <= limit };
   }
 
+  /** The room has a member on this node again: it keeps its epoch while occupied. */
+  occupied(room: string): void {
+    (this.live(room, Date.now()) ?? this.create(room)).occupied = true;
+  }
+
+  /** The room's last member on this node left: its history is kept `vacantRoomTtlMs` at most. */
+  vacated(room: string): void {
+    const stream = this.streams.get(room);
+    if (stream === undefined) return;
+    stream.occupied = false;
+    const until = Date.now() + this.limits.vacantRoomTtlMs;
+    stream.expiresAt = Math.min(stream.expiresAt, until);
+    for (const message of stream.messages) message.expiresAt = Math.min(message.expiresAt, until);
+  }
+
   async close(): Promise<void> {
     clearInterval(this.sweepTimer);
     this.streams.clear();
+    this.bytes = 0;
   }
 
   private live(room: string, now: number): RoomStream | undefined {
     const stream = this.streams.get(room);
-    if (stream !== undefined && stream.expiresAt <= now) {
-      this.streams.delete(room);
+    if (stream !== undefined && stream.expiresAt <= now && !stream.occupied) {
+      this.forget(room, stream);
       return undefined;
     }
     return stream;
   }
 
   private create(room: string): RoomStream {
-    const stream: RoomStream = { epoch: randomBytes(6).toString("base64url"), offset: 0, messages: [], expiresAt: Date.now() + EMPTY_STREAM_TTL_MS };
+    const stream: RoomStream = { epoch: randomBytes(6).toString("base64url"), offset: 0, messages: [], bytes: 0, expiresAt: Date.now() + Math.min(EMPTY_STREAM_TTL_MS, this.limits.vacantRoomTtlMs), occupied: false };
     this.streams.set(room, stream);
     return stream;
   }
 
+  private forget(room: string, stream: RoomStream): void {
+    this.streams.delete(room);
+    this.bytes -= stream.bytes;
+    stream.bytes = 0;
+    stream.messages = [];
+  }
+
+  private dropOldest(stream: RoomStream, count: number): void {
+    const dropped = count === 1 ? [stream.messages.shift()!] : stream.messages.splice(0, count);
+    for (const message of dropped) {
+      stream.bytes -= message.bytes;
+      this.bytes -= message.bytes;
+    }
+  }
+
+  /** Over the node budget: the oldest messages of the rooms published to least recently go first. */
+  private evict(): void {
+    for (const stream of this.streams.values()) {
+      while (stream.messages.length > 0 && this.bytes > this.limits.maxBytes) this.dropOldest(stream, 1);
+      if (this.bytes <= this.limits.maxBytes) return;
+    }
+  }
+
   private sweep(now: number): void {
     for (const [room, stream] of this.streams) {
-      if (stream.expiresAt <= now) this.streams.delete(room);
+      if (stream.expiresAt <= now && !stream.occupied) this.forget(room, stream);
       else if (stream.messages.length > 0 && stream.messages[0]!.expiresAt <= now) {
-        stream.messages = stream.messages.filter((message) => message.expiresAt > now);
+        let expired = 0;
+        while (expired < stream.messages.length && stream.messages[expired]!.expiresAt <= now) expired++;
+        this.dropOldest(stream, expired);
       }
     }
   }

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { Metric } from "prom-client";
 import type { ChangeFeedMetrics } from "../integrations/pg-change-feed.js";
 import type { ErrorCode } from "../protocol/error-codes.js";
 import type { RefusalReason, SwitchboardObserver } from "../server/observer.js";
@@ -17,8 +18,9 @@ export class SwitchboardMetrics implements SwitchboardObserver {
   readonly latency = new LatencyWindow();
   readonly disconnectsByCode = new Map<number, number>();
   readonly refusals = new Map<RefusalReason, number>();
-  /** Change-feed hooks for the PostgreSQL integration. */
-  readonly changeFeed: ChangeFeedMetrics;
+  private readonly feedHooks: ChangeFeedMetrics;
+  /** The switchboard_pg_feed_* metrics, kept out of the registry until a feed is wired (see `changeFeed`). */
+  private readonly feedMetrics: Metric[] = [];
 
   private readonly connects: Counter;
   private readonly disconnects: Counter<"code">;
@@ -37,16 +39,22 @@ export class SwitchboardMetrics implements SwitchboardObserver {
   private readonly clusterFailures: Counter<"subscriber" | "reason">;
   private readonly deliveryFailures: Counter;
 
-  private sb: Pick<Switchboard, "stats" | "broker"> | undefined;
+  private sb: Pick<Switchboard, "stats" | "broker" | "historyStore" | "protection"> | undefined;
 
   constructor() {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: "switchboard_" });
+    // prom-client names three gauges with a _total suffix, which Prometheus keeps for counters
+    // (promtool check metrics flags them); the same figures stay, by type, in the gauges without it.
+    for (const name of ["active_handles_total", "active_requests_total", "active_resources_total"]) this.registry.removeSingleMetric(`switchboard_nodejs_${name}`);
     const stats = (): ReturnType<Switchboard["stats"]> | undefined => this.sb?.stats();
     const brokerUp = (): boolean => this.sb === undefined || this.sb.broker.health().ok;
     new Gauge({ name: "switchboard_connections", help: "Open WebSocket connections on this node.", registers, collect() { this.set(stats()?.connections ?? 0); } });
     new Gauge({ name: "switchboard_users", help: "Distinct authenticated users connected to this node.", registers, collect() { this.set(stats()?.users ?? 0); } });
     new Gauge({ name: "switchboard_rooms", help: "Rooms with members on this node.", registers, collect() { this.set(stats()?.rooms ?? 0); } });
+    const sbOf = () => this.sb;
+    new Gauge({ name: "switchboard_history_bytes", help: "Bytes of history messages held in this process (the in-memory history store; 0 when history is in Redis).", registers, collect() { this.set(sbOf()?.historyStore.heldBytes ?? 0); } });
+    new Gauge({ name: "switchboard_outbound_queued_bytes", help: "Unsent outbound bytes of all connections at the last sweep.", registers, collect() { this.set(sbOf()?.protection.slowConsumers.queuedBytes ?? 0); } });
     new Gauge({ name: "switchboard_broker_up", help: "1 while the broker is reachable.", registers, collect() { this.set(brokerUp() ? 1 : 0); } });
     this.connects = new Counter({ name: "switchboard_connects_total", help: "Accepted WebSocket connections.", registers });
     this.disconnects = new Counter({ name: "switchboard_disconnects_total", help: "Closed connections by close code.", labelNames: ["code"], registers });
@@ -74,7 +82,7 @@ export class SwitchboardMetrics implements SwitchboardObserver {
     const feedDelivered = new Counter({ name: "switchboard_pg_feed_delivered_total", help: "Change-feed events published to rooms, by channel.", labelNames: ["channel"], registers });
     const feedDropped = new Counter({ name: "switchboard_pg_feed_dropped_total", help: "Change-feed notifications dropped, by channel and reason.", labelNames: ["channel", "reason"], registers });
     const feedSlotLag = new Gauge({ name: "switchboard_pg_feed_slot_lag_bytes", help: "Logical replication: bytes of WAL the change feed's slot holds (current WAL position minus the slot's confirmed position).", labelNames: ["slot"], registers });
-    this.changeFeed = {
+    this.feedHooks = {
       connected: () => feedConnected.set(1),
       disconnected: () => feedConnected.set(0),
       notification: (channel) => feedNotifications.inc({ channel }),
@@ -82,10 +90,23 @@ export class SwitchboardMetrics implements SwitchboardObserver {
       dropped: (channel, reason) => feedDropped.inc({ channel, reason }),
       slotLag: (slot, bytes) => feedSlotLag.set({ slot }, bytes),
     };
+    // Feed metrics exist only where a feed does: a server without one shows no feed gauge stuck at 0.
+    for (const { name } of this.registry.getMetricsAsArray()) {
+      const metric = name.startsWith("switchboard_pg_feed_") ? this.registry.getSingleMetric(name) : undefined;
+      if (metric === undefined) continue;
+      this.feedMetrics.push(metric);
+      this.registry.removeSingleMetric(name);
+    }
+  }
+
+  /** Change-feed hooks for the PostgreSQL integration; the first use adds the switchboard_pg_feed_* metrics to the registry. */
+  get changeFeed(): ChangeFeedMetrics {
+    for (const metric of this.feedMetrics.splice(0)) this.registry.registerMetric(metric);
+    return this.feedHooks;
   }
 
   /** Reads the gauges (connections, users, rooms, broker) from this Switchboard. */
-  bind(sb: Pick<Switchboard, "stats" | "broker">): this {
+  bind(sb: Pick<Switchboard, "stats" | "broker" | "historyStore" | "protection">): this {
     this.sb = sb;
     return this;
   }

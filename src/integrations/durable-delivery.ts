@@ -28,6 +28,8 @@ export interface DurableChange extends RowChange {
 export interface DurableChangeData extends RowChange {
   feed: string;
   position: string;
+  /** Set when the rows could not be carried (`too_large`: over MAX_DATA_BYTES; `bad_request`: nested too deeply); `new` and `old` are then null. */
+  omitted?: "too_large" | "bad_request";
 }
 
 export interface DeliveryCounters {
@@ -88,13 +90,31 @@ export class DurableDelivery {
         continue;
       }
       try {
-        await this.sink.publish(route.room, data, { event: route.event });
+        await this.publishOrStub(route.room, route.event, data);
       } catch (error) {
         this.watermarks.delete(route.room);
         throw error;
       }
       this.remember(route.room, change.position);
       this.counters.delivered(route.room);
+    }
+  }
+
+  /**
+   * A change no publication can carry (over MAX_DATA_BYTES of JSON, or nested
+   * too deeply) would stop the feed if retried: it is published without its
+   * rows, marked `omitted`, so it keeps its place in the room's order and the
+   * client knows to read the row itself.
+   */
+  private async publishOrStub(room: string, event: string, data: DurableChangeData): Promise<void> {
+    try {
+      await this.sink.publish(room, data, { event });
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (code !== "too_large" && code !== "bad_request") throw error;
+      this.logger?.warn({ room, table: data.table, position: data.position, reason: code }, "change feed: change too large or too deep to publish; published without its rows");
+      const stub: DurableChangeData = { ...data, new: null, old: null, omitted: code };
+      await this.sink.publish(room, stub, { event });
     }
   }
 

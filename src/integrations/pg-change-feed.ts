@@ -2,7 +2,7 @@ import pg from "pg";
 import type { Notification } from "pg";
 import type { Logger } from "../log/logger.js";
 import type { BroadcastApi } from "../server/broadcast-operator.js";
-import { matchesFilter, renderRoute } from "./change-mapping.js";
+import { matchesFilter, renderRoute, validateFilter } from "./change-mapping.js";
 import type { ChangeOp, RowFilter } from "./change-mapping.js";
 
 /**
@@ -96,6 +96,8 @@ export class PgChangeFeed {
       if (typeof mapping.channel !== "string" || mapping.channel.length === 0 || mapping.channel.length > 63) throw new TypeError("PgChangeFeed: every mapping needs a channel of 1-63 characters");
       if (typeof mapping.room !== "string" || mapping.room.length === 0) throw new TypeError(`PgChangeFeed: mapping for channel "${mapping.channel}" needs a room template`);
       if (mapping.deliver !== undefined && mapping.deliver !== "publish" && mapping.deliver !== "event") throw new TypeError(`PgChangeFeed: "deliver" must be "publish" or "event"`);
+      if (mapping.ops !== undefined && (!Array.isArray(mapping.ops) || mapping.ops.some((op) => !["insert", "update", "delete"].includes(op)))) throw new TypeError('PgChangeFeed: "ops" must list insert, update and/or delete');
+      validateFilter("PgChangeFeed", mapping.filter);
       const list = this.byChannel.get(mapping.channel) ?? [];
       list.push(mapping);
       this.byChannel.set(mapping.channel, list);

@@ -24,6 +24,7 @@ export const protectionConfigShape = {
   maxRoomsPerConnection: integerFrom(0).optional(),
   joinsPerMinute: integerFrom(0).optional(),
   maxBufferedBytes: integerFrom(0).optional(),
+  maxNodeBufferedBytes: integerFrom(0).optional(),
   compression: flag.optional(),
   headersTimeoutMs: integerFrom(0).optional(),
   requestTimeoutMs: integerFrom(0).optional(),
@@ -43,6 +44,7 @@ export const PROTECTION_ENVIRONMENT_VARIABLES: Record<keyof typeof protectionCon
   maxRoomsPerConnection: ["SWITCHBOARD_MAX_ROOMS_PER_CONNECTION"],
   joinsPerMinute: ["SWITCHBOARD_JOINS_PER_MINUTE"],
   maxBufferedBytes: ["SWITCHBOARD_MAX_BUFFERED_BYTES"],
+  maxNodeBufferedBytes: ["SWITCHBOARD_MAX_NODE_BUFFERED_BYTES"],
   compression: ["SWITCHBOARD_COMPRESSION"],
   headersTimeoutMs: ["SWITCHBOARD_HEADERS_TIMEOUT_MS"],
   requestTimeoutMs: ["SWITCHBOARD_REQUEST_TIMEOUT_MS"],
@@ -82,6 +84,7 @@ export function protectionFromConfig(config: ProtectionConfig): ProtectionOption
   if (config.maxRoomsPerConnection !== undefined) options.maxRoomsPerConnection = config.maxRoomsPerConnection;
   if (config.joinsPerMinute !== undefined) options.joinsPerMinute = config.joinsPerMinute;
   if (config.maxBufferedBytes !== undefined) options.maxBufferedBytes = config.maxBufferedBytes;
+  if (config.maxNodeBufferedBytes !== undefined) options.maxNodeBufferedBytes = config.maxNodeBufferedBytes;
   if (config.compression !== undefined) options.compression = config.compression;
   if (config.headersTimeoutMs !== undefined) options.headersTimeoutMs = config.headersTimeoutMs;
   if (config.requestTimeoutMs !== undefined) options.requestTimeoutMs = config.requestTimeoutMs;

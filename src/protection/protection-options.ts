@@ -37,6 +37,11 @@ export interface ProtectionOptions {
   joinsPerMinute?: number;
   /** Unsent outbound bytes after which a connection is closed with 4008. Default 1 MiB. */
   maxBufferedBytes?: number;
+  /**
+   * Unsent outbound bytes of all connections together; over it, the sweep closes the
+   * connections holding the most with 4008 until the node is under it again. 0 disables. Default 256 MiB.
+   */
+  maxNodeBufferedBytes?: number;
   /** How often buffered bytes and limiter tables are checked outside the send path. Default 1000 ms. */
   sweepIntervalMs?: number;
   /** After a 4008 close, how long the peer gets to take the close frame before the socket is destroyed. Default 5000 ms. */
@@ -62,6 +67,7 @@ export interface ResolvedProtection {
   maxRoomsPerConnection: number;
   joinsPerMinute: number;
   maxBufferedBytes: number;
+  maxNodeBufferedBytes: number;
   sweepIntervalMs: number;
   slowConsumerGraceMs: number;
   compression: boolean;
@@ -82,6 +88,7 @@ export const PROTECTION_DEFAULTS: ResolvedProtection = {
   maxRoomsPerConnection: 100,
   joinsPerMinute: 120,
   maxBufferedBytes: 1_048_576,
+  maxNodeBufferedBytes: 268_435_456,
   sweepIntervalMs: 1_000,
   slowConsumerGraceMs: 5_000,
   compression: false,
@@ -141,6 +148,7 @@ export function resolveProtection(options: ProtectionOptions = {}): ResolvedProt
     maxRoomsPerConnection: count("maxRoomsPerConnection", options.maxRoomsPerConnection, PROTECTION_DEFAULTS.maxRoomsPerConnection),
     joinsPerMinute: count("joinsPerMinute", options.joinsPerMinute, PROTECTION_DEFAULTS.joinsPerMinute),
     maxBufferedBytes: count("maxBufferedBytes", options.maxBufferedBytes, PROTECTION_DEFAULTS.maxBufferedBytes),
+    maxNodeBufferedBytes: count("maxNodeBufferedBytes", options.maxNodeBufferedBytes, PROTECTION_DEFAULTS.maxNodeBufferedBytes),
     sweepIntervalMs: count("sweepIntervalMs", options.sweepIntervalMs, PROTECTION_DEFAULTS.sweepIntervalMs, 10),
     slowConsumerGraceMs: count("slowConsumerGraceMs", options.slowConsumerGraceMs, PROTECTION_DEFAULTS.slowConsumerGraceMs),
     compression: options.compression ?? PROTECTION_DEFAULTS.compression,

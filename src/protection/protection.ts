@@ -66,7 +66,7 @@ export class Protection {
     this.clientIps = new ClientIpResolver(this.settings.trustedProxies);
     this.origins = new OriginCheck(this.settings.allowedOrigins, this.settings.allowMissingOrigin);
     this.ipLimiter = new IpRateLimiter(this.settings.ipConnectionRate.perSecond, this.settings.ipConnectionRate.burst);
-    this.slowConsumers = new SlowConsumerPolicy(this.settings.maxBufferedBytes, this.settings.slowConsumerGraceMs, (connection, bytes) => {
+    this.slowConsumers = new SlowConsumerPolicy(this.settings.maxBufferedBytes, this.settings.slowConsumerGraceMs, this.settings.maxNodeBufferedBytes, (connection, bytes) => {
       this.observer.refused?.("slow_consumer");
       this.logger.info({ connection: connection.id, bufferedBytes: bytes }, "closing slow consumer");
     });

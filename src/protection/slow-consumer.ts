@@ -1,5 +1,6 @@
 import type { WebSocket } from "ws";
 import type { ConnectionGuard } from "./connection-guard.js";
+import { dropSocket } from "./drop-socket.js";
 
 /** What the slow-consumer policy needs of a connection. */
 export interface OutboundView {
@@ -25,9 +26,13 @@ export function unsentBytes(connection: OutboundView): number {
  * socket is destroyed `graceMs` later if the peer never takes the close frame.
  */
 export class SlowConsumerPolicy {
+  /** Unsent bytes of all connections at the last sweep (shown in /metrics). */
+  queuedBytes = 0;
+
   constructor(
     private readonly maxBufferedBytes: number,
     private readonly graceMs: number,
+    private readonly maxNodeBufferedBytes: number,
     private readonly onSlow: (connection: OutboundView, bytes: number) => void,
   ) {}
 
@@ -48,12 +53,24 @@ export class SlowConsumerPolicy {
 
   /** The periodic check, for connections that stopped receiving sends while over the bound. */
   sweep(connections: Iterable<OutboundView>): void {
-    if (!this.enabled) return;
+    let total = 0;
+    const holding: Array<{ connection: OutboundView; guard: ConnectionGuard; bytes: number }> = [];
     for (const connection of connections) {
-      const guard = connection.guard;
-      if (guard === undefined || guard.slow) continue;
       const bytes = unsentBytes(connection);
-      if (bytes > this.maxBufferedBytes) this.closeSlow(connection, guard, bytes);
+      total += bytes;
+      const guard = connection.guard;
+      if (guard === undefined || guard.slow || bytes === 0) continue;
+      if (this.enabled && bytes > this.maxBufferedBytes) this.closeSlow(connection, guard, bytes);
+      else holding.push({ connection, guard, bytes });
+    }
+    this.queuedBytes = total;
+    if (this.maxNodeBufferedBytes === 0 || total <= this.maxNodeBufferedBytes) return;
+    // The node as a whole holds too much: the connections holding the most go first (4008, they reconnect and recover).
+    holding.sort((a, b) => b.bytes - a.bytes);
+    for (const { connection, guard, bytes } of holding) {
+      if (total <= this.maxNodeBufferedBytes) break;
+      this.closeSlow(connection, guard, bytes);
+      total -= bytes;
     }
   }
 
@@ -62,7 +79,7 @@ export class SlowConsumerPolicy {
     this.onSlow(connection, bytes);
     const socket = connection.socket;
     if (socket.readyState === 1) socket.close(4008, "slow consumer");
-    const timer = setTimeout(() => socket.terminate(), this.graceMs);
+    const timer = setTimeout(() => dropSocket(socket), this.graceMs);
     timer.unref();
     socket.once("close", () => clearTimeout(timer));
   }

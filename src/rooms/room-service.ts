@@ -92,7 +92,10 @@ export class RoomService {
     // presence frames built during the join must not overtake the snapshot.
     if (since !== undefined || policy.presence) connection.startHolding(room);
     // Subscribe before reading the position or history, so nothing published in between is missed.
-    if (hub.joinRoom(connection, room)) this.subscriptions.set(room, this.deps.broker.subscribe(roomTopic(room)));
+    if (hub.joinRoom(connection, room)) {
+      history.occupied?.(room);
+      this.subscriptions.set(room, this.deps.broker.subscribe(roomTopic(room)));
+    }
     let page: HistoryPage | undefined;
     let position: RecoveryPosition;
     try {
@@ -158,6 +161,7 @@ export class RoomService {
     this.meta.forget(connection.id, room);
     if (this.deps.hub.leaveRoom(connection, room)) {
       this.subscriptions.delete(room);
+      this.deps.history.vacated?.(room);
       this.deps.broker.unsubscribe(roomTopic(room)).catch((error: unknown) => this.deps.logger.warn({ err: error, room }, "broker unsubscribe failed"));
     }
     if (announce && this.deps.policies.resolve(room).presence) {

@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 export const CLIENT_BUNDLE_PATH = "/switchboard.js";
 
 const root = new URL("../../", import.meta.url);
-/** Written by `npm run build:client`; used when present so production needs no bundler. */
+/** Written by `npm run build` and shipped in the package; used when present so production needs no bundler. */
 const PREBUILT = new URL("dist/client/switchboard.js", root);
 const ENTRY = new URL("src/client/browser.ts", root);
 

@@ -1,6 +1,7 @@
 import type { AuthOptions } from "../auth/authenticator.js";
 import type { Broker } from "../broker/broker.js";
 import type { ClusterOptions } from "../cluster/types.js";
+import type { HistoryLimits } from "../history/history-limits.js";
 import type { HistoryStore } from "../history/history-store.js";
 import type { Logger } from "../log/logger.js";
 import type { PresenceStore } from "../presence/presence-store.js";
@@ -18,6 +19,8 @@ export interface SwitchboardOptions {
   broker?: Broker;
   presence?: PresenceStore;
   history?: HistoryStore;
+  /** The memory budget of the default in-memory history store (bytes per room and per node, vacant-room TTL); see docs/protection.md. */
+  historyLimits?: HistoryLimits;
   /** Room policies by name pattern; the first match wins, before the built-in `user:{id}` and `private:{a}:{b}`. */
   rooms?: RoomPolicyOptions[];
   /** Presence changes of a room reach its members coalesced into at most one frame per this many ms. Default 100. */

@@ -28,6 +28,7 @@ import { CloseCode } from "../protocol/close-codes.js";
 import { SwitchboardError } from "../protocol/error-codes.js";
 import { assertCarriable, assertDataSize } from "../protocol/payload-limits.js";
 import { PROTOCOL_VERSION, isFrameId, toClientFrame } from "../protocol/frames.js";
+import { dropSocket } from "../protection/drop-socket.js";
 import { Protection } from "../protection/protection.js";
 import type { UpgradeRefusal } from "../protection/protection.js";
 import type { RateLimit } from "../protection/protection-options.js";
@@ -161,7 +162,7 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
     this.deliveryFailures = new DeliveryFailures(this.logger, this.observer);
     this.broker = options.broker ?? new MemoryBroker();
     this.presenceStore = options.presence ?? new MemoryPresenceStore();
-    this.historyStore = options.history ?? new MemoryHistoryStore();
+    this.historyStore = options.history ?? new MemoryHistoryStore(options.historyLimits);
     const policies = new RoomPolicies(options.rooms);
     this.roomService = new RoomService({
       node: this.node,
@@ -221,6 +222,10 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
       node: this.node,
       dispatch: (connection, frame) => void this.dispatch(connection, frame).catch((error: unknown) => this.sendError(connection, frame.id, error)),
       setUser: (connection, userId, claims) => this.hub.setIdentity(connection, { userId, claims }),
+      failed: (connection, error) => {
+        this.logError(error, connection);
+        connection.close(CloseCode.internalError, "internal error");
+      },
     };
     this.baseOperator = new BroadcastOperator(this);
     this.cluster = new ClusterBus(this, options.cluster);
@@ -406,7 +411,12 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
       const link = new WireLink(connection, adapter, this.wireHost);
       connection.wire = link;
       this.observer.connectionOpened();
-      link.handler = adapter.open(link, request);
+      try {
+        link.handler = adapter.open(link, request);
+      } catch (error) {
+        this.wireHost.failed(connection, error);
+        return;
+      }
       this.emitLifecycle("connect", connection);
       return;
     }
@@ -578,7 +588,7 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
     const heartbeat = setInterval(() => {
       for (const connection of this.hub.connections.values()) {
         if (!connection.alive) {
-          connection.socket.terminate();
+          dropSocket(connection.socket);
           continue;
         }
         connection.alive = false;

@@ -23,6 +23,8 @@ const ROOMS = [
   { match: "team:{team}", join: "claim:teams={team}" },
   { match: "ticker:{symbol}", publish: "nobody", presence: false, history: { size: 2 } },
   { match: "typing:*", presence: false, history: false },
+  { match: "stadium:*", presence: "count" },
+  { match: "hall:*", presenceListLimit: 1 },
 ];
 
 async function refusal(client: TestClient, frame: Record<string, unknown>): Promise<string | undefined> {
@@ -117,6 +119,14 @@ describe("room policies from the config file (JSON and YAML) of `switchboard sta
     await heidi.ok({ type: "publish", room: "typing:chat-1", data: { typing: true } });
     const typing = await heidi.ok({ type: "history", room: "typing:chat-1" });
     assert.deepEqual(typing.messages, []);
+  });
+
+  it("presence modes: a count-only room and a list limit give counts instead of member lists", async () => {
+    const ivan = await as({ sub: "ivan" });
+    const judy = await as({ sub: "judy" });
+    assert.deepEqual((await ivan.ok({ type: "join", room: "stadium:final" })).presence, { count: 1, mode: "count" });
+    assert.equal(((await ivan.ok({ type: "join", room: "hall:1" })).presence as { mode: string }).mode, "list", "one connection is within the limit");
+    assert.deepEqual((await judy.ok({ type: "join", room: "hall:1" })).presence, { count: 2, mode: "count" }, "two are above it");
   });
 
   it("refuses to start on a bad entry, naming its index and match", async () => {

@@ -33,10 +33,11 @@ describe("deep data against two nodes on Redis with a MessagePack member", () =>
     await packed.ok({ type: "join", room: "deep:room" });
   });
   after(async () => {
-    await publisher.close();
-    await packed.close();
-    await Promise.all(nodes.map((node) => node.stop()));
-    await redis.stop();
+    // Each step guarded: a failed start must still stop what did start, or its pipes keep the test file alive.
+    await (publisher as TestClient | undefined)?.close();
+    await (packed as MsgpackClient | undefined)?.close();
+    await Promise.all(((nodes as ServerProcess[] | undefined) ?? []).map((node) => node.stop()));
+    await (redis as PrivateRedis | undefined)?.stop();
   });
 
   /** Both processes run, and a normal publication on node a still reaches the MessagePack client on node b. */

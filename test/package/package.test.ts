@@ -95,7 +95,9 @@ describe("the packed package, installed into an empty project", { timeout: 420_0
     }
     // The change feed's migrations ship as SQL for psql or a migration tool (docs/integrations.md).
     for (const file of ["src/integrations/sql/switchboard-outbox.sql", "src/integrations/sql/switchboard-notify.sql"]) assert.ok(packed.includes(file), `${file} is packed`);
-    const stray = packed.filter((file) => !/^(dist\/|web\/dist\/|bin\/switchboard\.js$|package\.json$|README\.md$|LICENSE$|CHANGELOG\.md$|src\/integrations\/sql\/[^/]+\.sql$)/.test(file) || file.endsWith(".test.js"));
+    // The config file's JSON Schema, for editors (docs/config-file.md).
+    assert.ok(packed.includes("schema/config.schema.json"), "schema/config.schema.json is packed");
+    const stray = packed.filter((file) => !/^(dist\/|web\/dist\/|bin\/switchboard\.js$|package\.json$|README\.md$|LICENSE$|CHANGELOG\.md$|schema\/config\.schema\.json$|src\/integrations\/sql\/[^/]+\.sql$)/.test(file) || file.endsWith(".test.js"));
     assert.deepEqual(stray, []);
     const map = JSON.parse(readFileSync(join(project, "node_modules/switchboard/dist/index.js.map"), "utf8")) as { sourcesContent?: string[] };
     assert.ok(map.sourcesContent?.[0]?.includes("export"), "source maps carry their sources (src/ is not shipped)");
@@ -106,6 +108,42 @@ describe("the packed package, installed into an empty project", { timeout: 420_0
     for (const tool of ["typescript", "tsx", "esbuild", "vite", "@types/pg"]) assert.ok(!existsSync(join(project, "node_modules", tool)), `${tool} is not installed`);
     const bin = readFileSync(join(project, "node_modules/switchboard/bin/switchboard.js"), "utf8");
     assert.match(bin, /dist\/cli\/main\.js/);
+  });
+
+  it("declares as dependencies exactly what the compiled code and its public types import", () => {
+    const installedPackage = join(project, "node_modules/switchboard");
+    const manifest = JSON.parse(readFileSync(join(installedPackage, "package.json"), "utf8")) as { dependencies: Record<string, string>; peerDependencies: Record<string, string> };
+    const imports = { js: new Set<string>(), lazy: new Set<string>(), types: new Set<string>() };
+    const walk = (dir: string): void => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) walk(path);
+        else if (entry.name.endsWith(".js") || entry.name.endsWith(".d.ts")) {
+          const code = readFileSync(path, "utf8");
+          // Import and export statements (one per line start in tsc output), bare `import "x"`, and `import("x")`.
+          for (const match of code.matchAll(/^(?:import|export)\s[^;"]*?from\s*"([^"]+)"|^import\s*"([^"]+)"|\bimport\(\s*"([^"]+)"\s*\)/gm)) {
+            const specifier = match[1] ?? match[2] ?? match[3]!;
+            if (specifier.startsWith("node:") || specifier.startsWith(".")) continue;
+            const name = specifier.startsWith("@") ? specifier.split("/").slice(0, 2).join("/") : specifier.split("/")[0]!;
+            if (entry.name.endsWith(".d.ts")) imports.types.add(name);
+            else if (match[3] !== undefined) imports.lazy.add(name);
+            else imports.js.add(name);
+          }
+        }
+      }
+    };
+    walk(join(installedPackage, "dist"));
+    // Loaded only in a checkout (building the web face or the client bundle from sources).
+    const checkoutOnly = new Set(["esbuild", "vite"]);
+    for (const name of imports.lazy) if (!checkoutOnly.has(name)) imports.js.add(name);
+    const peers = new Set(Object.keys(manifest.peerDependencies));
+    const needed = new Set([...imports.js, ...imports.types].filter((name) => !peers.has(name)));
+    // @types/ws: the public types import ws. light-my-request: Fastify's, pinned to a release whose cookie supports Node 20.
+    const declared = new Set(Object.keys(manifest.dependencies).filter((name) => name !== "@types/ws" && name !== "light-my-request"));
+    assert.deepEqual([...declared].filter((name) => !needed.has(name) && !needed.has(name.replace(/^@types\//, ""))).sort(), [], "dependencies nothing imports");
+    assert.deepEqual([...needed].filter((name) => !declared.has(name) && !(name === "ws" && declared.has("ws"))).sort(), [], "imports that are not dependencies");
+    assert.ok(imports.types.has("ws") && Object.hasOwn(manifest.dependencies, "@types/ws"), "the types of ws come with the package");
+    assert.deepEqual([...imports.lazy].filter((name) => checkoutOnly.has(name)).sort(), ["esbuild", "vite"]);
   });
 
   it("imports in plain Node ESM and carries a message between two clients through an embedded server", async () => {
@@ -146,6 +184,34 @@ describe("the packed package, installed into an empty project", { timeout: 420_0
     assert.equal(assets.length, 1);
     assert.doesNotMatch(readFileSync(join(project, "vite-dist/assets", assets[0]!), "utf8"), /node:|require\("ws"\)/);
   });
+
+  // Node 22 and 24 from the npm `node` package; skipped where the registry cannot provide them.
+  for (const major of [22, 24]) {
+    it(`runs on Node ${major}: the round trip (its global WebSocket) and the compiled bin serving /health and /dashboard`, async (t) => {
+      if (process.env.SWITCHBOARD_SKIP_NODE_MATRIX === "1") return t.skip("SWITCHBOARD_SKIP_NODE_MATRIX=1");
+      const probe = await run(NPX, ["-y", `node@${major}`, "-p", "process.execPath"], project, 180_000).catch(() => undefined);
+      const node = probe?.code === 0 ? probe.stdout.trim().split("\n").at(-1)! : "";
+      if (!existsSync(node)) return t.skip(`node@${major} could not be installed from the registry`);
+      const version = ok(await run(node, ["--version"], project, 10_000), `node@${major} --version`).stdout.trim();
+      assert.ok(version.startsWith(`v${major}.`), version);
+
+      const result = ok(await run(node, ["round-trip.mjs"], project, 30_000), `round-trip.mjs on ${version}`);
+      assert.deepEqual((JSON.parse(result.stdout.trim().split("\n").at(-1)!) as { message: unknown }).message, { text: "hello through the tarball" });
+
+      const port = await freePort();
+      let server: Launched | undefined;
+      try {
+        server = await launch(node, ["node_modules/switchboard/bin/switchboard.js", "start"], { cwd: project, env: userEnv({ SWITCHBOARD_HOST: "127.0.0.1", SWITCHBOARD_PORT: String(port) }), ready: /Switchboard listening/ });
+        for (const path of ["/health", "/dashboard"]) assert.equal((await fetch(`http://127.0.0.1:${port}${path}`)).status, 200, `${path} on ${version}`);
+        const tree = server.tree();
+        server.child.kill("SIGTERM");
+        assert.equal(await server.exited, 0);
+        await waitGone(tree, 15_000);
+      } finally {
+        server?.kill();
+      }
+    });
+  }
 
   it("npx switchboard start serves WebSockets, /, /dashboard, /switchboard.js, /health and /metrics, and stops on SIGTERM leaving nothing behind", async () => {
     const port = await freePort();

@@ -10,10 +10,14 @@ import type { Page } from "playwright-core";
 import type { ApiServer } from "../support/api-server.js";
 import { launchBrowser } from "../support/browser.js";
 import type { TestBrowser } from "../support/browser.js";
+import PusherServer from "pusher";
 import { APP, portOf, serverSdk, startPusherServer } from "./support.js";
 
 const require = createRequire(import.meta.url);
-const PUSHER_JS = readFileSync(require.resolve("pusher-js/dist/web/pusher.min.js"), "utf8");
+// The build with end-to-end encryption support (a superset of pusher.min.js), so encrypted channels can be checked too.
+const PUSHER_JS = readFileSync(require.resolve("pusher-js/dist/web/pusher-with-encryption.min.js"), "utf8");
+/** The backend's encryption master key: only the backend and the subscribers ever see the plaintext. */
+const MASTER_KEY = Buffer.alloc(32, 7).toString("base64");
 // The package's exports map hides its browser bundle; it is read from the installed package's folder.
 const ECHO_JS = readFileSync(join(dirname(require.resolve("laravel-echo")), "echo.iife.js"), "utf8");
 
@@ -39,6 +43,9 @@ if (params.get("mode") === "echo") {
     log.push(["subscribed", members.count]);
     channel.trigger("client-typing", { who: user });
   });
+  const vault = pusher.subscribe("private-encrypted-vault");
+  vault.bind("pusher:subscription_succeeded", () => log.push(["vault"]));
+  vault.bind("secret", (data) => log.push(["secret", data]));
 }
 </script>`;
 
@@ -50,7 +57,7 @@ describe("pusher-js and Laravel Echo in Chromium", () => {
 
   before(async () => {
     server = await startPusherServer();
-    const sdk = serverSdk(server);
+    const sdk = new PusherServer({ appId: APP.id, key: APP.key, secret: APP.secret, host: "127.0.0.1", port: String(portOf(server)), useTLS: false, encryptionMasterKeyBase64: MASTER_KEY });
     // The app's own backend: serves the page and authorizes channels with the pusher SDK, as a Laravel or Express app does.
     backend = createServer((request, response) => {
       const url = new URL(request.url ?? "/", "http://localhost");
@@ -106,6 +113,11 @@ describe("pusher-js and Laravel Echo in Chromium", () => {
     await alice.waitForFunction(() => (window as unknown as { echo: { connector: { channels: Record<string, { subscription: { subscribed: boolean } }> } } }).echo.connector.channels["private-orders.7"]?.subscription.subscribed === true, undefined, { timeout: 10_000 });
     await serverSdk(server).trigger("private-orders.7", "App\\Events\\OrderShipped", { order: 7 });
     assert.deepEqual(await waitForLog(alice, "shipped"), ["shipped", { order: 7 }]);
+
+    // An encrypted channel's payload passes through the server untouched: the SDK encrypts, pusher-js decrypts.
+    await waitForLog(bob, "vault");
+    await new PusherServer({ appId: APP.id, key: APP.key, secret: APP.secret, host: "127.0.0.1", port: String(portOf(server)), useTLS: false, encryptionMasterKeyBase64: MASTER_KEY }).trigger("private-encrypted-vault", "secret", { code: 1234 });
+    assert.deepEqual(await waitForLog(bob, "secret"), ["secret", { code: 1234 }]);
 
     await bob.close();
     assert.deepEqual(await waitForLog(alice, "leaving"), ["leaving", "bob"]);

@@ -22,12 +22,15 @@ export function startPusherServer(env: Record<string, string> = {}): Promise<Api
   });
 }
 
-export function portOf(server: ApiServer): number {
+/** Where a node serves: the standalone server's, or any server's base URL. */
+export type NodeAddress = Pick<ApiServer, "apiUrl">;
+
+export function portOf(server: NodeAddress): number {
   return new URL(server.apiUrl).port === "" ? 80 : Number(new URL(server.apiUrl).port);
 }
 
 /** The `pusher` server SDK pointed at a node, as a Node backend would be. */
-export function serverSdk(server: ApiServer, secret = APP.secret): PusherServer {
+export function serverSdk(server: NodeAddress, secret = APP.secret): PusherServer {
   return new PusherServer({ appId: APP.id, key: APP.key, secret, host: "127.0.0.1", port: String(portOf(server)), useTLS: false });
 }
 
@@ -42,7 +45,7 @@ export interface PusherClientOptions {
  * job: here the backend is the `pusher` SDK, called through pusher-js's
  * customHandler instead of over HTTP.
  */
-export function pusherClient(server: ApiServer, options: PusherClientOptions = {}): Pusher {
+export function pusherClient(server: NodeAddress, options: PusherClientOptions = {}): Pusher {
   const sdk = options.sdk ?? serverSdk(server);
   return new PusherJs(APP.key, {
     cluster: "",

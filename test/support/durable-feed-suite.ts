@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import pg from "pg";
+import { LogicalReplicationService, PgoutputPlugin } from "pg-logical-replication";
 import { LogicalReplicationFeed, OutboxFeed, createRedisBackends } from "switchboard";
 import type { TableMapping } from "switchboard";
 import { connect } from "./client.js";
@@ -165,6 +166,26 @@ export function durableFeedSuite(mode: DurableMode): void {
       assert.equal(Number(data.new?.price), 7);
     });
 
+    it("publishes a change too large for any frame without its rows, in its place, and goes on", async () => {
+      const huge = "h".repeat(2 * 1024 * 1024);
+      await admin.query("INSERT INTO markets (market_id, state, price, note) VALUES ('btc', 'OPEN', 8, $1)", [huge]);
+      await admin.query("INSERT INTO markets (market_id, state, price) VALUES ('btc', 'OPEN', 9)");
+      const stub = (await client.next(isMessage("market:btc"), 10_000)).data as ChangeData & { omitted?: string };
+      assert.deepEqual([stub.omitted, stub.new, stub.op], ["too_large", null, "insert"]);
+      const next = (await client.next(isMessage("market:btc"), 10_000)).data as ChangeData;
+      assert.equal(Number(next.new?.price), 9);
+    });
+
+    it("delivers, in order, a backlog of 6,000 changes committed while no node read", async () => {
+      await client.ok({ type: "join", room: "market:bulk" });
+      await feed.close();
+      await admin.query("INSERT INTO markets (market_id, state, price) SELECT 'bulk', 'OPEN', n FROM generate_series(1, 6000) AS n");
+      feed = feedFor(node);
+      const prices: number[] = [];
+      for (let index = 0; index < 6000; index++) prices.push(Number(((await client.next(isMessage("market:bulk"), 30_000)).data as ChangeData).new?.price));
+      assert.deepEqual(prices, Array.from({ length: 6000 }, (_, index) => index + 1));
+    });
+
     if (mode === "outbox") {
       it("skips outbox rows whose publication is already in history (a reader that crashed before deleting them)", async () => {
         await admin.query("INSERT INTO markets (market_id, state, price) VALUES ('eth', 'OPEN', 50)");
@@ -187,6 +208,45 @@ export function durableFeedSuite(mode: DurableMode): void {
         const target = (await admin.query<{ lsn: string }>("SELECT pg_current_wal_lsn()::text AS lsn")).rows[0]!.lsn;
         await until(async () => ((await drained(mode, admin, "inproc", target)) ? true : undefined), "the slot to confirm everything delivered");
         assert.equal(feed.health().ok, true);
+      });
+
+      it("shows a slot that nobody confirms as lag in /metrics and a degraded /health (200)", async () => {
+        // A reader that holds the slot and never confirms: the WAL behind it stays.
+        await admin.query("SELECT pg_create_logical_replication_slot('stuck', 'pgoutput')");
+        const stuck = new LogicalReplicationService({ connectionString: url }, { acknowledge: { auto: false, timeoutSeconds: 0 } });
+        stuck.on("error", () => undefined);
+        const streaming = stuck.subscribe(new PgoutputPlugin({ protoVersion: 1, publicationNames: ["inproc"] }), "stuck", "0/0").catch(() => undefined);
+        let server: ServerProcess | undefined;
+        try {
+          server = await startServerProcess({
+            SWITCHBOARD_AUTH: "anonymous",
+            SWITCHBOARD_WEB: "off",
+            SWITCHBOARD_PG_URL: url,
+            SWITCHBOARD_PG_FEED_MODE: "logical",
+            SWITCHBOARD_PG_FEEDS: JSON.stringify([{ table: "markets", room: "market:{market_id}" }]),
+            SWITCHBOARD_PG_SLOT: "stuck",
+            SWITCHBOARD_PG_PUBLICATION: "inproc",
+            SWITCHBOARD_PG_SLOT_LAG_WARN_BYTES: "1",
+            SWITCHBOARD_PG_LEADER_POLL_MS: "100",
+          });
+          for (let index = 0; index < 20; index++) await admin.query("INSERT INTO markets (market_id, state, price) VALUES ('lag', 'OPEN', $1)", [index]);
+          const base = `http://127.0.0.1:${server.port}`;
+          const health = await until(async () => {
+            const response = await fetch(`${base}/health`);
+            const report = (await response.json()) as { status: string; checks: Record<string, { ok: boolean; detail?: string }> };
+            return report.status === "degraded" && /holds .* of WAL/.test(report.checks["postgres-change-feed"]?.detail ?? "") ? { status: response.status, report } : undefined;
+          }, "a degraded /health", 20_000);
+          assert.equal(health.status, 200, "degraded, still serving");
+          assert.equal(health.report.checks["postgres-change-feed"]?.ok, false);
+          const metrics = await (await fetch(`${base}/metrics`)).text();
+          const lag = /^switchboard_pg_feed_slot_lag_bytes\{slot="stuck"\} (\d+)/m.exec(metrics);
+          assert.ok(lag !== null && Number(lag[1]) > 0, "the slot's lag is a metric");
+        } finally {
+          await server?.stop("SIGKILL");
+          await stuck.destroy();
+          await streaming;
+          await admin.query("SELECT pg_drop_replication_slot('stuck')").catch(() => undefined);
+        }
       });
     }
   });
@@ -293,12 +353,12 @@ export function durableFeedSuite(mode: DurableMode): void {
       };
       await attach();
 
-      // 1,000 single-change transactions at a steady rate (one every 6 ms), while nodes are killed.
+      // 1,000 single-change transactions at a steady rate (one every 10 ms), while nodes are killed.
       let committed = 0;
       const writer = (async () => {
         const start = Date.now();
         for (let index = 0; index < CHANGES; index++) {
-          const wait = start + index * 6 - Date.now();
+          const wait = start + index * 10 - Date.now();
           if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
           await admin.query("INSERT INTO ticks (room_id, seq) VALUES ($1, $2)", [index % ROOMS, Math.floor(index / ROOMS) + 1]);
           committed++;
@@ -307,13 +367,14 @@ export function durableFeedSuite(mode: DurableMode): void {
       const progress = (count: number): Promise<true> => until(() => (committed >= count ? true : undefined), `${count} commits`, 60_000);
 
       await progress(150);
-      await kill(firstReader); // the reading node dies; the other takes over
-      const replacement = startNode();
-      await reader();
-      await replacement;
-      await progress(400);
+      const [standby] = [...nodes].filter((node) => node !== firstReader);
+      await kill(firstReader); // the reading node dies: the standby takes over (failover between two nodes)
+      assert.equal(await reader(), standby, "the standby node reads now");
+      await progress(500);
       await Promise.all([...nodes].map((node) => kill(node))); // every node down for 5 s
+      const committedAtOutage = committed;
       await new Promise((resolve) => setTimeout(resolve, 5_000));
+      const committedInOutage = committed - committedAtOutage;
       await Promise.all([startNode(), startNode()]);
       await writer;
 
@@ -336,6 +397,7 @@ export function durableFeedSuite(mode: DurableMode): void {
       stopped = true;
       await client?.close();
 
+      assert.ok(committedInOutage > 0, "changes were committed while every node was down");
       assert.equal(unrecovered, 0, "every rejoin recovered the gap");
       assert.ok(recoveries > 0, "the client rejoined with since");
       const expected = Array.from({ length: perRoom }, (_, index) => index + 1);
