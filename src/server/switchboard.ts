@@ -651,6 +651,7 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
 
   async emitToTargets(targets: BroadcastTargets, type: string, data: unknown, filter: ConnectionFilter | undefined): Promise<void> {
     assertEventType(type);
+    for (const room of targets.rooms ?? []) assertRoomName(room, this.options.maxRoomNameLength);
     assertCarriable(data, "data");
     const rooms = targets.rooms ?? [];
     const singleRoom = rooms.length === 1 && !targets.all && (targets.userIds?.length ?? 0) === 0 && (targets.connectionIds?.length ?? 0) === 0;
@@ -709,6 +710,7 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
   }
 
   presence(room: string): Promise<PresenceMember[]> {
+    assertRoomName(room, this.options.maxRoomNameLength);
     return this.roomService.members(room);
   }
 
