@@ -48,6 +48,9 @@ export interface LogicalReplicationFeedOptions {
 }
 
 const SLOT_IN_USE = "55006";
+/** Backpressure bounds: changes held in memory before the socket stops being read, and where reading resumes. */
+const PAUSE_AT = 5_000;
+const RESUME_AT = 1_000;
 const DUPLICATE_OBJECT = "42710";
 
 export class LogicalReplicationFeed {
@@ -201,6 +204,8 @@ export class LogicalReplicationFeed {
       const current = service;
       this.transaction = undefined;
       this.delivery.reset();
+      // Changes received and not yet handled: the stream pauses when a backlog (after an outage) outruns publishing.
+      let pending = 0;
       service.on("error", (error: Error) => this.lost(current, error.message));
       service.on("start", () => {
         this.attempt = 0;
@@ -208,7 +213,12 @@ export class LogicalReplicationFeed {
         this.options.logger?.info({ slot: this.slot, from: formatLsn(this.confirmed) }, "change feed: streaming the replication slot");
       });
       service.on("data", (_lsn: string, change: Pgoutput.Message) => {
-        this.chain = this.chain.then(() => this.handle(current, change));
+        pending++;
+        if (pending === PAUSE_AT) replicationStream(current)?.pause();
+        this.chain = this.chain.then(() => this.handle(current, change)).finally(() => {
+          pending--;
+          if (pending === RESUME_AT) replicationStream(current)?.resume();
+        });
       });
       service.on("heartbeat", (lsn: string, _timestamp: number, shouldRespond: boolean) => {
         if (shouldRespond) this.acknowledge(current, this.confirmed);
@@ -234,7 +244,9 @@ export class LogicalReplicationFeed {
   }
 
   private standby(service: LogicalReplicationService | undefined): void {
-    if (service !== undefined && this.service === service) this.service = undefined;
+    if (service !== undefined && this.service !== service) return; // already handled (its error event came first)
+    this.service = undefined;
+    clearTimeout(this.timer);
     void service?.destroy().catch(() => undefined);
     if (this.state === "closed") return;
     if (this.state !== "standby") this.options.logger?.info({ slot: this.slot }, "change feed: standby (another node streams the slot)");
@@ -341,6 +353,16 @@ export class LogicalReplicationFeed {
     void read();
     loop();
   }
+}
+
+/**
+ * The socket under the library's replication connection, to pause it: the
+ * library's own flow control does the same, but it handles keepalives out of
+ * stream order, which the idle confirmation above relies on.
+ */
+function replicationStream(service: LogicalReplicationService): { pause(): void; resume(): void } | undefined {
+  const stream = (service as unknown as { _connection?: { stream?: { pause?: unknown; resume?: unknown } } | null })._connection?.stream;
+  return typeof stream?.pause === "function" && typeof stream.resume === "function" ? (stream as { pause(): void; resume(): void }) : undefined;
 }
 
 function ignore(code: string): (error: unknown) => void {

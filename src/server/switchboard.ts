@@ -222,6 +222,10 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
       node: this.node,
       dispatch: (connection, frame) => void this.dispatch(connection, frame).catch((error: unknown) => this.sendError(connection, frame.id, error)),
       setUser: (connection, userId, claims) => this.hub.setIdentity(connection, { userId, claims }),
+      failed: (connection, error) => {
+        this.logError(error, connection);
+        connection.close(CloseCode.internalError, "internal error");
+      },
     };
     this.baseOperator = new BroadcastOperator(this);
     this.cluster = new ClusterBus(this, options.cluster);
@@ -407,7 +411,12 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
       const link = new WireLink(connection, adapter, this.wireHost);
       connection.wire = link;
       this.observer.connectionOpened();
-      link.handler = adapter.open(link, request);
+      try {
+        link.handler = adapter.open(link, request);
+      } catch (error) {
+        this.wireHost.failed(connection, error);
+        return;
+      }
       this.emitLifecycle("connect", connection);
       return;
     }

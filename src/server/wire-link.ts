@@ -11,6 +11,8 @@ export interface WireHost {
   readonly node: string;
   dispatch(connection: Connection, frame: ClientFrame): void;
   setUser(connection: Connection, userId: string, claims: Record<string, unknown>): void;
+  /** An adapter threw: logged, and the connection is closed with 1011 (the adapter's state is unknown). */
+  failed(connection: Connection, error: unknown): void;
 }
 
 /** A shared encoding, with its complete WebSocket frame for the write fast path. */
@@ -111,7 +113,12 @@ export class WireLink implements WireEndpoint, WireSession {
   }
 
   receive(data: Buffer, isBinary: boolean): void {
-    this.handler?.receive(data, isBinary);
+    // Called from the socket's message event: a throw here must not reach ws (and the process).
+    try {
+      this.handler?.receive(data, isBinary);
+    } catch (error) {
+      this.host.failed(this.connection, error);
+    }
   }
 
   rateLimited(): void {

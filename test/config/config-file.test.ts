@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { parse as parseYaml } from "yaml";
 import { configJsonSchemaText } from "../../src/config/config-json-schema.js";
-import { ConfigError, loadServerConfig } from "../../src/config/server-config.js";
+import { ConfigError, ENVIRONMENT_VARIABLES, loadServerConfig } from "../../src/config/server-config.js";
 
 const dir = mkdtempSync(join(tmpdir(), "switchboard-config-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -49,6 +49,13 @@ describe("the config file", () => {
       const config = loadServerConfig({}, file(`example-${index}.yaml`, text));
       assert.ok(config.rooms.length > 0, `example ${index + 1} has room policies`);
     });
+  });
+
+  it("documents every setting in docs/ by its config key and its environment variables", () => {
+    const docsDir = new URL("../../docs/", import.meta.url);
+    const docs = readdirSync(docsDir).filter((name) => name.endsWith(".md")).map((name) => readFileSync(new URL(name, docsDir), "utf8")).join("\n");
+    const undocumented = Object.entries(ENVIRONMENT_VARIABLES).flatMap(([key, names]) => [`\`${key}\``, ...names].filter((name) => !docs.includes(name)));
+    assert.deepEqual(undocumented, []);
   });
 
   it("refuses in the schema what the validator refuses", () => {
