@@ -45,7 +45,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       killAllStarted();
       process.exit(130);
     });
-  benchMain(process.argv.slice(2), `npm run bench -- ${process.argv.slice(2).join(" ")}`.trim()).then(
+  benchMain(process.argv.slice(2), process.env.SWITCHBOARD_BENCH_COMMAND ?? `npm run bench -- ${process.argv.slice(2).join(" ")}`.trim()).then(
     (code) => process.exit(code),
     (error: unknown) => {
       console.error(error);

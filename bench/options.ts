@@ -2,10 +2,10 @@ import { parseArgs } from "node:util";
 import { TARGETS } from "./targets/target.js";
 import type { TargetName } from "./targets/target.js";
 
-export const SCENARIOS = ["fanout", "latency", "idle", "connect", "redis", "join-storm", "feed", "slow-consumers"] as const;
+export const SCENARIOS = ["fanout", "latency", "idle", "connect", "redis", "join-storm", "feed", "slow-consumers", "deploy"] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 /** Scenarios that run only when named with --scenario (they take minutes at full size). */
-export const OPT_IN_SCENARIOS: readonly ScenarioName[] = ["join-storm", "feed", "slow-consumers"];
+export const OPT_IN_SCENARIOS: readonly ScenarioName[] = ["join-storm", "feed", "slow-consumers", "deploy"];
 
 /** How big each scenario is; every count and duration here bounds a loop. */
 export interface Sizes {
@@ -14,6 +14,7 @@ export interface Sizes {
   idle: { connections: number; roomSize: number };
   connect: { connections: number; concurrency: number };
   redis: { rooms: number; members: number; messagesPerRoom: number; window: number };
+  deploy: { publishers: number; subscribers: number; intervalMs: number; dwellMs: number };
   /** Room sizes of the join storm; `large` (with --large) adds one room across server workers on Redis. */
   joinStorm: { members: number[]; large: { members: number; workers: number; generators: number } };
   /** PostgreSQL change feed, each mode: single-row commits per second, for how long, over how many rooms. */
@@ -34,6 +35,7 @@ export const SIZES: Record<"full" | "quick" | "smoke", Sizes> = {
     feed: { perSecond: 1_000, durationMs: 10_000, rooms: 50 },
     // Long enough for the stalled clients to pass 1 MiB and for the 5 s grace to end under traffic.
     slowConsumers: { readers: 500, stalled: 100, perSecond: 50, durationMs: 40_000, padBytes: 4_000 },
+    deploy: { publishers: 10, subscribers: 20, intervalMs: 20, dwellMs: 2_000 },
   },
   quick: {
     fanout: { members: 300, messages: 300, window: 32 },
@@ -44,6 +46,7 @@ export const SIZES: Record<"full" | "quick" | "smoke", Sizes> = {
     joinStorm: { members: [1_000], large: { members: 10_000, workers: 2, generators: 2 } },
     feed: { perSecond: 1_000, durationMs: 2_000, rooms: 20 },
     slowConsumers: { readers: 200, stalled: 40, perSecond: 50, durationMs: 20_000, padBytes: 4_000 },
+    deploy: { publishers: 5, subscribers: 5, intervalMs: 25, dwellMs: 1_000 },
   },
   smoke: {
     fanout: { members: 20, messages: 20, window: 4 },
@@ -54,6 +57,7 @@ export const SIZES: Record<"full" | "quick" | "smoke", Sizes> = {
     joinStorm: { members: [20], large: { members: 40, workers: 2, generators: 2 } },
     feed: { perSecond: 200, durationMs: 500, rooms: 4 },
     slowConsumers: { readers: 10, stalled: 2, perSecond: 20, durationMs: 1_000, padBytes: 1_000 },
+    deploy: { publishers: 2, subscribers: 2, intervalMs: 50, dwellMs: 300 },
   },
 };
 

@@ -14,6 +14,7 @@ import { idle } from "./scenarios/idle.js";
 import { joinStorm } from "./scenarios/join-storm.js";
 import type { StormPlan } from "./scenarios/join-storm.js";
 import { latency } from "./scenarios/latency.js";
+import { deploy } from "./scenarios/deploy.js";
 import { redis } from "./scenarios/redis.js";
 import { slowConsumers } from "./scenarios/slow-consumers.js";
 import type { Figures, Scenario, ScenarioContext, Variant } from "./scenarios/types.js";
@@ -29,7 +30,7 @@ export interface BenchResult {
   results: Record<string, Record<string, Figures>>;
 }
 
-const SCENARIO_RUNS: Record<Exclude<ScenarioName, "redis" | "join-storm" | "feed" | "slow-consumers">, Scenario> = { fanout, latency, idle, connect };
+const SCENARIO_RUNS: Record<Exclude<ScenarioName, "redis" | "join-storm" | "feed" | "slow-consumers" | "deploy">, Scenario> = { fanout, latency, idle, connect };
 
 /** A join storm's column: target and room size (and workers on Redis for the large one). */
 function stormColumn(plan: StormPlan): string {
@@ -85,6 +86,11 @@ function cpuModel(): string {
 export async function runBench(options: BenchOptions, command: string): Promise<BenchResult> {
   const plan: Array<{ scenario: ScenarioName; variant: Variant | number | StormPlan | FeedMode | "switchboard" }> = [];
   for (const scenario of SCENARIOS.filter((name) => options.scenarios.includes(name))) {
+    if (scenario === "deploy") {
+      // Its own processes (3 nodes, an observer node, a private redis-server) and in-process SDK clients.
+      if (options.url === undefined && options.targets.includes("switchboard")) plan.push({ scenario, variant: 3 });
+      continue;
+    }
     if (scenario === "feed") {
       // Its own PostgreSQL and Switchboard node per mode; not against an external server.
       if (options.url === undefined && options.targets.includes("switchboard")) for (const mode of FEED_MODES) plan.push({ scenario, variant: mode });
@@ -141,7 +147,8 @@ export async function runBench(options: BenchOptions, command: string): Promise<
     context.progress("starting");
     let figures: Figures;
     try {
-      if (scenario === "slow-consumers") figures = await slowConsumers(context, clients);
+      if (scenario === "deploy") figures = await deploy(context);
+      else if (scenario === "slow-consumers") figures = await slowConsumers(context, clients);
       else if (typeof variant === "number") figures = await redis(context, variant, clients);
       else if (typeof variant === "string") figures = await feed(context, variant as FeedMode);
       else if ("members" in variant) figures = await joinStorm(context, variant, clients);

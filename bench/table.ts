@@ -18,6 +18,23 @@ export const SHOWN: Record<string, Array<{ key: string; label: string }>> = {
   ],
   connect: [{ key: "connectionsPerSecond", label: "connections/s (JWT)" }],
   redis: [{ key: "deliveredPerSecond", label: "delivered msgs/s" }],
+  deploy: [
+    { key: "published", label: "publications sent" },
+    { key: "acknowledged", label: "acknowledged" },
+    { key: "lost", label: "acknowledged, lost to a subscriber" },
+    { key: "recovered", label: "recovered with since" },
+    { key: "duplicated", label: "duplicated" },
+    { key: "outOfOrder", label: "out of order" },
+    { key: "resets", label: "recoveries reset" },
+    { key: "ghosts", label: "presence ghosts" },
+    { key: "missing", label: "presence missing" },
+    { key: "metaLost", label: "meta not restored" },
+    { key: "unannouncedLeaves", label: "leaves not announced" },
+    ...[1, 2, 3].flatMap((node) => [
+      { key: `drain${node}Ms`, label: `node ${node}: SIGTERM to exit, ms` },
+      { key: `restart${node}Ms`, label: `node ${node}: SIGTERM to listening again, ms` },
+    ]),
+  ],
   "slow-consumers": [
     { key: "p50Ms", label: "readers' p50 ms" },
     { key: "p99Ms", label: "readers' p99 ms" },

@@ -4,6 +4,10 @@
  * JSON and MessagePack). The generator lives in bench/ and runs from a source
  * checkout; see docs/performance.md.
  */
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
 export const BENCH_USAGE = `Usage: switchboard bench --url ws://127.0.0.1:8080/ws [--quick] [--scenario fanout|latency] [--json file] [--clients N]
 
 Loads a running Switchboard from this machine: one room fan-out and many-room
@@ -34,8 +38,18 @@ export async function bench(args: string[]): Promise<void> {
     }
   }
   const forwarded = scenarios.length === 0 ? [...args, "--scenario", "fanout,latency"] : args;
-  // A path computed at run time: bench/ is not part of the compiled package.
-  const entry = new URL("../../bench/main.ts", import.meta.url).href;
-  const { benchMain } = (await import(entry)) as { benchMain: (argv: string[], command: string) => Promise<number> };
-  process.exitCode = await benchMain(forwarded, `switchboard bench ${args.join(" ")}`);
+  // bench/ is TypeScript that ships only with a source checkout; the compiled CLI runs it in a
+  // child process with the checkout's TypeScript loader rather than importing it here.
+  const entry = fileURLToPath(new URL("../../bench/main.ts", import.meta.url));
+  if (!existsSync(entry)) {
+    console.error("switchboard bench runs from a source checkout of Switchboard (bench/ is not part of the package); see docs/performance.md.");
+    process.exitCode = 2;
+    return;
+  }
+  const child = spawn(process.execPath, ["--import", "tsx", entry, ...forwarded], {
+    stdio: "inherit",
+    env: { ...process.env, SWITCHBOARD_BENCH_COMMAND: `switchboard bench ${args.join(" ")}` },
+  });
+  for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => child.kill(signal));
+  process.exitCode = await new Promise<number>((resolve) => child.once("exit", (code, signal) => resolve(code ?? (signal === null ? 0 : 1))));
 }
