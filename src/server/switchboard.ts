@@ -660,6 +660,7 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
 
   async emitToTargets(targets: BroadcastTargets, type: string, data: unknown, filter: ConnectionFilter | undefined): Promise<void> {
     assertEventType(type);
+    for (const room of targets.rooms ?? []) assertRoomName(room, this.options.maxRoomNameLength);
     assertCarriable(data, "data");
     const rooms = targets.rooms ?? [];
     const singleRoom = rooms.length === 1 && !targets.all && (targets.userIds?.length ?? 0) === 0 && (targets.connectionIds?.length ?? 0) === 0;
@@ -718,6 +719,7 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
   }
 
   presence(room: string): Promise<PresenceMember[]> {
+    assertRoomName(room, this.options.maxRoomNameLength);
     return this.roomService.members(room);
   }
 

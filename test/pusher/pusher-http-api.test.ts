@@ -133,3 +133,28 @@ describe("the Pusher HTTP API and webhooks, through the pusher server SDK", () =
     assert.equal(forged.webhook({ headers: request.headers as Record<string, string>, rawBody: request.raw }).isValid(), false);
   });
 });
+
+describe("Pusher webhooks when the endpoint fails", () => {
+  it("retries a batch that got a 5xx, with the same signed body", { timeout: 30_000 }, async () => {
+    let calls = 0;
+    const hooks = await new TestBackend(() => ({ status: ++calls === 1 ? 503 : 200, body: {} })).start();
+    const server = await startPusherServer({ SWITCHBOARD_PUSHER_WEBHOOK_URL: hooks.url });
+    const pusher = pusherClient(server);
+    try {
+      await subscribed(pusher, "retried");
+      await waitFor(() => hooks.requests.length >= 2, "the retry of the webhook batch", 10_000);
+      const [failed, retried] = hooks.requests as [(typeof hooks.requests)[number], (typeof hooks.requests)[number]];
+      assert.equal(retried.raw, failed.raw);
+      const sdk = serverSdk(server);
+      assert.equal(sdk.webhook({ headers: retried.headers as Record<string, string>, rawBody: retried.raw }).isValid(), true);
+      assert.deepEqual(
+        sdk.webhook({ headers: retried.headers as Record<string, string>, rawBody: retried.raw }).getEvents().map((event) => [event.name, event.channel]),
+        [["channel_occupied", "retried"]],
+      );
+    } finally {
+      pusher.disconnect();
+      await server.close();
+      await hooks.close();
+    }
+  });
+});
