@@ -142,6 +142,9 @@ function sendError(error: FastifyError | SwitchboardError, request: FastifyReque
   void reply.code(ERROR_CODES[body.code].httpStatus).send({ error: body.toBody() });
 }
 
+/** Longest path parameter (a room name in /api/rooms/{room}/...) before the API answers 414. */
+export const MAX_PATH_PARAM_LENGTH = 512;
+
 export interface HttpAppOptions {
   logger?: Logger;
   /** Node's HTTP server options (timeouts against slow clients); see Protection.httpServerOptions(). */
@@ -157,6 +160,16 @@ export function createHttpApp(options: HttpAppOptions = {}): FastifyInstance {
     loggerInstance: options.logger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimit ?? 1_048_576,
+    // Fastify's default (100) answered 414 for valid room names of 101-128 characters in /api/rooms/{room}/...;
+    // a longer path parameter still gets 414, anything shorter the room-name checks (400).
+    routerOptions: { maxParamLength: MAX_PATH_PARAM_LENGTH },
+    // Errors the router raises before any route or error handler runs (a path parameter over the limit: 414),
+    // in the API's own error format.
+    frameworkErrors: (error, _request, reply) => {
+      const status = typeof error.statusCode === "number" ? error.statusCode : 400;
+      const message = status === 414 ? `A path parameter is over ${MAX_PATH_PARAM_LENGTH} characters.` : error.message;
+      void (reply as unknown as FastifyReply).code(status).send({ error: { code: "bad_request", message } });
+    },
     serverFactory: (handler: (request: IncomingMessage, response: ServerResponse) => void) => createServer(serverOptions, handler),
   }) as unknown as FastifyInstance;
 }

@@ -10,6 +10,8 @@ export interface BackendEndpoint {
   timeoutMs?: number;
   /** Extra headers, e.g. an API key the backend expects. */
   headers?: Record<string, string>;
+  /** Lets `url` name a link-local or cloud-metadata address (refused by default; see backend-url.ts). */
+  allowLinkLocal?: boolean;
 }
 
 export type BackendOutcome =

@@ -38,7 +38,7 @@ export class ConfiguredIntegrations {
 
   configure(options: SwitchboardOptions): SwitchboardOptions {
     const config = this.config;
-    const endpoint = { secret: config.integrationSecret, timeoutMs: config.backendTimeoutMs, logger: this.logger.child({ integration: "hooks" }) };
+    const endpoint = { secret: config.integrationSecret, timeoutMs: config.backendTimeoutMs, allowLinkLocal: config.backendAllowLinkLocal, logger: this.logger.child({ integration: "hooks" }) };
     if (config.connectHookUrl !== undefined) options.auth = { authenticate: httpConnectHook({ ...endpoint, url: config.connectHookUrl }) };
     if (config.joinHookUrl !== undefined) options.canJoin = httpJoinHook({ ...endpoint, url: config.joinHookUrl });
     if (config.proxyUrl !== undefined && config.proxyForwardToken) {
@@ -57,6 +57,7 @@ export class ConfiguredIntegrations {
           url: config.proxyUrl,
           secret: config.integrationSecret,
           timeoutMs: config.backendTimeoutMs,
+          allowLinkLocal: config.backendAllowLinkLocal,
           events: config.proxyEvents,
           idempotent: config.proxyIdempotentEvents,
           ...(capture === undefined ? {} : { forwardToken: (ctx) => capture.tokenFor(ctx.claims) }),
@@ -69,6 +70,7 @@ export class ConfiguredIntegrations {
         url: config.webhookUrl,
         secret: config.integrationSecret,
         timeoutMs: config.backendTimeoutMs,
+        allowLinkLocal: config.backendAllowLinkLocal,
         events: config.webhookEvents,
         logger: this.logger.child({ integration: "webhooks" }),
       }).attach(sb);

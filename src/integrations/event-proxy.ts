@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { assertBackendUrl } from "./backend-url.js";
 import type { Logger } from "../log/logger.js";
 import { SwitchboardError } from "../protocol/error-codes.js";
 import type { HandlerContext } from "../server/context.js";
@@ -56,7 +57,7 @@ export interface ProxyResponse {
 }
 
 export function eventProxy(options: EventProxyOptions): Middleware {
-  if (typeof options.url !== "string" || !/^https?:\/\//.test(options.url)) throw new TypeError('eventProxy: "url" must be an http(s) URL');
+  assertBackendUrl(options.url, "eventProxy", { carriesCredentials: options.forwardToken !== undefined, allowLinkLocal: options.allowLinkLocal });
   if (!Array.isArray(options.events) || options.events.length === 0) throw new TypeError('eventProxy: "events" needs at least one pattern');
   const forwarded = options.events.map(compileEventPattern);
   const idempotent = (options.idempotent ?? []).map(compileEventPattern);

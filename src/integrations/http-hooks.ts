@@ -1,4 +1,5 @@
 import type { IncomingMessage } from "node:http";
+import { assertBackendUrl } from "./backend-url.js";
 import type { AuthenticateHook, Identity } from "../auth/identity.js";
 import type { Logger } from "../log/logger.js";
 import { redactUrl } from "../log/logger.js";
@@ -46,7 +47,8 @@ export interface ConnectHookResponse {
  * so clients retry instead of treating it as bad credentials.
  */
 export function httpConnectHook(options: HookOptions): AuthenticateHook {
-  assertUrl(options.url, "httpConnectHook");
+  // The connect hook forwards the upgrade's Authorization and Cookie headers.
+  assertBackendUrl(options.url, "httpConnectHook", { carriesCredentials: true, allowLinkLocal: options.allowLinkLocal });
   return async (request: IncomingMessage): Promise<Identity | null> => {
     const headers: ConnectHookRequest["headers"] = {};
     for (const name of FORWARDED_HEADERS) {
@@ -83,7 +85,7 @@ export interface JoinHookRequest {
  * else the backend says refuses (`forbidden`); an unreachable backend is `unavailable`.
  */
 export function httpJoinHook(options: HookOptions): RoomAccessHook {
-  assertUrl(options.url, "httpJoinHook");
+  assertBackendUrl(options.url, "httpJoinHook", { carriesCredentials: false, allowLinkLocal: options.allowLinkLocal });
   return async (subject, room) => {
     const body: JoinHookRequest = { room, connectionId: subject.id, userId: subject.userId, claims: subject.claims };
     const outcome = await callBackend(options, body, { retries: options.retries ?? 1 });
@@ -99,6 +101,3 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-function assertUrl(url: unknown, name: string): void {
-  if (typeof url !== "string" || !/^https?:\/\//.test(url)) throw new TypeError(`${name}: "url" must be an http(s) URL`);
-}

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { backendUrlProblem } from "./backend-url.js";
 
 /**
  * The standalone server's integration settings, merged into the server config
@@ -56,6 +57,7 @@ export const integrationConfigShape = {
   proxyEvents: list.default([]),
   proxyIdempotentEvents: list.default([]),
   proxyForwardToken: flag.default(false),
+  backendAllowLinkLocal: flag.default(false),
   connectHookUrl: httpUrl.optional(),
   joinHookUrl: httpUrl.optional(),
   webhookUrl: httpUrl.optional(),
@@ -80,6 +82,7 @@ export const INTEGRATION_ENVIRONMENT_VARIABLES = {
   proxyEvents: ["SWITCHBOARD_PROXY_EVENTS"],
   proxyIdempotentEvents: ["SWITCHBOARD_PROXY_IDEMPOTENT_EVENTS"],
   proxyForwardToken: ["SWITCHBOARD_PROXY_FORWARD_TOKEN"],
+  backendAllowLinkLocal: ["SWITCHBOARD_BACKEND_ALLOW_LINK_LOCAL"],
   connectHookUrl: ["SWITCHBOARD_CONNECT_HOOK_URL"],
   joinHookUrl: ["SWITCHBOARD_JOIN_HOOK_URL"],
   webhookUrl: ["SWITCHBOARD_WEBHOOK_URL"],
@@ -102,6 +105,7 @@ export interface IntegrationConfig {
   proxyEvents: string[];
   proxyIdempotentEvents: string[];
   proxyForwardToken: boolean;
+  backendAllowLinkLocal: boolean;
   connectHookUrl?: string | undefined;
   joinHookUrl?: string | undefined;
   webhookUrl?: string | undefined;
@@ -124,5 +128,15 @@ export function refineIntegrationConfig(config: IntegrationConfig & { auth?: str
   if (config.proxyEvents.length > 0 && config.proxyUrl === undefined) issue("proxyUrl", "SWITCHBOARD_PROXY_EVENTS needs SWITCHBOARD_PROXY_URL");
   const callsBackend = config.proxyUrl !== undefined || config.connectHookUrl !== undefined || config.joinHookUrl !== undefined || config.webhookUrl !== undefined;
   if (callsBackend && config.integrationSecret === undefined) issue("integrationSecret", "backend calls are signed: set SWITCHBOARD_INTEGRATION_SECRET (a shared secret of at least 16 characters)");
+  const urls: Array<[keyof IntegrationConfig, string | undefined, boolean]> = [
+    ["proxyUrl", config.proxyUrl, config.proxyForwardToken],
+    ["connectHookUrl", config.connectHookUrl, true],
+    ["joinHookUrl", config.joinHookUrl, false],
+    ["webhookUrl", config.webhookUrl, false],
+  ];
+  for (const [path, url, carriesCredentials] of urls) {
+    const problem = url === undefined ? undefined : backendUrlProblem(url, { carriesCredentials, allowLinkLocal: config.backendAllowLinkLocal });
+    if (problem !== undefined) issue(path, problem);
+  }
   if (config.connectHookUrl !== undefined && config.auth !== undefined) issue("connectHookUrl", "SWITCHBOARD_CONNECT_HOOK_URL decides who connects; leave SWITCHBOARD_AUTH unset");
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { assertBackendUrl } from "./backend-url.js";
 import type { Logger } from "../log/logger.js";
 import type { Switchboard } from "../server/switchboard.js";
 import { callBackend } from "./backend-call.js";
@@ -63,7 +64,7 @@ export class WebhookDispatcher {
   private detach: (() => void) | undefined;
 
   constructor(private readonly options: WebhookOptions) {
-    if (typeof options.url !== "string" || !/^https?:\/\//.test(options.url)) throw new TypeError('WebhookDispatcher: "url" must be an http(s) URL');
+    assertBackendUrl(options.url, "WebhookDispatcher", { carriesCredentials: false, allowLinkLocal: options.allowLinkLocal });
     this.settings = {
       maxBatch: options.maxBatch ?? 100,
       flushIntervalMs: options.flushIntervalMs ?? 1_000,

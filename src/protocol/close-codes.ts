@@ -5,6 +5,7 @@
 export const CLOSE_CODES = {
   1000: { name: "normal", reconnect: "no", meaning: "Normal closure." },
   1001: { name: "going_away", reconnect: "immediately", meaning: "The server is shutting down; reconnect (to another node)." },
+  1007: { name: "invalid_payload", reconnect: "backoff", meaning: "A text frame was not valid UTF-8 (closed by the WebSocket layer before Switchboard reads it)." },
   1008: { name: "policy_violation", reconnect: "backoff", meaning: "The connection broke a policy (e.g. sustained rate-limit abuse, auth deadline missed)." },
   1009: { name: "too_large", reconnect: "backoff", meaning: "A frame exceeded the maximum payload size." },
   1011: { name: "internal_error", reconnect: "backoff", meaning: "An unexpected server error." },
@@ -21,6 +22,7 @@ export type CloseCode = keyof typeof CLOSE_CODES;
 export const CloseCode = {
   normal: 1000,
   goingAway: 1001,
+  invalidPayload: 1007,
   policyViolation: 1008,
   tooLarge: 1009,
   internalError: 1011,
