@@ -1,6 +1,6 @@
 import pg from "pg";
 import type { Logger } from "../log/logger.js";
-import type { FeedState } from "./pg-change-feed.js";
+import type { FeedState } from "./feed-types.js";
 
 /**
  * A PostgreSQL session that elects one leader among nodes with a session
@@ -34,6 +34,8 @@ export class LeaderSession {
   private attempt = 0;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> = Promise.resolve();
+  /** Wakes the leader's pause() early when the session ends or the feed closes. */
+  private wakers = new Set<() => void>();
   lastError = "";
   disconnects = 0;
 
@@ -53,6 +55,23 @@ export class LeaderSession {
     return this.leading === client && this.client === client && this.current === "leader";
   }
 
+  /** Waits `ms`, or less when the session is lost or closed meanwhile (so close() never waits out a poll interval). */
+  pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.wakers.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wakers.add(done);
+    });
+  }
+
+  private wakeAll(): void {
+    for (const wake of [...this.wakers]) wake();
+  }
+
   /** The leader's work found the session broken: drop it (and the lock) and reconnect. */
   fail(client: pg.Client, reason: string): void {
     this.lost(client, reason);
@@ -68,9 +87,11 @@ export class LeaderSession {
     await this.running.catch(() => undefined);
   }
 
+  /** Every loss is reported (each failed reconnect too, for the disconnect counters); other states once per change. */
   private setState(state: SessionState, reason?: string): void {
-    if (this.current === state) return;
+    if (this.current === state && state !== "disconnected") return;
     this.current = state;
+    if (state === "closed" || state === "disconnected") this.wakeAll();
     this.options.onState?.(state, reason);
   }
 

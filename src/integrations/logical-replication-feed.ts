@@ -8,7 +8,7 @@ import { DurableDelivery } from "./durable-delivery.js";
 import type { DurableSink } from "./durable-delivery.js";
 import { QUERY_TIMEOUT_MS, message } from "./leader-session.js";
 import { compareLsn, formatLsn, parseLsn } from "./lsn.js";
-import type { ChangeFeedMetrics, FeedState, HealthStatus } from "./pg-change-feed.js";
+import type { ChangeFeedMetrics, FeedState, HealthStatus } from "./feed-types.js";
 
 /**
  * Logical replication mode (wal_level = logical): streams the changes of a
@@ -145,7 +145,8 @@ export class LogicalReplicationFeed {
   }
 
   private setState(state: FeedState, reason?: string): void {
-    if (this.state === state || this.state === "closed") return;
+    // Every loss is reported (each failed reconnect too); other states once per change.
+    if ((this.state === state && state !== "disconnected") || this.state === "closed") return;
     this.state = state;
     if (state === "leader" || state === "standby") this.options.metrics?.connected?.(state);
     if (state === "disconnected") {

@@ -5,7 +5,7 @@ import type { ChangeOp, Row, TableMapping } from "./change-mapping.js";
 import { DurableDelivery } from "./durable-delivery.js";
 import type { DurableSink } from "./durable-delivery.js";
 import { LeaderSession } from "./leader-session.js";
-import type { ChangeFeedMetrics, FeedState, HealthStatus } from "./pg-change-feed.js";
+import type { ChangeFeedMetrics, FeedState, HealthStatus } from "./feed-types.js";
 
 /**
  * Outbox mode: reads the `switchboard_outbox` table that the shipped migration

@@ -1,9 +1,13 @@
-import pg from "pg";
+import type pg from "pg";
 import type { Notification } from "pg";
 import type { Logger } from "../log/logger.js";
 import type { BroadcastApi } from "../server/broadcast-operator.js";
 import { matchesFilter, renderRoute, validateFilter } from "./change-mapping.js";
 import type { ChangeOp, RowFilter } from "./change-mapping.js";
+import type { ChangeFeedMetrics, FeedState, HealthStatus } from "./feed-types.js";
+import { LeaderSession } from "./leader-session.js";
+
+export type { ChangeFeedMetrics, FeedState, HealthStatus } from "./feed-types.js";
 
 /**
  * PostgreSQL change feed: LISTENs on channels (fed by the shipped
@@ -35,17 +39,6 @@ export interface ChangeFeedMapping {
   filter?: RowFilter;
 }
 
-/** Counters for metrics; every method optional and cheap. */
-export interface ChangeFeedMetrics {
-  connected?(role: "leader" | "standby"): void;
-  disconnected?(reason: string): void;
-  notification?(channel: string): void;
-  delivered?(channel: string, room: string): void;
-  dropped?(channel: string, reason: "invalid_json" | "unmapped" | "publish_failed" | "fetch_failed"): void;
-  /** Logical replication: bytes of WAL the slot holds (current WAL position minus its confirmed position). */
-  slotLag?(slot: string, bytes: number): void;
-}
-
 export interface PgChangeFeedOptions {
   connectionString: string;
   mappings: ChangeFeedMapping[];
@@ -62,26 +55,12 @@ export interface PgChangeFeedOptions {
   logger?: Logger;
 }
 
-export interface HealthStatus {
-  ok: boolean;
-  detail?: string;
-}
-
-export type FeedState = "connecting" | "leader" | "standby" | "disconnected" | "closed";
-
 type ChangePayload = Record<string, unknown>;
-
-/** Bounds every query of the feed (lock, LISTEN, heartbeat, oversized-row fetch). */
-const QUERY_TIMEOUT_MS = 10_000;
 
 export class PgChangeFeed {
   private readonly options: Required<Pick<PgChangeFeedOptions, "reconnectMinMs" | "reconnectMaxMs" | "leaderPollMs" | "lockName">> & PgChangeFeedOptions;
   private readonly byChannel = new Map<string, ChangeFeedMapping[]>();
-  private client: pg.Client | undefined;
-  private state: FeedState = "connecting";
-  private lastError = "";
-  private attempt = 0;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly session: LeaderSession;
   /** Notifications are handled one at a time so a fetched (oversized) row cannot overtake a later change. */
   private queue: Promise<void> = Promise.resolve();
   readonly counters = { notifications: 0, delivered: 0, dropped: 0, disconnects: 0 };
@@ -109,16 +88,33 @@ export class PgChangeFeed {
       leaderPollMs: options.leaderPollMs ?? 2_000,
       lockName: options.lockName ?? `switchboard-feed:${[...this.byChannel.keys()].sort().join(",")}`,
     };
+    this.session = new LeaderSession({
+      connectionString: this.options.connectionString,
+      lockName: this.options.lockName,
+      applicationName: this.options.applicationName ?? "switchboard-change-feed",
+      leaderPollMs: this.options.leaderPollMs,
+      reconnectMinMs: this.options.reconnectMinMs,
+      reconnectMaxMs: this.options.reconnectMaxMs,
+      logger: this.options.logger,
+      lead: (client) => this.listen(client),
+      onState: (state, reason) => {
+        if (state === "leader" || state === "standby") this.options.metrics?.connected?.(state);
+        if (state === "disconnected") {
+          this.counters.disconnects++;
+          this.options.metrics?.disconnected?.(reason ?? "");
+        }
+      },
+    });
   }
 
   start(): this {
-    void this.connect();
+    this.session.start();
     return this;
   }
 
   /** For /health: false while not connected to PostgreSQL. A standby node is healthy. */
   health(): HealthStatus {
-    switch (this.state) {
+    switch (this.session.state) {
       case "leader":
         return { ok: true, detail: `listening on ${[...this.byChannel.keys()].join(", ")}` };
       case "standby":
@@ -126,100 +122,36 @@ export class PgChangeFeed {
       case "connecting":
         return { ok: false, detail: "connecting to PostgreSQL" };
       case "disconnected":
-        return { ok: false, detail: `disconnected from PostgreSQL (${this.lastError}); reconnecting` };
+        return { ok: false, detail: `disconnected from PostgreSQL (${this.session.lastError}); reconnecting` };
       case "closed":
         return { ok: false, detail: "closed" };
     }
   }
 
   get role(): FeedState {
-    return this.state;
+    return this.session.state;
   }
 
   async close(): Promise<void> {
-    this.state = "closed";
-    clearTimeout(this.timer);
-    const client = this.client;
-    this.client = undefined;
-    if (client !== undefined) await client.end().catch(() => undefined);
+    await this.session.close();
     await this.queue;
   }
 
-  private async connect(): Promise<void> {
-    if (this.state === "closed") return;
-    const client = new pg.Client({
-      connectionString: this.options.connectionString,
-      application_name: this.options.applicationName ?? "switchboard-change-feed",
-      // A half-open connection must not look healthy: TCP keepalive plus the leader's heartbeat query below.
-      keepAlive: true,
-      query_timeout: QUERY_TIMEOUT_MS,
-    });
-    this.client = client;
-    client.on("error", (error) => this.lost(client, error.message));
-    client.on("end", () => this.lost(client, "connection ended"));
+  /**
+   * The leader LISTENs, then checks its session now and then (`SELECT 1` every
+   * leaderPollMs), so a dead one is noticed and replaced even when no change flows.
+   */
+  private async listen(client: pg.Client): Promise<void> {
     client.on("notification", (message) => {
       this.queue = this.queue.then(() => this.onNotification(client, message));
     });
-    try {
-      await client.connect();
-      this.attempt = 0;
-      await this.tryToLead(client);
-    } catch (error) {
-      this.lost(client, error instanceof Error ? error.message : String(error));
+    for (const channel of this.byChannel.keys()) await client.query(`LISTEN ${client.escapeIdentifier(channel)}`);
+    this.options.logger?.info({ channels: [...this.byChannel.keys()] }, "change feed: listening (this node holds the lock)");
+    while (this.session.isLeading(client)) {
+      await this.session.pause(this.options.leaderPollMs);
+      if (!this.session.isLeading(client)) return;
+      await client.query("SELECT 1");
     }
-  }
-
-  private async tryToLead(client: pg.Client): Promise<void> {
-    if (this.client !== client) return;
-    const result = await client.query<{ locked: boolean }>("SELECT pg_try_advisory_lock(hashtext('switchboard'), hashtext($1)) AS locked", [this.options.lockName]);
-    if (this.client !== client) return;
-    if (result.rows[0]?.locked === true) {
-      for (const channel of this.byChannel.keys()) await client.query(`LISTEN ${client.escapeIdentifier(channel)}`);
-      this.state = "leader";
-      this.options.logger?.info({ channels: [...this.byChannel.keys()] }, "change feed: listening (this node holds the lock)");
-      this.options.metrics?.connected?.("leader");
-      this.scheduleHeartbeat(client);
-      return;
-    }
-    if (this.state !== "standby") {
-      this.state = "standby";
-      this.options.logger?.info("change feed: standby (another node holds the lock)");
-      this.options.metrics?.connected?.("standby");
-    }
-    this.timer = setTimeout(() => {
-      this.tryToLead(client).catch((error: unknown) => this.lost(client, error instanceof Error ? error.message : String(error)));
-    }, this.options.leaderPollMs);
-    this.timer.unref();
-  }
-
-  /** The leader checks its session now and then, so a dead one is noticed and replaced even when no change flows. */
-  private scheduleHeartbeat(client: pg.Client): void {
-    this.timer = setTimeout(() => {
-      if (this.client !== client) return;
-      client.query("SELECT 1").then(
-        () => this.scheduleHeartbeat(client),
-        (error: unknown) => this.lost(client, error instanceof Error ? error.message : String(error)),
-      );
-    }, this.options.leaderPollMs);
-    this.timer.unref();
-  }
-
-  /** Called on error and on end (often both): the first call for the current client schedules the reconnect. */
-  private lost(client: pg.Client, reason: string): void {
-    if (this.client !== client || this.state === "closed") return;
-    this.client = undefined;
-    clearTimeout(this.timer);
-    client.end().catch(() => undefined);
-    this.state = "disconnected";
-    this.lastError = reason;
-    this.counters.disconnects++;
-    this.options.metrics?.disconnected?.(reason);
-    const backoff = Math.min(this.options.reconnectMaxMs, this.options.reconnectMinMs * 2 ** this.attempt);
-    this.attempt++;
-    const wait = backoff / 2 + Math.random() * (backoff / 2);
-    this.options.logger?.warn({ reason, retryInMs: Math.round(wait) }, "change feed: lost PostgreSQL connection; reconnecting");
-    this.timer = setTimeout(() => void this.connect(), wait);
-    this.timer.unref();
   }
 
   private async onNotification(client: pg.Client, message: Notification): Promise<void> {

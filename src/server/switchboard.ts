@@ -812,9 +812,10 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
     const terminate = setTimeout(() => {
       for (const connection of this.hub.connections.values()) connection.socket.terminate();
     }, timeoutMs);
-    // Stragglers are terminated at the deadline; their cleanups (leaves, listeners) then get a
-    // little longer, bounded so that a process manager's kill deadline (10 s for `switchboard start`) is kept.
-    const finished = await settleWithin(this.lifecycle.settled(), timeoutMs + Math.min(timeoutMs, CLEANUP_GRACE_MS));
+    // Stragglers are terminated at the deadline; their cleanups (leaves, listeners: store and broker
+    // round trips) then get a fixed grace, bounded so that a process manager's kill deadline
+    // (10 s for `switchboard start`, with the default 5 s handshake deadline) is kept.
+    const finished = await settleWithin(this.lifecycle.settled(), timeoutMs + CLEANUP_GRACE_MS);
     clearTimeout(terminate);
     if (!finished) this.logger.warn(this.lifecycle.unfinished, "shutdown deadline passed with connection cleanups still running");
     this.cluster.close();
