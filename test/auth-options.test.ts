@@ -78,3 +78,11 @@ describe("auth options are validated like the config: a TypeError naming the opt
     assert.throws(() => createSwitchboard({ auth: { jwt: { secret: "hunter2-secret" } } }), (error: unknown) => error instanceof TypeError && !error.message.includes("hunter2"));
   });
 });
+
+describe("other library options are validated the same way", () => {
+  it("multipleRooms, canJoin and canPublish", () => {
+    assert.throws(() => createSwitchboard({ auth: { anonymous: true }, multipleRooms: "no" as unknown as boolean }), (error: unknown) => error instanceof TypeError && error.message.includes('"multipleRooms"'));
+    assert.throws(() => createSwitchboard({ auth: { anonymous: true }, canJoin: true as never }), (error: unknown) => error instanceof TypeError && error.message.includes('"canJoin"'));
+    assert.throws(() => createSwitchboard({ auth: { anonymous: true }, canPublish: "x" as never }), (error: unknown) => error instanceof TypeError && error.message.includes('"canPublish"'));
+  });
+});

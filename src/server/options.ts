@@ -77,6 +77,10 @@ export function resolveOptions(options: SwitchboardOptions): ResolvedOptions {
   if (options.nodeId !== undefined && !/^[A-Za-z0-9_.-]{1,64}$/.test(options.nodeId)) {
     throw new TypeError('Switchboard option "nodeId" must be 1-64 letters, digits, "_", "." or "-"');
   }
+  if (options.multipleRooms !== undefined && typeof options.multipleRooms !== "boolean") throw new TypeError(`Switchboard option "multipleRooms" must be a boolean, got ${String(options.multipleRooms)}`);
+  for (const hook of ["canJoin", "canPublish"] as const) {
+    if (options[hook] !== undefined && typeof options[hook] !== "function") throw new TypeError(`Switchboard option "${hook}" must be a function (subject, room) => boolean | Promise<boolean>`);
+  }
   return {
     path,
     nodeId: options.nodeId,
