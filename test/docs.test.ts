@@ -18,3 +18,17 @@ describe("docs/protocol.md matches the code's tables", () => {
     }
   });
 });
+
+describe("docs/security.md", () => {
+  it("names only test files that exist, one for every probe family", async () => {
+    const { existsSync } = await import("node:fs");
+    const doc = readFileSync(new URL("../docs/security.md", import.meta.url), "utf8");
+    const families = doc.slice(doc.indexOf("## Probe families"), doc.indexOf("## How it is tested")).split("\n").filter((line) => line.startsWith("| ") && !line.startsWith("| family") && !line.startsWith("|---"));
+    assert.ok(families.length >= 8, "a row per probe family");
+    for (const row of families) {
+      const files = row.match(/test\/[\w/.-]+\.test\.ts/g) ?? [];
+      assert.ok(files.length > 0, `a test for: ${row.slice(0, 60)}`);
+      for (const file of files) assert.ok(existsSync(new URL(`../${file}`, import.meta.url)), `${file} exists`);
+    }
+  });
+});
