@@ -52,6 +52,7 @@ export const SHOWN: Record<string, Array<{ key: string; label: string }>> = {
     { key: "serverBytesPerMember", label: "bytes per member" },
     { key: "serverCpuSeconds", label: "server CPU s" },
     { key: "publishToLastDeliveryMs", label: "publication to last delivery, ms" },
+    { key: "publicationCpuMicrosPerDelivery", label: "publication: server CPU µs/delivery" },
   ],
   feed: [
     { key: "p50Ms", label: "commit-to-delivery p50 ms" },

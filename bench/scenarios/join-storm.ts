@@ -78,11 +78,15 @@ export async function joinStorm(context: ScenarioContext, plan: StormPlan, runCl
     const startedAt = Math.min(...joins.map((join) => join.startedAt));
     const lastReplyAt = Math.max(...joins.map((join) => join.lastReplyAt));
     if (replied < members) throw new Error(`${members - replied} joins got no reply within 300 s`);
+    // The storm is over when its last presence frames are in: no frame arrives for a while.
+    await quiet(generators, 180_000);
+    const beforePublish = await Promise.all(servers.map(serverCpu));
     context.progress("publishing once");
     const publisher = generators.findIndex((_, process) => ranges[process]!.some((range) => range.count > 0));
     const { sentAt } = await generators[publisher]!.call<{ sentAt: number }>("publishOne", { index: ranges[publisher]!.find((range) => range.count > 0)!.from, room: ROOM });
-    let reports: Report[] = await waitDelivered(generators, members, 60_000);
+    let reports: Report[] = await waitDelivered(generators, members, Math.max(60_000, members * 3));
     const deliveredAt = Math.max(...reports.map((report) => report.lastAt));
+    const afterPublish = await Promise.all(servers.map(serverCpu));
     await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
     reports = await reportAll(generators);
     const after = await Promise.all(servers.map(serverCpu));
@@ -100,6 +104,8 @@ export async function joinStorm(context: ScenarioContext, plan: StormPlan, runCl
       serverCpuSeconds: round(cpuMicros / 1e6, 2),
       serverCpuMicrosPerMember: round(cpuMicros / members),
       publishToLastDeliveryMs: round(deliveredAt - sentAt, 1),
+      // The one publication alone, once the storm is quiet: comparable with the fan-out scenario's figure.
+      publicationCpuMicrosPerDelivery: round(sum(afterPublish, beforePublish, (sample) => sample.cpuMicros) / Math.max(1, delivered), 2),
       delivered,
       lost: members - delivered,
       connectSeconds: round(connectSeconds, 1),
@@ -110,6 +116,21 @@ export async function joinStorm(context: ScenarioContext, plan: StormPlan, runCl
   } finally {
     await stopAll(servers, ownGenerators ?? []);
     await store?.stop();
+  }
+}
+
+/** Waits until no generator received a frame for a whole second (bounded by `timeoutMs`). */
+async function quiet(generators: RpcClient[], timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  let last = -1;
+  let stableSince = performance.now();
+  while (performance.now() < deadline) {
+    const frames = (await reportAll(generators)).reduce((total, report) => total + report.framesIn, 0);
+    if (frames !== last) {
+      last = frames;
+      stableSince = performance.now();
+    } else if (performance.now() - stableSince >= 1_000) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 

@@ -23,6 +23,9 @@ export async function startSwitchboard(config: ServerConfig): Promise<RunningTar
       maxConnectionsPerUser: 0,
       joinsPerMinute: 0,
       ...(config.defaultSlowConsumers === true ? {} : { maxBufferedBytes: 64 * 1024 * 1024 }),
+      // The slow-loris deadline is not under test: a join storm's upgrades may queue longer than 10 s on a loaded core.
+      headersTimeoutMs: 120_000,
+      requestTimeoutMs: 120_000,
     },
   };
   if (config.redisUrl !== undefined) Object.assign(options, createRedisBackends(config.redisUrl, { nodeId: config.nodeId ?? "bench-node" }), { nodeId: config.nodeId });

@@ -10,6 +10,12 @@ import type { RoomPolicies } from "./room-policy.js";
 
 /** Default coalescing interval of presence frames. */
 export const DEFAULT_PRESENCE_INTERVAL_MS = 100;
+/**
+ * Count-only frames of a room go out at most this often (or at the coalescing interval when
+ * that is longer): a big room's count need not tick ten times a second, and during a storm on
+ * a busy cluster every frame saved is one per member.
+ */
+export const COUNT_FRAME_INTERVAL_MS = 1_000;
 
 export interface PresenceAnnouncerDeps {
   broker: Broker;
@@ -39,11 +45,17 @@ export class PresenceAnnouncer {
   private readonly deps: PresenceAnnouncerDeps;
   private readonly outbound: PresenceCoalescer;
   private readonly inbound: PresenceCoalescer;
+  private readonly countIntervalMs: number;
+  /** Rooms whose count frame went out less than `countIntervalMs` ago; `pending`: another is due. */
+  private readonly counts = new Map<string, { pending: boolean; timer: NodeJS.Timeout | undefined }>();
+  private readonly warn: (error: unknown, room: string) => void;
 
   constructor(deps: PresenceAnnouncerDeps) {
     this.deps = deps;
     const intervalMs = deps.intervalMs ?? DEFAULT_PRESENCE_INTERVAL_MS;
     const warn = (error: unknown, room: string): void => deps.logger.warn({ err: error, room }, "presence announcement failed");
+    this.warn = warn;
+    this.countIntervalMs = Math.max(intervalMs, COUNT_FRAME_INTERVAL_MS);
     this.outbound = new PresenceCoalescer(intervalMs, (room, changes) => deps.broker.publish(roomTopic(room), { kind: "presence", room, changes }), warn);
     this.inbound = new PresenceCoalescer(intervalMs, (room, changes) => this.deliver(room, changes), warn);
   }
@@ -63,6 +75,8 @@ export class PresenceAnnouncer {
   async close(): Promise<void> {
     await this.outbound.drain();
     await this.inbound.drain();
+    for (const state of this.counts.values()) clearTimeout(state.timer);
+    this.counts.clear();
   }
 
   private async deliver(room: string, changes: PresenceChanges): Promise<void> {
@@ -71,15 +85,48 @@ export class PresenceAnnouncer {
     const policy = policies.resolve(room);
     // Read when the frame is built, so that the last frame of a storm carries the final count.
     const count = await presence.count(room);
-    let data: PresenceDiff;
-    if (policy.presenceMode === "list" && count <= policy.presenceListLimit) data = { count, ...changes };
-    else {
-      // Count mode: a window of meta updates only changes nothing a member sees.
-      if (changes.joined === undefined && changes.left === undefined) return;
-      data = { count };
+    if (policy.presenceMode === "list" && count <= policy.presenceListLimit) return this.send(room, { count, ...changes });
+    // Count mode: a window of meta updates only changes nothing a member sees.
+    if (changes.joined !== undefined || changes.left !== undefined) this.throttleCount(room);
+  }
+
+  /** A throttle with leading and trailing edge: the last count of a burst always goes out. */
+  private throttleCount(room: string): void {
+    const known = this.counts.get(room);
+    if (known !== undefined) {
+      known.pending = true;
+      return;
     }
+    const state: { pending: boolean; timer: NodeJS.Timeout | undefined } = { pending: false, timer: undefined };
+    this.counts.set(room, state);
+    const tick = (): void => {
+      if (!state.pending) {
+        this.counts.delete(room);
+        return;
+      }
+      state.pending = false;
+      this.sendCount(room).catch((error: unknown) => this.warn(error, room));
+      state.timer = setTimeout(tick, this.countIntervalMs);
+      state.timer.unref();
+    };
+    this.sendCount(room).catch((error: unknown) => this.warn(error, room));
+    state.timer = setTimeout(tick, this.countIntervalMs);
+    state.timer.unref();
+  }
+
+  private async sendCount(room: string): Promise<void> {
+    const { hub, presence, policies } = this.deps;
+    if (hub.roomMembers(room) === undefined) return;
+    const policy = policies.resolve(room);
+    const count = await presence.count(room);
+    // Back in list mode meanwhile: the diffs speak for the room now.
+    if (policy.presenceMode === "list" && count <= policy.presenceListLimit) return;
+    this.send(room, { count });
+  }
+
+  private send(room: string, data: PresenceDiff): void {
     const frame = JSON.stringify({ type: "presence", room, data });
-    const reached = hub.deliver({ kind: "room", room, frame });
+    const reached = this.deps.hub.deliver({ kind: "room", room, frame });
     this.deps.onDelivered?.(reached, frame);
   }
 }
