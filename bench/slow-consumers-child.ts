@@ -39,6 +39,8 @@ export interface SlowConsumersResult {
   all: { p50Ms: number; p99Ms: number; maxMs: number };
   /** Close codes of the stalled connections, by code. */
   stalledClosed: Record<string, number>;
+  /** Readers closed during the run, by code: when the generator itself stalls (a busy machine), readers look slow too and the run's figures do not count. */
+  readersClosed: Record<string, number>;
   loopDelayP99Ms: number;
 }
 
@@ -113,9 +115,14 @@ async function run(args: SlowConsumersArgs): Promise<SlowConsumersResult> {
     if (all.length < 2_000_000) all.push(latency);
   };
   const readers: WebSocket[] = [];
+  const readersClosed: Record<string, number> = {};
+  let measuring = true;
   for (let index = 0; index < args.readers; index += 50) {
     readers.push(...(await Promise.all(Array.from({ length: Math.min(50, args.readers - index) }, () => open(args.base, args.room, onMessage, args.timeoutMs)))));
   }
+  for (const ws of readers) ws.once("close", (code) => {
+    if (measuring) readersClosed[code] = (readersClosed[code] ?? 0) + 1;
+  });
   const publisher = await open(args.base, args.room, undefined, args.timeoutMs);
   loopDelay.enable();
   startedAt = now();
@@ -135,12 +142,13 @@ async function run(args: SlowConsumersArgs): Promise<SlowConsumersResult> {
   const deadline = now() + 10_000;
   while (delivered < expected && now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
   loopDelay.disable();
+  measuring = false;
   for (const ws of stalled) (ws as unknown as { _socket: Socket })._socket.resume();
   await Promise.race([Promise.all(closedAll), new Promise((resolve) => setTimeout(resolve, 8_000))]);
   for (const ws of [...readers, publisher, ...stalled]) ws.terminate();
   // Array.from, not map: a second without deliveries (a stall) is a hole that map would skip.
   const seconds = Array.from({ length: bySecond.length }, (_, second) => ({ second, deliveries: bySecond[second]?.length ?? 0, ...summary(bySecond[second] ?? []) }));
-  return { startedAt, published, delivered, seconds, all: summary(all), stalledClosed: codes, loopDelayP99Ms: loopDelay.percentile(99) / 1e6 };
+  return { startedAt, published, delivered, seconds, all: summary(all), stalledClosed: codes, readersClosed, loopDelayP99Ms: loopDelay.percentile(99) / 1e6 };
 }
 
 serveRpc({ run });

@@ -40,6 +40,8 @@ export const SHOWN: Record<string, Array<{ key: string; label: string }>> = {
     { key: "p99Ms", label: "readers' p99 ms" },
     { key: "worstSecondP99Ms", label: "worst second's p99 ms" },
     { key: "stalledDropped", label: "stalled clients dropped" },
+    { key: "secondsWithoutDeliveries", label: "seconds with no delivery at all" },
+    { key: "readersDropped", label: "readers dropped (must be 0 for the figures to count)" },
     { key: "perSecondP99Ms", label: "p99 ms, second by second" },
   ],
   "join-storm": [

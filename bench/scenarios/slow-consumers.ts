@@ -18,9 +18,13 @@ export async function slowConsumers(context: ScenarioContext, _clients: RpcClien
   try {
     context.progress(`${sizes.stalled} stalled + ${sizes.readers} reading clients, ${sizes.perSecond} publications/s for ${sizes.durationMs / 1000} s`);
     const result = await generator.call<SlowConsumersResult>("run", { base: server.base, room: "bench:slow", ...sizes, timeoutMs: 30_000 }, sizes.durationMs + 120_000);
-    const lines = result.seconds.map((second) => `  ${String(second.second).padStart(3)} s  ${String(second.deliveries).padStart(7)} deliveries  p50 ${second.p50Ms.toFixed(1).padStart(7)} ms  p99 ${second.p99Ms.toFixed(1).padStart(7)} ms  max ${second.maxMs.toFixed(1).padStart(7)} ms`);
-    console.log(`\nslow-consumers: reading clients' latency per second (${sizes.stalled} stalled clients dropped meanwhile: ${JSON.stringify(result.stalledClosed)})\n${lines.join("\n")}\n`);
+    // A second without deliveries has no percentiles (NaN, null after the IPC's JSON): shown as "—".
+    const ms = (value: number | null): string => (typeof value === "number" && Number.isFinite(value) ? value.toFixed(1) : "—").padStart(7);
+    const lines = result.seconds.map((second) => `  ${String(second.second).padStart(3)} s  ${String(second.deliveries).padStart(7)} deliveries  p50 ${ms(second.p50Ms)} ms  p99 ${ms(second.p99Ms)} ms  max ${ms(second.maxMs)} ms`);
+    const readersDropped = Object.keys(result.readersClosed).length === 0 ? "" : `; READERS DROPPED TOO (${JSON.stringify(result.readersClosed)}): the generator could not keep up, so these figures measure the machine, not the server`;
+    console.log(`\nslow-consumers: reading clients' latency per second (${sizes.stalled} stalled clients dropped meanwhile: ${JSON.stringify(result.stalledClosed)}${readersDropped})\n${lines.join("\n")}\n`);
     const worst = result.seconds.reduce((max, second) => (second.deliveries > 0 ? Math.max(max, second.p99Ms) : max), 0);
+    const silentSeconds = result.seconds.filter((second) => second.deliveries === 0).length;
     return {
       p50Ms: round(result.all.p50Ms, 2),
       p99Ms: round(result.all.p99Ms, 2),
@@ -30,8 +34,10 @@ export async function slowConsumers(context: ScenarioContext, _clients: RpcClien
       delivered: result.delivered,
       lost: result.published * sizes.readers - result.delivered,
       stalledDropped: Object.values(result.stalledClosed).reduce((sum, count) => sum + count, 0),
+      readersDropped: Object.values(result.readersClosed).reduce((sum, count) => sum + count, 0),
       generatorLoopDelayP99Ms: round(result.loopDelayP99Ms, 1),
-      perSecondP99Ms: result.seconds.map((second) => round(second.p99Ms, 1)).join(" "),
+      secondsWithoutDeliveries: silentSeconds,
+      perSecondP99Ms: result.seconds.map((second) => (second.deliveries === 0 ? "—" : String(round(second.p99Ms, 1)))).join(" "),
     };
   } finally {
     await stopAll(server, [generator]);
