@@ -17,7 +17,7 @@ export const pinning = { available: HAS_TASKSET && CORES >= 2, server: "0", clie
  */
 export function startChild(entry: string, name: string, cpus: string | undefined, env: Record<string, string> = {}, nodeArgs: string[] = []): RpcClient {
   const file = fileURLToPath(new URL(entry, import.meta.url));
-  const argv = [...nodeArgs, "--import", "tsx", "--conditions=source", file];
+  const argv = [...nodeArgs, "--import", "tsx", "--conditions=switchboard-source", file];
   const command = pinning.available && cpus !== undefined ? "taskset" : process.execPath;
   const args = pinning.available && cpus !== undefined ? ["-c", cpus, process.execPath, ...argv] : argv;
   const child = spawn(command, args, { stdio: ["ignore", "inherit", "inherit", "ipc"], env: { ...process.env, ...env } });

@@ -24,7 +24,7 @@ const filter = process.argv.slice(2);
 const files = collect("test").filter((file) => filter.length === 0 || filter.some((part) => file.includes(part)));
 const child = spawn(
   process.execPath,
-  ["--import", "tsx", "--conditions=source", "--test", "--test-reporter=spec", "--test-concurrency=2", ...files],
+  ["--import", "tsx", "--conditions=switchboard-source", "--test", "--test-reporter=spec", "--test-concurrency=2", ...files],
   { stdio: "inherit" },
 );
 child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -10,7 +10,7 @@ import { freePort } from "./support/process.js";
 /** Runs an example file as its own process, as `node examples/<name>.ts` would, and waits until it listens. */
 async function runExample(file: string): Promise<{ port: number; exited: Promise<number | string>; kill(signal: NodeJS.Signals): void }> {
   const port = await freePort();
-  const child = spawn(process.execPath, ["--import", "tsx", "--conditions=source", file], { env: { ...process.env, PORT: String(port) }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--import", "tsx", "--conditions=switchboard-source", file], { env: { ...process.env, PORT: String(port) }, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));

@@ -36,7 +36,7 @@ describe("the memory budget against one connection's flood", () => {
   }
 
   before(async () => {
-    child = spawn(process.execPath, ["--expose-gc", "--import", "tsx", "--conditions=source", "test/hostile/memory-server-child.ts"], {
+    child = spawn(process.execPath, ["--expose-gc", "--import", "tsx", "--conditions=switchboard-source", "test/hostile/memory-server-child.ts"], {
       env: { ...process.env, HISTORY_BYTES: String(BUDGET) },
       stdio: ["pipe", "pipe", "inherit"],
     });

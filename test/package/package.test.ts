@@ -88,6 +88,21 @@ describe("the packed package, installed into an empty project", { timeout: 420_0
     assert.equal(manifest.bin.switchboard, "./bin/switchboard.js");
   });
 
+  it("points every export condition a consumer may resolve at a packed file", () => {
+    type Target = string | { [condition: string]: Target };
+    const manifest = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { exports: Record<string, Target> };
+    const targets: string[] = [];
+    const walk = (target: Target, condition: string): void => {
+      // The checkout's own condition (tests and the bench run src/ through tsx); a name no consumer sets.
+      if (condition === "switchboard-source") return;
+      if (typeof target === "string") targets.push(target.replace(/^\.\//, ""));
+      else for (const [name, inner] of Object.entries(target)) walk(inner, name);
+    };
+    for (const [entry, target] of Object.entries(manifest.exports)) walk(target, entry);
+    assert.ok(targets.length > 0);
+    for (const target of targets) assert.ok(packed.includes(target), `${target} (named in exports) is packed`);
+  });
+
   it("holds the compiled entries, their types and maps, the web face and the browser bundle, and nothing else", () => {
     for (const file of ["package.json", "LICENSE", "README.md", "CHANGELOG.md", "bin/switchboard.js", "web/dist/index.html", "web/dist/dashboard/index.html", "dist/client/switchboard.js"]) assert.ok(packed.includes(file), `${file} is packed`);
     for (const entry of ["dist/index", "dist/client/index", "dist/client/browser", "dist/react/index", "dist/cli/main"]) {
