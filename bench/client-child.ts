@@ -15,7 +15,7 @@ interface BenchConnection {
   ws: WebSocket;
   delivered: number;
   /** Resolves the join in progress, with the id it waits for. */
-  joining: { id: number; done: () => void } | undefined;
+  joining: { id: number; done: (reply: Buffer) => void } | undefined;
 }
 
 export interface OpenArgs {
@@ -70,6 +70,8 @@ export interface JoinAllResult {
   startedAt: number;
   lastReplyAt: number;
   replied: number;
+  /** Replies that refused the join (Switchboard's `"ok":false`, e.g. `unavailable`). */
+  refused: number;
 }
 
 export interface PumpArgs {
@@ -161,7 +163,7 @@ function openOne(proto: Protocol, base: string, token: string | undefined, room:
       const joining = connection.joining;
       if (joining !== undefined && proto.isJoinReply(data, isBinary, joining.id)) {
         connection.joining = undefined;
-        joining.done();
+        joining.done(data);
         return;
       }
       proto.onOther?.(ws, data);
@@ -234,10 +236,11 @@ serveRpc({
     const startedAt = now();
     return new Promise<JoinAllResult>((resolve) => {
       let replied = 0;
+      let refused = 0;
       let lastReplyAt = startedAt;
       const finish = (): void => {
         clearTimeout(timer);
-        resolve({ startedAt, lastReplyAt, replied });
+        resolve({ startedAt, lastReplyAt, replied, refused });
       };
       const timer = setTimeout(finish, args.timeoutMs);
       if (args.count === 0) return finish();
@@ -247,8 +250,9 @@ serveRpc({
         const id = 1_000_000 + index;
         connection.joining = {
           id,
-          done: () => {
+          done: (reply) => {
             lastReplyAt = now();
+            if (reply.includes('"ok":false')) refused++;
             if (++replied === args.count) finish();
           },
         };

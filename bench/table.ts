@@ -46,6 +46,7 @@ export const SHOWN: Record<string, Array<{ key: string; label: string }>> = {
   ],
   "join-storm": [
     { key: "joinSeconds", label: "s until the last join reply" },
+    { key: "joinsRefused", label: "joins refused" },
     { key: "serverFrames", label: "frames sent by the server" },
     { key: "framesPerMember", label: "frames per member" },
     { key: "serverBytes", label: "bytes sent by the server" },

@@ -75,6 +75,7 @@ export async function joinStorm(context: ScenarioContext, plan: StormPlan, runCl
       generators.flatMap((client, process) => ranges[process]!.map((range) => client.call<JoinAllResult>("joinAll", { room: ROOM, from: range.from, count: range.count, timeoutMs: 300_000 }, 310_000))),
     );
     const replied = joins.reduce((sum, join) => sum + join.replied, 0);
+    const refused = joins.reduce((sum, join) => sum + join.refused, 0);
     const startedAt = Math.min(...joins.map((join) => join.startedAt));
     const lastReplyAt = Math.max(...joins.map((join) => join.lastReplyAt));
     if (replied < members) throw new Error(`${members - replied} joins got no reply within 300 s`);
@@ -103,6 +104,7 @@ export async function joinStorm(context: ScenarioContext, plan: StormPlan, runCl
       serverBytesPerMember: round(serverBytes / members),
       serverCpuSeconds: round(cpuMicros / 1e6, 2),
       serverCpuMicrosPerMember: round(cpuMicros / members),
+      joinsRefused: refused,
       publishToLastDeliveryMs: round(deliveredAt - sentAt, 1),
       // The one publication alone, once the storm is quiet: comparable with the fan-out scenario's figure.
       publicationCpuMicrosPerDelivery: round(sum(afterPublish, beforePublish, (sample) => sample.cpuMicros) / Math.max(1, delivered), 2),
