@@ -4,8 +4,8 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { WebSocket, WebSocketServer } from "ws";
-import { fastPathAvailable, frameOnce, rawSocketOf, writeFrame } from "../src/server/frame-writer.js";
-import type { CorkableConnection } from "../src/server/frame-writer.js";
+import { fastPathAvailable, frameOnce, rawSocketOf, writeFrame } from "../src/delivery/frame-writer.js";
+import type { CorkableConnection } from "../src/delivery/frame-writer.js";
 import { connect } from "./support/client.js";
 import { startTestServer } from "./support/server.js";
 

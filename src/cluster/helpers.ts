@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { StandardSchemaV1 } from "@standard-schema/spec";
-import { validatePayload } from "../server/router.js";
+import { validatePayload } from "../protocol/payload-schema.js";
 import type { ClusterEvent, ClusterHandler, ClusterPredicate } from "./types.js";
 
 /**

@@ -1,7 +1,17 @@
-import type { ConnectionView } from "../server/broadcast-operator.js";
-import type { LifecycleEvents } from "../server/switchboard.js";
+import type { ConnectionView } from "../delivery/broadcast-operator.js";
+import type { ClientFrame } from "../protocol/frames.js";
 import { ClusterLifecycle } from "./lifecycle-channels.js";
 import type { ConnectionClosedPayload, ConnectionLifecyclePayload, RoomLifecyclePayload } from "./lifecycle-channels.js";
+
+/** The events a node emits for its own connections; the Switchboard emits them (and re-exports this type). */
+export interface LifecycleEvents {
+  connect: [connection: ConnectionView];
+  disconnect: [connection: ConnectionView, code: number, reason: string];
+  join: [connection: ConnectionView, room: string];
+  leave: [connection: ConnectionView, room: string];
+  message: [connection: ConnectionView, frame: ClientFrame];
+  error: [error: unknown, connection: ConnectionView | undefined];
+}
 
 /** The Switchboard's local lifecycle events, which the bus republishes cluster-wide. */
 export interface LifecycleSource {

@@ -1,5 +1,5 @@
 import type { Logger } from "../log/logger.js";
-import type { BroadcastApi, BroadcastOperator } from "../server/broadcast-operator.js";
+import type { BroadcastApi, BroadcastOperator } from "../delivery/broadcast-operator.js";
 
 /** A value that survives JSON serialization unchanged: what a cluster event may carry. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };

@@ -6,7 +6,7 @@ import { corsOriginProblem } from "../http/api-cors.js";
 import { INTEGRATION_ENVIRONMENT_VARIABLES, integrationConfigShape, refineIntegrationConfig } from "../integrations/integration-config.js";
 import { PUSHER_ENVIRONMENT_VARIABLES, pusherConfigShape, refinePusherConfig } from "../pusher/pusher-config.js";
 import { PROTECTION_ENVIRONMENT_VARIABLES, protectionConfigShape, refineProtectionConfig } from "../protection/protection-config.js";
-import { WEB_ENVIRONMENT_VARIABLES, assertDevTokensAllowed, refineWebConfig, webConfigShape } from "../web-face/web-config.js";
+import { WEB_ENVIRONMENT_VARIABLES, assertDevTokensAllowed, refineWebConfig, webConfigShape } from "./web-config.js";
 
 /**
  * The standalone server's settings: an optional JSON or YAML config file, overridden by

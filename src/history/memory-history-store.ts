@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { sealMessageFrame } from "../protocol/prepared-frame.js";
+import { sealMessageFrame } from "../protocol/message-frame.js";
 import type { RecoveryPosition } from "../protocol/frames.js";
 import type { AppendedMessage, HistoryPage, HistoryPolicy, HistoryStore, StoredMessage } from "./history-store.js";
 import { resolveHistoryLimits } from "./history-limits.js";

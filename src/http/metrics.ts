@@ -1,8 +1,8 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { Metric } from "prom-client";
-import type { ChangeFeedMetrics } from "../integrations/pg-change-feed.js";
+import type { ChangeFeedMetrics } from "./change-feed-metrics.js";
 import type { ErrorCode } from "../protocol/error-codes.js";
-import type { RefusalReason, SwitchboardObserver } from "../server/observer.js";
+import type { RefusalReason, SwitchboardObserver } from "../protection/observer.js";
 import type { Switchboard } from "../server/switchboard.js";
 import { LatencyWindow } from "./latency-window.js";
 

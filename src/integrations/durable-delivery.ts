@@ -1,7 +1,7 @@
 import type { Logger } from "../log/logger.js";
 import type { HistoryPage } from "../history/history-store.js";
 import type { RecoveryPosition } from "../protocol/frames.js";
-import type { BroadcastApi, PublishOptions, PublishResult } from "../server/broadcast-operator.js";
+import type { BroadcastApi, PublishOptions, PublishResult } from "../delivery/broadcast-operator.js";
 import type { ChangeRouter, RowChange } from "./change-mapping.js";
 
 /**

@@ -1,7 +1,7 @@
 import type pg from "pg";
 import type { Notification } from "pg";
 import type { Logger } from "../log/logger.js";
-import type { BroadcastApi } from "../server/broadcast-operator.js";
+import type { BroadcastApi } from "../delivery/broadcast-operator.js";
 import { matchesFilter, renderRoute, validateFilter } from "./change-mapping.js";
 import type { ChangeOp, RowFilter } from "./change-mapping.js";
 import type { ChangeFeedMetrics, FeedState, HealthStatus } from "./feed-types.js";

@@ -3,7 +3,7 @@ import type { Logger } from "../log/logger.js";
 import { CloseCode } from "../protocol/close-codes.js";
 import { SwitchboardError } from "../protocol/error-codes.js";
 import type { ErrorCode } from "../protocol/error-codes.js";
-import type { RefusalReason, SwitchboardObserver } from "../server/observer.js";
+import type { RefusalReason, SwitchboardObserver } from "./observer.js";
 import { ClientIpResolver } from "./client-ip.js";
 import { ConnectionGuard } from "./connection-guard.js";
 import type { FrameVerdict } from "./connection-guard.js";

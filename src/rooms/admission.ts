@@ -1,8 +1,8 @@
 import { SwitchboardError } from "../protocol/error-codes.js";
 import type { RecoveryPosition } from "../protocol/frames.js";
-import type { PublishOptions, PublishResult } from "../server/broadcast-operator.js";
-import type { Connection } from "../server/connection.js";
-import type { RefusalReason } from "../server/observer.js";
+import type { PublishOptions, PublishResult } from "../delivery/broadcast-operator.js";
+import type { Connection } from "../delivery/connection.js";
+import type { RefusalReason } from "../protection/observer.js";
 import { assertRoomName } from "./room-name.js";
 import type { RoomAccessSubject, RoomPolicies } from "./room-policy.js";
 import { ruleAllows } from "./room-policy.js";

@@ -5,7 +5,7 @@ import { PresenceCoalescer } from "../presence/presence-coalescer.js";
 import type { PresenceChange, PresenceChanges } from "../presence/presence-diff.js";
 import type { PresenceStore } from "../presence/presence-store.js";
 import type { PresenceDiff } from "../protocol/frames.js";
-import type { Hub } from "../server/hub.js";
+import type { Hub } from "../delivery/hub.js";
 import type { RoomPolicies } from "./room-policy.js";
 
 /** Default coalescing interval of presence frames. */

@@ -3,7 +3,7 @@ import type { PresenceChange } from "../presence/presence-diff.js";
 import type { PresenceStore } from "../presence/presence-store.js";
 import { SwitchboardError } from "../protocol/error-codes.js";
 import { assertCarriable } from "../protocol/payload-limits.js";
-import type { Connection } from "../server/connection.js";
+import type { Connection } from "../delivery/connection.js";
 
 /** Largest presence meta, as JSON: it is copied into every member list and event. */
 export const MAX_PRESENCE_META_BYTES = 1_024;

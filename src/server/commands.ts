@@ -7,7 +7,7 @@ import type { Admission } from "../rooms/admission.js";
 import type { RoomPolicies } from "../rooms/room-policy.js";
 import type { RoomService } from "../rooms/room-service.js";
 import { readJoinMeta } from "../rooms/presence-meta.js";
-import type { Connection } from "./connection.js";
+import type { Connection } from "../delivery/connection.js";
 
 export type { RoomAccessHook } from "../rooms/admission.js";
 

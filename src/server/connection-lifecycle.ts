@@ -1,8 +1,8 @@
 import type { Logger } from "../log/logger.js";
 import type { RoomService } from "../rooms/room-service.js";
-import type { Connection } from "./connection.js";
-import type { Hub } from "./hub.js";
-import type { SwitchboardObserver } from "./observer.js";
+import type { Connection } from "../delivery/connection.js";
+import type { Hub } from "../delivery/hub.js";
+import type { SwitchboardObserver } from "../protection/observer.js";
 
 export interface ConnectionLifecycleDeps {
   hub: Hub;

@@ -1,5 +1,5 @@
 import type { ClientFrame } from "../protocol/frames.js";
-import type { BroadcastApi } from "./broadcast-operator.js";
+import type { BroadcastApi } from "../delivery/broadcast-operator.js";
 import type { JoinResult } from "../rooms/room-service.js";
 
 /** What a handler or middleware knows about the frame it is serving and can do in reply. */

@@ -1,5 +1,5 @@
 import type { ErrorCode } from "../protocol/error-codes.js";
-import type { RefusalReason, SwitchboardObserver } from "./observer.js";
+import type { RefusalReason, SwitchboardObserver } from "../protection/observer.js";
 
 /**
  * The Switchboard's observer: forwards every hook to the observers added so

@@ -8,7 +8,7 @@ import type { PresenceStore } from "../presence/presence-store.js";
 import type { ProtectionOptions } from "../protection/protection-options.js";
 import type { RoomPolicyOptions } from "../rooms/room-policy.js";
 import type { RoomAccessHook } from "./commands.js";
-import type { SwitchboardObserver } from "./observer.js";
+import type { SwitchboardObserver } from "../protection/observer.js";
 
 export interface SwitchboardOptions {
   /** WebSocket path for `attach()` and `listen()`. Default "/ws". */

@@ -1,5 +1,4 @@
 import type { StandardSchemaV1 } from "@standard-schema/spec";
-import { SwitchboardError } from "../protocol/error-codes.js";
 import type { HandlerContext } from "./context.js";
 
 export type Handler<Data = unknown, Result = unknown> = (ctx: HandlerContext, data: Data) => Result | Promise<Result>;
@@ -51,21 +50,6 @@ export class Router {
     for (const registered of this.handlers.values()) if (registered.type === type) return true;
     return false;
   }
-}
-
-/** Validates a payload with its handler's Standard Schema; failures become `invalid_payload` with the issues as details. */
-export async function validatePayload(schema: StandardSchemaV1 | undefined, data: unknown): Promise<unknown> {
-  if (schema === undefined) return data;
-  let result = schema["~standard"].validate(data);
-  if (result instanceof Promise) result = await result;
-  if (result.issues !== undefined) {
-    const details = result.issues.map((issue) => ({
-      message: issue.message,
-      path: issue.path?.map((segment) => (typeof segment === "object" ? segment.key : segment)) ?? [],
-    }));
-    throw new SwitchboardError("invalid_payload", "The payload does not match the handler's schema.", details);
-  }
-  return result.value;
 }
 
 /** Runs middleware in registration order, then `last`. */

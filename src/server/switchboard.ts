@@ -39,37 +39,30 @@ import { RoomService } from "../rooms/room-service.js";
 import { Admission } from "../rooms/admission.js";
 import type { JoinRequest } from "../rooms/admission.js";
 import type { JoinResult } from "../rooms/room-service.js";
-import { BroadcastOperator } from "./broadcast-operator.js";
+import { BroadcastOperator } from "../delivery/broadcast-operator.js";
 import { serveClientBundle } from "./client-bundle.js";
-import type { BroadcastApi, BroadcastSink, ConnectionFilter, ConnectionView, PublishOptions, PublishResult } from "./broadcast-operator.js";
+import type { BroadcastApi, BroadcastSink, ConnectionFilter, ConnectionView, PublishOptions, PublishResult } from "../delivery/broadcast-operator.js";
 import { runBuiltInCommand } from "./commands.js";
 import type { CommandHost, RoomAccessHook } from "./commands.js";
-import { Connection } from "./connection.js";
+import { Connection } from "../delivery/connection.js";
 import { ConnectionLifecycle } from "./connection-lifecycle.js";
-import { DeliveryFailures } from "./delivery-failures.js";
+import { DeliveryFailures } from "../delivery/delivery-failures.js";
 import type { HandlerContext } from "./context.js";
-import { Hub } from "./hub.js";
+import { Hub } from "../delivery/hub.js";
 import { resolveOptions } from "./options.js";
 import type { ResolvedOptions, SwitchboardOptions } from "./options.js";
-import { BUILT_IN_TYPES, Router, runMiddleware, validatePayload } from "./router.js";
+import { BUILT_IN_TYPES, Router, runMiddleware } from "./router.js";
+import { validatePayload } from "../protocol/payload-schema.js";
+import type { LifecycleEvents } from "../cluster/lifecycle-publisher.js";
 import type { Handler, Middleware, Route } from "./router.js";
 import { rejectUpgrade } from "./upgrade-response.js";
-import type { SwitchboardObserver } from "./observer.js";
+import type { SwitchboardObserver } from "../protection/observer.js";
 import { ObserverList } from "./observer-list.js";
 import { WireLink } from "./wire-link.js";
 import type { WireHost } from "./wire-link.js";
 import { WireMounts } from "./wire-mounts.js";
 import { WireRefusal } from "../wire/wire-adapter.js";
 import type { WireAdapter } from "../wire/wire-adapter.js";
-
-export interface LifecycleEvents {
-  connect: [connection: ConnectionView];
-  disconnect: [connection: ConnectionView, code: number, reason: string];
-  join: [connection: ConnectionView, room: string];
-  leave: [connection: ConnectionView, room: string];
-  message: [connection: ConnectionView, frame: ClientFrame];
-  error: [error: unknown, connection: ConnectionView | undefined];
-}
 
 export interface DisconnectRequest {
   userId?: string;
@@ -854,3 +847,4 @@ export function createSwitchboard(options?: SwitchboardOptions): Switchboard {
 }
 
 export type { RoomAccessHook };
+export type { LifecycleEvents };

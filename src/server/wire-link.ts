@@ -1,9 +1,9 @@
 import { SwitchboardError } from "../protocol/error-codes.js";
 import type { ErrorBody } from "../protocol/error-codes.js";
 import type { ClientFrame } from "../protocol/frames.js";
-import type { PreparedFrame } from "../protocol/prepared-frame.js";
-import { frameOnce } from "./frame-writer.js";
-import type { Connection, WireEndpoint } from "./connection.js";
+import type { PreparedFrame } from "../delivery/prepared-frame.js";
+import { frameOnce } from "../delivery/frame-writer.js";
+import type { Connection, WireEndpoint } from "../delivery/connection.js";
 import type { NativeServerFrame, WireAdapter, WireConnection, WireRequest, WireSession } from "../wire/wire-adapter.js";
 
 /** What a link needs from the server: the native dispatch, and re-indexing a connection under a user. */

@@ -4,7 +4,7 @@ import { describe, it } from "node:test";
 import { connect, upgradeStatus } from "../support/client.js";
 import { startTestServer } from "../support/server.js";
 import type { TestServer } from "../support/server.js";
-import type { RefusalReason } from "../../src/server/observer.js";
+import type { RefusalReason } from "../../src/protection/observer.js";
 import { bystander, headerAuth } from "./helpers.js";
 
 async function withServer(options: Parameters<typeof startTestServer>[0], body: (server: TestServer, refusals: RefusalReason[]) => Promise<void>): Promise<void> {

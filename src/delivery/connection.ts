@@ -3,7 +3,7 @@ import type { Identity } from "../auth/identity.js";
 import type { ConnectionGuard } from "../protection/connection-guard.js";
 import type { SlowConsumerPolicy } from "../protection/slow-consumer.js";
 import type { Codec } from "../protocol/codec.js";
-import type { PreparedFrame } from "../protocol/prepared-frame.js";
+import type { PreparedFrame } from "./prepared-frame.js";
 import type { DeliveryFailures } from "./delivery-failures.js";
 import { rawSocketOf, writeFrame } from "./frame-writer.js";
 import type { RawSocket } from "./frame-writer.js";

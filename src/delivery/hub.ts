@@ -1,6 +1,6 @@
 import type { Identity } from "../auth/identity.js";
 import type { BroadcastTargets, BrokerMessage } from "../broker/broker.js";
-import { PreparedFrame } from "../protocol/prepared-frame.js";
+import { PreparedFrame } from "./prepared-frame.js";
 import type { Connection } from "./connection.js";
 
 /**

@@ -1,5 +1,5 @@
 import type { Logger } from "../log/logger.js";
-import type { SwitchboardObserver } from "./observer.js";
+import type { SwitchboardObserver } from "../protection/observer.js";
 
 /** How often a run of the same delivery failure is logged again (with the count since). */
 const LOG_EVERY_MS = 10_000;

@@ -1,0 +1,29 @@
+/**
+ * A message frame is built as a head missing its offset and epoch so that a history store
+ * (including a Redis script) can assign the offset and seal the frame without
+ * re-serializing the payload.
+ */
+export function messageFrameHead(room: string, data: unknown, ts: number, from: { userId: string | null; connectionId: string } | undefined, event?: string): string {
+  const fields: Record<string, unknown> = { type: "message", room };
+  if (event !== undefined) fields.event = event;
+  fields.data = data;
+  if (from !== undefined) fields.from = from;
+  fields.ts = ts;
+  const json = JSON.stringify(fields);
+  return `${json.slice(0, -1)},"offset":`;
+}
+
+/**
+ * The offset and the room's epoch close the frame: a client that sees the epoch
+ * change on a live connection knows offsets started again (history was lost)
+ * rather than taking the new, lower offsets for duplicates. Epochs are
+ * base64url, so they need no JSON escaping.
+ */
+export function sealMessageFrame(head: string, offset: number, epoch: string): string {
+  return `${head}${offset},"epoch":"${epoch}"}`;
+}
+
+/** A volatile publication has no offset: it is never stored and never replayed. */
+export function volatileMessageFrame(head: string): string {
+  return `${head.slice(0, -10)}}`;
+}
