@@ -3,6 +3,7 @@ import type { HistoryPage } from "../history/history-store.js";
 import type { RecoveryPosition } from "../protocol/frames.js";
 import type { BroadcastApi, PublishOptions, PublishResult } from "../delivery/broadcast-operator.js";
 import type { ChangeRouter, RowChange } from "./change-mapping.js";
+import type { ChangeFeedMetrics } from "./feed-types.js";
 
 /**
  * Exactly-once delivery of durable changes (outbox rows, WAL changes) into room
@@ -35,6 +36,32 @@ export interface DurableChangeData extends RowChange {
 export interface DeliveryCounters {
   delivered(room: string): void;
   skipped(reason: "duplicate" | "filtered" | "unmapped"): void;
+}
+
+/** A durable feed's tallies, as both the outbox and the logical replication feed keep them. */
+export interface FeedTallies {
+  delivered: number;
+  duplicates: number;
+  filtered: number;
+  dropped: number;
+}
+
+/** The delivery counters of a durable feed: its own tallies, and metrics under its name. */
+export function countDeliveries(tallies: FeedTallies, feedName: string, metrics: ChangeFeedMetrics | undefined): DeliveryCounters {
+  return {
+    delivered: (room) => {
+      tallies.delivered++;
+      metrics?.delivered?.(feedName, room);
+    },
+    skipped: (reason) => {
+      if (reason === "duplicate") tallies.duplicates++;
+      else if (reason === "filtered") tallies.filtered++;
+      else {
+        tallies.dropped++;
+        metrics?.dropped?.(feedName, "unmapped");
+      }
+    },
+  };
 }
 
 /** How far back a room's history is searched for the feed's last position. */

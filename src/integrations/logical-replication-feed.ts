@@ -4,7 +4,7 @@ import type { Pgoutput } from "pg-logical-replication";
 import type { Logger } from "../log/logger.js";
 import { ChangeRouter, validateTableMappings } from "./change-mapping.js";
 import type { Row, TableMapping } from "./change-mapping.js";
-import { DurableDelivery } from "./durable-delivery.js";
+import { DurableDelivery, countDeliveries } from "./durable-delivery.js";
 import type { DurableSink } from "./durable-delivery.js";
 import { QUERY_TIMEOUT_MS, message } from "./leader-session.js";
 import { compareLsn, formatLsn, parseLsn } from "./lsn.js";
@@ -88,20 +88,7 @@ export class LogicalReplicationFeed {
     this.feedName = options.feedName ?? this.slot;
     this.lagWarnBytes = options.lagWarnBytes ?? 256 * 1024 * 1024;
     const metrics = options.metrics;
-    this.delivery = new DurableDelivery(sink, new ChangeRouter(options.mappings), this.feedName, comparePositions, {
-      delivered: (room) => {
-        this.counters.delivered++;
-        metrics?.delivered?.(this.feedName, room);
-      },
-      skipped: (reason) => {
-        if (reason === "duplicate") this.counters.duplicates++;
-        else if (reason === "filtered") this.counters.filtered++;
-        else {
-          this.counters.dropped++;
-          metrics?.dropped?.(this.feedName, "unmapped");
-        }
-      },
-    }, options.logger);
+    this.delivery = new DurableDelivery(sink, new ChangeRouter(options.mappings), this.feedName, comparePositions, countDeliveries(this.counters, this.feedName, metrics), options.logger);
   }
 
   start(): this {

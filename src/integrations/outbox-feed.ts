@@ -2,7 +2,7 @@ import type pg from "pg";
 import type { Logger } from "../log/logger.js";
 import { ChangeRouter, validateTableMappings } from "./change-mapping.js";
 import type { ChangeOp, Row, TableMapping } from "./change-mapping.js";
-import { DurableDelivery } from "./durable-delivery.js";
+import { DurableDelivery, countDeliveries } from "./durable-delivery.js";
 import type { DurableSink } from "./durable-delivery.js";
 import { LeaderSession } from "./leader-session.js";
 import type { ChangeFeedMetrics, FeedState, HealthStatus } from "./feed-types.js";
@@ -79,20 +79,7 @@ export class OutboxFeed {
     this.retryMs = options.retryMs ?? 500;
     if (!Number.isInteger(this.batchSize) || this.batchSize < 1) throw new TypeError('OutboxFeed: "batchSize" must be a positive integer');
     const metrics = options.metrics;
-    this.delivery = new DurableDelivery(sink, new ChangeRouter(options.mappings), this.feedName, compareIds, {
-      delivered: (room) => {
-        this.counters.delivered++;
-        metrics?.delivered?.(this.feedName, room);
-      },
-      skipped: (reason) => {
-        if (reason === "duplicate") this.counters.duplicates++;
-        else if (reason === "filtered") this.counters.filtered++;
-        else {
-          this.counters.dropped++;
-          metrics?.dropped?.(this.feedName, "unmapped");
-        }
-      },
-    }, options.logger);
+    this.delivery = new DurableDelivery(sink, new ChangeRouter(options.mappings), this.feedName, compareIds, countDeliveries(this.counters, this.feedName, metrics), options.logger);
     this.session = new LeaderSession({
       connectionString: options.connectionString,
       lockName: `outbox-reader:${this.table}`,
