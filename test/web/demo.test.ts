@@ -16,7 +16,12 @@ async function enter(page: Page, httpUrl: string, name: string, room: string): P
   await page.getByTestId("me").getByText(name).waitFor(WAIT);
   await page.locator(`button[data-room="${room}"]`).click();
   await page.getByLabel("Message", { exact: true }).waitFor(WAIT);
-  await page.locator('[data-testid="banner"][data-state="connected"]').waitFor(WAIT);
+  const banner = page.getByTestId("banner");
+  await page.locator('[data-testid="banner"][data-state="connected"]').waitFor(WAIT).catch(async (error: unknown) => {
+    // Say what the page showed instead, so a failure names the state and the last close code.
+    const shown = await banner.evaluate((node) => `${node.getAttribute("data-state")} (last close ${node.getAttribute("data-last-close") ?? "none"}): ${node.textContent ?? ""}`).catch(() => "no banner");
+    throw new Error(`${name}'s page never showed "connected"; the banner said ${shown}`, { cause: error });
+  });
 }
 
 /** The page needs no horizontal scrolling at its viewport width. */
