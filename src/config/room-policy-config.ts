@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { jsonListSetting } from "../protocol/json-list-setting.js";
 import { DEFAULT_HISTORY } from "../rooms/room-policy.js";
 import type { RoomPolicyOptions } from "../rooms/room-policy.js";
 import { namedRuleProblem, RULE_HINT } from "../rooms/named-rules.js";
@@ -54,17 +55,7 @@ export const roomPolicyEntrySchema = z
 export type RoomPolicyEntry = z.infer<typeof roomPolicyEntrySchema>;
 
 /** A list in the config file, or the same list as a JSON string in SWITCHBOARD_ROOMS. */
-export const roomPoliciesSchema = z.preprocess(
-  (value) => {
-    if (typeof value !== "string") return value;
-    try {
-      return JSON.parse(value) as unknown;
-    } catch {
-      return value;
-    }
-  },
-  z.array(roomPolicyEntrySchema, { error: 'must be a list of room policies such as [{"match":"ticker:{symbol}","publish":"nobody"}]' }),
-);
+export const roomPoliciesSchema = jsonListSetting(roomPolicyEntrySchema, 'must be a list of room policies such as [{"match":"ticker:{symbol}","publish":"nobody"}]');
 
 /** Names the entry an issue is about: `rooms[2] (match "ticker:{symbol}")`. */
 export function roomEntryName(index: number, rooms: unknown): string {

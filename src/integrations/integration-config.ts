@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { jsonListSetting } from "../protocol/json-list-setting.js";
 import { backendUrlProblem } from "./backend-url.js";
 
 /**
@@ -29,17 +30,7 @@ export const changeFeedMappingSchema = z
   .strict();
 
 /** A JSON array in the config file, or the same array as a JSON string in the environment. */
-const feedList = z.preprocess(
-  (value) => {
-    if (typeof value !== "string") return value;
-    try {
-      return JSON.parse(value) as unknown;
-    } catch {
-      return value;
-    }
-  },
-  z.array(changeFeedMappingSchema, { error: 'must be a JSON array such as [{"channel":"market_changes","room":"market:{market_id}"}]' }),
-);
+const feedList = jsonListSetting(changeFeedMappingSchema, 'must be a JSON array such as [{"channel":"market_changes","room":"market:{market_id}"}]');
 
 export const integrationConfigShape = {
   pgUrl: z.string().min(1).optional(),

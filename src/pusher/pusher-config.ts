@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { jsonListSetting } from "../protocol/json-list-setting.js";
 import type { PusherAppOptions, PusherOptions } from "./pusher-options.js";
 
 /**
@@ -23,17 +24,7 @@ const appSchema = z
   })
   .strict();
 
-const appList = z.preprocess(
-  (value) => {
-    if (typeof value !== "string") return value;
-    try {
-      return JSON.parse(value) as unknown;
-    } catch {
-      return value;
-    }
-  },
-  z.array(appSchema, { error: 'must be a JSON array such as [{"id":"1","key":"app-key","secret":"app-secret"}]' }),
-);
+const appList = jsonListSetting(appSchema, 'must be a JSON array such as [{"id":"1","key":"app-key","secret":"app-secret"}]');
 
 export const pusherConfigShape = {
   pusherApps: appList.optional(),
