@@ -16,9 +16,13 @@ async function enter(page: Page, httpUrl: string, name: string, room: string): P
   await page.getByTestId("me").getByText(name).waitFor(WAIT);
   await page.locator(`button[data-room="${room}"]`).click();
   await page.getByLabel("Message", { exact: true }).waitFor(WAIT);
+  await waitConnected(page, name);
+}
+
+/** Waits for the banner to say "connected"; a failure names the state and last close code it showed instead. */
+async function waitConnected(page: Page, name: string): Promise<void> {
   const banner = page.getByTestId("banner");
   await page.locator('[data-testid="banner"][data-state="connected"]').waitFor(WAIT).catch(async (error: unknown) => {
-    // Say what the page showed instead, so a failure names the state and the last close code.
     const shown = await banner.evaluate((node) => `${node.getAttribute("data-state")} (last close ${node.getAttribute("data-last-close") ?? "none"}): ${node.textContent ?? ""}`).catch(() => "no banner");
     throw new Error(`${name}'s page never showed "connected"; the banner said ${shown}`, { cause: error });
   });
@@ -89,7 +93,7 @@ describe("demo app in chromium", { timeout: 300_000 }, () => {
     await dave.getByTestId("messages").getByText("third from carol").waitFor(WAIT);
 
     await dave.reload();
-    await dave.locator('[data-testid="banner"][data-state="connected"]').waitFor(WAIT);
+    await waitConnected(dave, "dave");
     const messages = dave.getByTestId("messages");
     for (const text of ["first from carol", "second from dave", "third from carol"]) await messages.getByText(text).waitFor(WAIT);
     const order = await messages.locator("li").allInnerTexts();
