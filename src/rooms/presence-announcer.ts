@@ -4,7 +4,7 @@ import type { Logger } from "../log/logger.js";
 import { PresenceCoalescer } from "../presence/presence-coalescer.js";
 import type { PresenceChange, PresenceChanges } from "../presence/presence-diff.js";
 import type { PresenceStore } from "../presence/presence-store.js";
-import type { PresenceDiff } from "../protocol/frames.js";
+import type { PresenceDiff, PresenceFrame } from "../protocol/frames.js";
 import type { Hub } from "../delivery/hub.js";
 import type { RoomPolicies } from "./room-policy.js";
 
@@ -125,7 +125,7 @@ export class PresenceAnnouncer {
   }
 
   private send(room: string, data: PresenceDiff): void {
-    const frame = JSON.stringify({ type: "presence", room, data });
+    const frame = JSON.stringify({ type: "presence", room, data } satisfies PresenceFrame);
     const reached = this.deps.hub.deliver({ kind: "room", room, frame });
     this.deps.onDelivered?.(reached, frame);
   }

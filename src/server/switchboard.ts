@@ -27,7 +27,8 @@ import { msgpackCodec } from "../protocol/msgpack-codec.js";
 import { CloseCode } from "../protocol/close-codes.js";
 import { SwitchboardError } from "../protocol/error-codes.js";
 import { assertCarriable, assertDataSize } from "../protocol/payload-limits.js";
-import { PROTOCOL_VERSION, isFrameId, toClientFrame } from "../protocol/frames.js";
+import { PROTOCOL_VERSION, RESERVED_EVENT_TYPES, isFrameId, toClientFrame } from "../protocol/frames.js";
+import type { SwitchboardStats } from "../protocol/stats.js";
 import { dropSocket } from "../protection/drop-socket.js";
 import { Protection } from "../protection/protection.js";
 import type { UpgradeRefusal } from "../protection/protection.js";
@@ -77,22 +78,6 @@ export interface CloseOptions {
   reason?: string;
 }
 
-export interface SwitchboardStats {
-  node: string;
-  connections: number;
-  users: number;
-  rooms: number;
-  framesIn: number;
-  framesOut: number;
-  bytesIn: number;
-  /** Bytes of frames delivered from publications and events (replies and pings not counted). */
-  bytesOut: number;
-  /** When this node started, in milliseconds since the epoch. */
-  startedAt: number;
-}
-
-/** Frame types the server itself sends; custom events may not reuse them. */
-const RESERVED_EVENT_TYPES = new Set(["welcome", "reply", "message", "presence", "error", "pong"]);
 const MAX_TIMER_MS = 2_147_483_647;
 /** Longest wait for connection cleanups after shutdown terminated the stragglers. */
 const CLEANUP_GRACE_MS = 2_000;
