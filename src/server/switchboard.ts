@@ -55,7 +55,8 @@ import type { ResolvedOptions, SwitchboardOptions } from "./options.js";
 import { BUILT_IN_TYPES, Router, runMiddleware } from "./router.js";
 import { validatePayload } from "../protocol/payload-schema.js";
 import type { LifecycleEvents } from "../cluster/lifecycle-publisher.js";
-import type { Handler, Middleware, Route } from "./router.js";
+import type { Handler, Middleware, RequestHandler, Route } from "./router.js";
+import type { DefaultEventMap, EventMap, EventsOf, RequestData, RequestReply, RequestType, RequestsOf } from "../protocol/event-map.js";
 import { rejectUpgrade } from "./upgrade-response.js";
 import type { SwitchboardObserver } from "../protection/observer.js";
 import { ObserverList } from "./observer-list.js";
@@ -83,12 +84,14 @@ const MAX_TIMER_MS = 2_147_483_647;
 const CLEANUP_GRACE_MS = 2_000;
 
 type InferOutput<Schema extends StandardSchemaV1> = StandardSchemaV1.InferOutput<Schema>;
+/** A handler typed by some EventMap, as the overloads of `handle` accept it. */
+type TypedHandler = (ctx: never, data: never) => unknown;
 
 /**
  * A Switchboard node: accepts WebSocket upgrades, routes frames to built-in
  * commands and registered handlers, and delivers broadcasts through its Broker.
  */
-export class Switchboard implements BroadcastApi, BroadcastSink {
+export class Switchboard<Map extends EventMap = DefaultEventMap> implements BroadcastApi<EventsOf<Map>>, BroadcastSink {
   readonly node: string;
   readonly logger: Logger;
   readonly authenticator: Authenticator;
@@ -125,7 +128,7 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
   private readonly lifecycle: ConnectionLifecycle;
   private readonly counters = { framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0 };
   private readonly startedAt = Date.now();
-  private readonly baseOperator: BroadcastOperator;
+  private readonly baseOperator: BroadcastOperator<EventsOf<Map>>;
   private readonly deliveryFailures: DeliveryFailures;
   private readonly wires = new WireMounts();
   private readonly wireHost: WireHost;
@@ -205,7 +208,7 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
         connection.close(CloseCode.internalError, "internal error");
       },
     };
-    this.baseOperator = new BroadcastOperator(this);
+    this.baseOperator = new BroadcastOperator<EventsOf<Map>>(this);
     this.cluster = new ClusterBus(this, options.cluster);
     this.ready = this.broker.start((topic, message) => this.receiveSafely(topic, message)).then(() => this.broker.subscribe(NODES_TOPIC));
     this.ready.catch((error: unknown) => this.logger.error({ err: error }, "broker failed to start"));
@@ -219,19 +222,28 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
     return this.observer.add(observer);
   }
 
-  /** Registers a handler for a frame type (and optional action), with a Standard Schema for its payload. */
-  handle<Schema extends StandardSchemaV1>(route: Route, schema: Schema, handler: Handler<InferOutput<Schema>>): this;
-  handle(route: Route, handler: Handler): this;
-  handle(route: Route, schemaOrHandler: StandardSchemaV1 | Handler, maybeHandler?: Handler): this {
-    if (typeof schemaOrHandler === "function") this.router.add(route, undefined, schemaOrHandler);
+  /**
+   * Registers a handler for a frame type (and optional action), with a Standard Schema for its
+   * payload. With an EventMap the type must be one of its `requests`, the schema's output its
+   * `data` (or narrower) and the reply its `reply`.
+   */
+  handle<Type extends RequestType<RequestsOf<Map>>, Schema extends StandardSchemaV1<unknown, RequestData<RequestsOf<Map>, Type>>>(
+    route: Route<Type>,
+    schema: Schema,
+    handler: Handler<InferOutput<Schema>, RequestReply<RequestsOf<Map>, Type>, Map>,
+  ): this;
+  handle<Type extends RequestType<RequestsOf<Map>>>(route: Route<Type>, handler: RequestHandler<Map, Type>): this;
+  handle(route: Route, schemaOrHandler: StandardSchemaV1 | TypedHandler, maybeHandler?: TypedHandler): this {
+    // The map's types hold at compile time only; the router keeps handlers untyped.
+    if (typeof schemaOrHandler === "function") this.router.add(route, undefined, schemaOrHandler as Handler);
     else if (typeof maybeHandler === "function") this.router.add(route, schemaOrHandler, maybeHandler as Handler);
     else throw new TypeError("handle(): a handler function is required");
     return this;
   }
 
-  use(middleware: Middleware): this {
+  use(middleware: Middleware<Map>): this {
     if (typeof middleware !== "function") throw new TypeError("use(): middleware must be a function");
-    this.middleware.push(middleware);
+    this.middleware.push(middleware as Middleware);
     return this;
   }
 
@@ -616,19 +628,19 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
 
   // ---- Broadcast API --------------------------------------------------------------------
 
-  to(rooms: string | readonly string[]): BroadcastOperator {
+  to(rooms: string | readonly string[]): BroadcastOperator<EventsOf<Map>> {
     return this.baseOperator.to(rooms);
   }
 
-  toUser(userIds: string | readonly string[]): BroadcastOperator {
+  toUser(userIds: string | readonly string[]): BroadcastOperator<EventsOf<Map>> {
     return this.baseOperator.toUser(userIds);
   }
 
-  toConnection(connectionIds: string | readonly string[]): BroadcastOperator {
+  toConnection(connectionIds: string | readonly string[]): BroadcastOperator<EventsOf<Map>> {
     return this.baseOperator.toConnection(connectionIds);
   }
 
-  toAll(): BroadcastOperator {
+  toAll(): BroadcastOperator<EventsOf<Map>> {
     return this.baseOperator.toAll();
   }
 
@@ -827,8 +839,9 @@ function assertEventType(type: string): void {
   if (RESERVED_EVENT_TYPES.has(type)) throw new SwitchboardError("bad_request", `"${type}" is a frame type of the protocol and cannot be a custom event.`);
 }
 
-export function createSwitchboard(options?: SwitchboardOptions): Switchboard {
-  return new Switchboard(options);
+/** `createSwitchboard<AppEvents>(options)` types handlers and emits with the app's EventMap. */
+export function createSwitchboard<Map extends EventMap = DefaultEventMap>(options?: SwitchboardOptions): Switchboard<Map> {
+  return new Switchboard<Map>(options);
 }
 
 export type { RoomAccessHook };
