@@ -1,5 +1,4 @@
 import { randomBytes } from "node:crypto";
-import { EventEmitter } from "node:events";
 import { createServer } from "node:http";
 import type { IncomingMessage, Server as HttpServer } from "node:http";
 import type { Server as HttpsServer } from "node:https";
@@ -28,7 +27,6 @@ import { CloseCode } from "../protocol/close-codes.js";
 import { SwitchboardError } from "../protocol/error-codes.js";
 import { assertCarriable, assertDataSize } from "../protocol/payload-limits.js";
 import { PROTOCOL_VERSION, isFrameId, toClientFrame } from "../protocol/frames.js";
-import { dropSocket } from "../protection/drop-socket.js";
 import { Protection } from "../protection/protection.js";
 import type { UpgradeRefusal } from "../protection/protection.js";
 import type { RateLimit } from "../protection/protection-options.js";
@@ -46,6 +44,9 @@ import { runBuiltInCommand } from "./commands.js";
 import type { CommandHost, RoomAccessHook } from "./commands.js";
 import { Connection } from "../delivery/connection.js";
 import { ConnectionLifecycle } from "./connection-lifecycle.js";
+import { Heartbeat } from "./heartbeat.js";
+import { LifecycleEmitter } from "./lifecycle-events.js";
+import { PendingWork } from "./pending-work.js";
 import { DeliveryFailures } from "../delivery/delivery-failures.js";
 import type { HandlerContext } from "./context.js";
 import { Hub } from "../delivery/hub.js";
@@ -93,7 +94,6 @@ export interface SwitchboardStats {
 
 /** Frame types the server itself sends; custom events may not reuse them. */
 const RESERVED_EVENT_TYPES = new Set(["welcome", "reply", "message", "presence", "error", "pong"]);
-const MAX_TIMER_MS = 2_147_483_647;
 /** Longest wait for connection cleanups after shutdown terminated the stragglers. */
 const CLEANUP_GRACE_MS = 2_000;
 
@@ -126,7 +126,8 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
   protected readonly admission: Admission;
   private readonly router = new Router();
   private readonly middleware: Middleware[] = [];
-  private readonly events = new EventEmitter();
+  private readonly events: LifecycleEmitter;
+  private readonly heartbeat: Heartbeat;
   private readonly wss: WebSocketServer;
   private readonly codecs = new Map<string, Codec>([
     [jsonCodec.subprotocol, jsonCodec],
@@ -134,7 +135,6 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
   ]);
   private readonly commandHost: CommandHost;
   private ownServer: HttpServer | undefined;
-  private readonly timers: NodeJS.Timeout[] = [];
   private closing: Promise<void> | undefined;
   /** Owns the end of every connection; shutdown waits on it (src/server/connection-lifecycle.ts). */
   private readonly lifecycle: ConnectionLifecycle;
@@ -157,6 +157,9 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
     this.presenceStore = options.presence ?? new MemoryPresenceStore();
     this.historyStore = options.history ?? new MemoryHistoryStore(options.historyLimits);
     const policies = new RoomPolicies(options.rooms);
+    const work = new PendingWork(this.logger);
+    const events = (this.events = new LifecycleEmitter(this.logger, work));
+    this.heartbeat = new Heartbeat({ hub: this.hub, protection: this.protection, heartbeatMs: this.options.heartbeatMs, idleTimeoutMs: this.options.idleTimeoutMs });
     this.roomService = new RoomService({
       node: this.node,
       hub: this.hub,
@@ -168,15 +171,16 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
       observer: this.observer,
       presenceIntervalMs: this.options.presenceIntervalMs,
       onPresenceDelivered: (reached, frame) => this.recordDelivery(reached, frame, undefined),
-      onJoin: (connection, room) => this.emitLifecycle("join", connection, room),
-      onLeave: (connection, room) => this.emitLifecycle("leave", connection, room),
+      onJoin: (connection, room) => events.emit("join", connection, room),
+      onLeave: (connection, room) => events.emit("leave", connection, room),
     });
     this.lifecycle = new ConnectionLifecycle({
       hub: this.hub,
       rooms: this.roomService,
       observer: this.observer,
       logger: this.logger,
-      disconnected: (connection, code, reason) => this.emitLifecycle("disconnect", connection, code, reason) ?? Promise.resolve(),
+      events,
+      work,
     });
     this.presenceStore.onExpired?.((room, entry) =>
       Promise.all([this.roomService.announceExpired(room, entry.userId, entry.connectionId), this.cluster.memberLost(room, entry)]),
@@ -200,7 +204,7 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
       policies,
       maxRoomNameLength: this.options.maxRoomNameLength,
       refreshToken: verifier === undefined ? undefined : (token) => verifier.verify(token),
-      onIdentityRefreshed: (connection) => this.scheduleExpiry(connection),
+      onIdentityRefreshed: (connection) => this.heartbeat.scheduleExpiry(connection),
       reply: (connection, frame, data) => this.reply(connection, frame, data),
     };
     this.wss = new WebSocketServer({
@@ -224,7 +228,7 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
     this.cluster = new ClusterBus(this, options.cluster);
     this.ready = this.broker.start((topic, message) => this.receiveSafely(topic, message)).then(() => this.broker.subscribe(NODES_TOPIC));
     this.ready.catch((error: unknown) => this.logger.error({ err: error }, "broker failed to start"));
-    this.startTimers();
+    this.heartbeat.start();
   }
 
   // ---- Handlers, middleware, lifecycle -------------------------------------------------
@@ -255,12 +259,12 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
    * closes the broker and stores only once every `leave`/`disconnect` listener settled.
    */
   on<Event extends keyof LifecycleEvents>(event: Event, listener: (...args: LifecycleEvents[Event]) => unknown): this {
-    this.events.on(event, listener as (...args: unknown[]) => void);
+    this.events.on(event, listener);
     return this;
   }
 
   off<Event extends keyof LifecycleEvents>(event: Event, listener: (...args: LifecycleEvents[Event]) => unknown): this {
-    this.events.off(event, listener as (...args: unknown[]) => void);
+    this.events.off(event, listener);
     return this;
   }
 
@@ -410,7 +414,7 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
         this.wireHost.failed(connection, error);
         return;
       }
-      this.emitLifecycle("connect", connection);
+      this.events.emit("connect", connection);
       return;
     }
     const welcome: WelcomeData = {
@@ -421,9 +425,9 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
       protocol: PROTOCOL_VERSION,
     };
     connection.send({ type: "welcome", data: welcome });
-    this.scheduleExpiry(connection);
+    this.heartbeat.scheduleExpiry(connection);
     this.observer.connectionOpened();
-    this.emitLifecycle("connect", connection);
+    this.events.emit("connect", connection);
   }
 
   // ---- Inbound frames -------------------------------------------------------------------
@@ -469,7 +473,7 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
   }
 
   private async dispatch(connection: Connection, frame: ClientFrame): Promise<void> {
-    if (this.events.listenerCount("message") > 0) this.emitLifecycle("message", connection, frame);
+    if (this.events.has("message")) this.events.emit("message", connection, frame);
     if (frame.type === "ping") {
       connection.send(frame.id === undefined ? { type: "pong", ts: Date.now() } : { type: "pong", id: frame.id, ts: Date.now() });
       return;
@@ -561,72 +565,7 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
 
   private logError(error: unknown, connection: Connection | undefined): void {
     this.logger.error({ err: error, connection: connection?.id }, "handler failed");
-    this.emitLifecycle("error", error, connection);
-  }
-
-  // ---- Connection lifecycle ---------------------------------------------------------------
-
-  private scheduleExpiry(connection: Connection): void {
-    clearTimeout(connection.expiryTimer);
-    connection.expiryTimer = undefined;
-    const expiresAt = connection.identity.expiresAt;
-    if (expiresAt === undefined) return;
-    const delay = expiresAt - Date.now();
-    if (delay <= 0) return connection.close(CloseCode.tokenExpired, "token expired");
-    connection.expiryTimer = setTimeout(() => this.scheduleExpiry(connection), Math.min(delay, MAX_TIMER_MS));
-    connection.expiryTimer.unref();
-  }
-
-  private startTimers(): void {
-    const heartbeat = setInterval(() => {
-      for (const connection of this.hub.connections.values()) {
-        if (!connection.alive) {
-          dropSocket(connection.socket);
-          continue;
-        }
-        connection.alive = false;
-        connection.socket.ping();
-      }
-    }, this.options.heartbeatMs);
-    heartbeat.unref();
-    this.timers.push(heartbeat);
-    this.timers.push(this.protection.startSweep(() => this.hub.connections.values()));
-    const idleTimeoutMs = this.options.idleTimeoutMs;
-    if (idleTimeoutMs > 0) {
-      const idle = setInterval(
-        () => {
-          const cutoff = Date.now() - idleTimeoutMs;
-          for (const connection of this.hub.connections.values()) if (connection.lastFrameAt < cutoff) connection.close(CloseCode.normal, "idle timeout");
-        },
-        Math.max(100, Math.min(idleTimeoutMs / 4, 5_000)),
-      );
-      idle.unref();
-      this.timers.push(idle);
-    }
-  }
-
-  /**
-   * Runs an event's listeners in order. A throw is logged; promises they return are
-   * tracked (shutdown waits for them) and returned, settled, for the caller to await.
-   */
-  private emitLifecycle<Event extends keyof LifecycleEvents>(event: Event, ...args: LifecycleEvents[Event]): Promise<void> | undefined {
-    if (this.events.listenerCount(event) === 0) return undefined;
-    let waits: Array<Promise<unknown>> | undefined;
-    // rawListeners: `once` wrappers remove themselves and pass on the listener's return value.
-    for (const listener of this.events.rawListeners(event) as Array<(...values: unknown[]) => unknown>) {
-      try {
-        const result = listener.apply(this.events, args);
-        if (result instanceof Promise) (waits ??= []).push(result);
-      } catch (error) {
-        this.logger.error({ err: error, event }, "lifecycle listener failed");
-      }
-    }
-    if (waits === undefined) return undefined;
-    const settled = Promise.allSettled(waits).then((outcomes) => {
-      for (const outcome of outcomes) if (outcome.status === "rejected") this.logger.error({ err: outcome.reason, event }, "lifecycle listener failed");
-    });
-    this.lifecycle.track(settled);
-    return settled;
+    this.events.emit("error", error, connection);
   }
 
   // ---- Broadcast API --------------------------------------------------------------------
@@ -798,7 +737,7 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
   }
 
   private async shutdown(code: number, reason: string): Promise<void> {
-    for (const timer of this.timers) clearInterval(timer);
+    this.heartbeat.stop();
     // From here on, upgrades in every mode are answered 503 with Retry-After (handleUpgrade checks `closing`).
     for (const connection of this.hub.connections.values()) connection.close(code, reason);
     const timeoutMs = this.options.shutdownTimeoutMs;
