@@ -2,7 +2,7 @@ import type { Identity } from "../auth/identity.js";
 import { SwitchboardError } from "../protocol/error-codes.js";
 import type { ClientFrame } from "../protocol/frames.js";
 import { readRecoveryPosition } from "../protocol/frames.js";
-import { assertRoomName } from "../rooms/room-name.js";
+import { assertRoomName } from "../protocol/room-name.js";
 import type { Admission } from "../rooms/admission.js";
 import type { RoomPolicies } from "../rooms/room-policy.js";
 import type { RoomService } from "../rooms/room-service.js";
