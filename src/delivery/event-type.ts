@@ -1,7 +1,5 @@
 import { SwitchboardError } from "../protocol/error-codes.js";
-
-/** Frame types the server itself sends; custom events may not reuse them. */
-const RESERVED_EVENT_TYPES = new Set(["welcome", "reply", "message", "presence", "error", "pong"]);
+import { RESERVED_EVENT_TYPES } from "../protocol/frames.js";
 
 /** Refuses a custom event type a client could not tell from a protocol frame. */
 export function assertEventType(type: string): void {

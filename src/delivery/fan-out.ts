@@ -4,7 +4,7 @@ import type { HistoryPolicy, HistoryStore } from "../history/history-store.js";
 import type { Logger } from "../log/logger.js";
 import type { PresenceChanges } from "../presence/presence-diff.js";
 import { SwitchboardError } from "../protocol/error-codes.js";
-import type { PresenceDiff } from "../protocol/frames.js";
+import type { PresenceDiff, PresenceFrame } from "../protocol/frames.js";
 import { volatileMessageFrame } from "../protocol/message-frame.js";
 import { assertCarriable, assertDataSize } from "../protocol/payload-limits.js";
 import { assertRoomName } from "../protocol/room-name.js";
@@ -176,7 +176,7 @@ export class FanOut implements EmitSink {
 
   /** Delivers a presence frame (built here, the one place that builds them) to this node's members of a room. */
   deliverPresence(room: string, data: PresenceDiff): void {
-    const frame = PreparedFrame.of({ type: "presence", room, data });
+    const frame = PreparedFrame.of({ type: "presence", room, data } satisfies PresenceFrame);
     this.recordDelivery(this.deps.hub.deliverToRoom(room, frame, undefined, undefined), frame, undefined);
   }
 

@@ -5,6 +5,7 @@ import type { Logger } from "../log/logger.js";
 import type { PresenceStore } from "../presence/presence-store.js";
 import { SwitchboardError } from "../protocol/error-codes.js";
 import type { PresenceMember, PresencePage, PresenceSnapshot, RecoveryPosition } from "../protocol/frames.js";
+import type { JoinReply } from "../protocol/replies.js";
 import { assertCarriable, assertDataSize } from "../protocol/payload-limits.js";
 import { PreparedFrame } from "../delivery/prepared-frame.js";
 import { messageFrameHead } from "../protocol/message-frame.js";
@@ -16,16 +17,8 @@ import { PresenceAnnouncer } from "./presence-announcer.js";
 import { PresenceMeta } from "./presence-meta.js";
 import type { ResolvedRoomPolicy, RoomPolicies } from "./room-policy.js";
 
-export interface JoinResult {
-  room: string;
-  /** The room's latest offset when the join completed. */
-  offset: number;
-  epoch: string;
-  /** Present when the join asked to recover: whether every missed message follows. */
-  recovered?: boolean;
-  /** Rooms with presence: the count and, in list mode, the first page of members. */
-  presence?: PresenceSnapshot;
-}
+/** What a join answers: the protocol's join reply (src/protocol/replies.ts). */
+export type JoinResult = JoinReply;
 
 export interface PendingJoin {
   result: JoinResult;

@@ -26,6 +26,7 @@ import { msgpackCodec } from "../protocol/msgpack-codec.js";
 import { CloseCode } from "../protocol/close-codes.js";
 import { SwitchboardError } from "../protocol/error-codes.js";
 import { PROTOCOL_VERSION, isFrameId, toClientFrame } from "../protocol/frames.js";
+import type { SwitchboardStats } from "../protocol/stats.js";
 import { dropSocket } from "../protection/drop-socket.js";
 import { Protection } from "../protection/protection.js";
 import type { UpgradeRefusal } from "../protection/protection.js";
@@ -75,20 +76,6 @@ export interface CloseOptions {
   /** 1001 (going away, the default) or 1012 (restart). */
   code?: number;
   reason?: string;
-}
-
-export interface SwitchboardStats {
-  node: string;
-  connections: number;
-  users: number;
-  rooms: number;
-  framesIn: number;
-  framesOut: number;
-  bytesIn: number;
-  /** Bytes of frames delivered from publications and events (replies and pings not counted). */
-  bytesOut: number;
-  /** When this node started, in milliseconds since the epoch. */
-  startedAt: number;
 }
 
 const MAX_TIMER_MS = 2_147_483_647;
