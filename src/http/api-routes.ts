@@ -1,12 +1,12 @@
 import type { ServerResponse } from "node:http";
 import type { FastifyInstance, FastifyReply } from "fastify";
 import type { Switchboard } from "../server/switchboard.js";
-import type { LatencyPercentiles } from "./latency-window.js";
-import type { SwitchboardMetrics } from "./metrics.js";
-import type { NodeStatsExchange } from "./node-stats-exchange.js";
+import type { LatencyPercentiles } from "../observability/latency-window.js";
+import type { SwitchboardMetrics } from "../observability/metrics.js";
+import type { NodeStatsExchange } from "../observability/node-stats-exchange.js";
 import { readPresencePaging } from "../server/commands.js";
 import { broadcastBody, disconnectBody, historyQuery, parseWith, publishBody } from "./request-bodies.js";
-import type { NodeStats, StatsSample, StatsSampler } from "./stats-sampler.js";
+import type { NodeStats, StatsSample, StatsSampler } from "../observability/stats-sampler.js";
 
 export interface ApiStats {
   node: string;
