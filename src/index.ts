@@ -1,5 +1,5 @@
 export { Switchboard, createSwitchboard } from "./server/switchboard.js";
-export type { CloseOptions, DisconnectRequest, LifecycleEvents, SwitchboardStats } from "./server/switchboard.js";
+export type { CloseOptions, DisconnectRequest, LifecycleEvents } from "./server/switchboard.js";
 export type { SwitchboardOptions } from "./server/options.js";
 export type { HandlerContext } from "./server/context.js";
 export type { Handler, Middleware, Route } from "./server/router.js";
@@ -25,7 +25,29 @@ export type { Codec } from "./protocol/codec.js";
 export { jsonCodec } from "./protocol/codec.js";
 export { msgpackCodec } from "./protocol/msgpack-codec.js";
 export { MAX_DATA_BYTES, MAX_DATA_DEPTH } from "./protocol/payload-limits.js";
-export type { ClientFrame, MessageFrame, PresenceConnection, PresenceDiff, PresenceFrame, PresenceMember, PresencePage, PresenceSnapshot, ReplyFrame, RecoveryPosition, WelcomeData } from "./protocol/frames.js";
+export type {
+  ClientFrame,
+  ErrorFrame,
+  EventFrame,
+  MessageFrame,
+  MessageSender,
+  PongFrame,
+  PresenceConnection,
+  PresenceDiff,
+  PresenceFrame,
+  PresenceMember,
+  PresencePage,
+  PresenceSnapshot,
+  ReplyFrame,
+  RecoveryPosition,
+  ServerFrame,
+  StoredMessageFrame,
+  VolatileMessageFrame,
+  WelcomeData,
+  WelcomeFrame,
+} from "./protocol/frames.js";
+export type { AuthReply, HistoryReply, JoinReply, LeaveReply, PresenceMembersReply, PresenceMetaReply, PresencePageReply, PublishReply } from "./protocol/replies.js";
+export type { ApiStats, LatencyPercentiles, NodeStats, RoomCount, StatsSample, SwitchboardStats } from "./protocol/stats.js";
 export { createRedisBackends } from "./redis/redis-backends.js";
 export type { RedisBackendOptions, RedisBackends } from "./redis/redis-backends.js";
 export { RedisBroker } from "./redis/redis-broker.js";
@@ -47,9 +69,6 @@ export type { HttpAppOptions, ServerApi, ServerApiOptions } from "./http/server-
 export { SwitchboardMetrics } from "./observability/metrics.js";
 export { HealthRegistry } from "./observability/health.js";
 export type { HealthCheck, HealthCheckResult, HealthReport } from "./observability/health.js";
-export type { ApiStats } from "./http/api-routes.js";
-export type { NodeStats, StatsSample } from "./observability/stats-sampler.js";
-export type { LatencyPercentiles } from "./observability/latency-window.js";
 export type { SwitchboardObserver, RefusalReason } from "./protection/observer.js";
 export { mountWebFace } from "./web-app-server/mount.js";
 export type { WebFaceOptions } from "./web-app-server/mount.js";

@@ -16,6 +16,7 @@ export type {
   EventListener,
   HistoryPage,
   JoinReply,
+  MessageSender,
   PresenceConnection,
   PresenceDiff,
   PresenceEvent,
@@ -28,6 +29,8 @@ export type {
   RequestShape,
   RoomMessage,
   StateInfo,
+  StoredMessageFrame,
   TokenProvider,
+  VolatileMessageFrame,
   WelcomeData,
 } from "./types.js";

@@ -3,6 +3,7 @@ import type { SwitchboardClientError } from "./errors.js";
 import type { TrackedRequest } from "./requests.js";
 import { LiveGapFill, classifyLive } from "./live-gaps.js";
 import { PresenceView } from "./presence-view.js";
+import type { PresenceMembersReply, PublishReply } from "../protocol/replies.js";
 import type { EventFrame, HistoryPage, JoinReply, PresenceConnection, PresenceDiff, PresenceEvent, PresenceMember, PresencePage, RoomMessage } from "./types.js";
 
 export interface RoomEvents<Message> {
@@ -110,16 +111,16 @@ export class Room<Message = unknown> {
     this.emitter.off(event, listener);
   }
 
-  async publish(data: Message, options: PublishOptions = {}): Promise<{ offset?: number; epoch?: string }> {
+  async publish(data: Message, options: PublishOptions = {}): Promise<PublishReply> {
     const frame: Record<string, unknown> & { type: string } = { type: "publish", room: this.name, data };
     if (options.volatile === true) frame.volatile = true;
     if (options.echo === false) frame.echo = false;
-    return (await this.host.request(frame, timeout(options.timeout))) as { offset?: number; epoch?: string };
+    return (await this.host.request(frame, timeout(options.timeout))) as PublishReply;
   }
 
   /** Who is in the room, across all nodes: every member, grouped by user (one request; big rooms: `presencePage`). */
   async presence(options: { timeout?: number } = {}): Promise<PresenceMember[]> {
-    const reply = (await this.host.request({ type: "presence", room: this.name }, timeout(options.timeout))) as { members: PresenceMember[] };
+    const reply = (await this.host.request({ type: "presence", room: this.name }, timeout(options.timeout))) as PresenceMembersReply;
     return reply.members;
   }
 

@@ -1,9 +1,11 @@
-import type { PresenceConnection, PresenceDiff, PresenceMember, PresencePage, PresenceSnapshot, WelcomeData } from "../protocol/frames.js";
+// The wire shapes come from src/protocol/ (type-only imports: nothing of the server is bundled).
+import type { EventFrame, MessageFrame, MessageSender, PresenceConnection, PresenceDiff, PresenceMember, PresencePage, PresenceSnapshot, StoredMessageFrame, VolatileMessageFrame, WelcomeData } from "../protocol/frames.js";
+import type { HistoryReply, JoinReply } from "../protocol/replies.js";
 import type { BackoffOptions } from "./backoff.js";
 import type { SwitchboardClientError } from "./errors.js";
 import type { WebSocketConstructor } from "./websocket.js";
 
-export type { PresenceConnection, PresenceDiff, PresenceMember, PresencePage, PresenceSnapshot, WelcomeData };
+export type { EventFrame, JoinReply, MessageSender, PresenceConnection, PresenceDiff, PresenceMember, PresencePage, PresenceSnapshot, StoredMessageFrame, VolatileMessageFrame, WelcomeData };
 
 export type ConnectionState = "connecting" | "connected" | "reconnecting" | "closed";
 
@@ -48,26 +50,8 @@ export interface RequestOptions {
   timeout?: number;
 }
 
-/** A custom event frame pushed by the server, e.g. `{"type":"match_found","data":…}`. */
-export interface EventFrame<Data = unknown> {
-  type: string;
-  room?: string;
-  data: Data;
-  ts?: number;
-}
-
-/** A room message frame. `offset` is absent for volatile publications. */
-export interface RoomMessage<Data = unknown> {
-  type: "message";
-  room: string;
-  data: Data;
-  event?: string;
-  from?: { userId: string | null; connectionId: string };
-  offset?: number;
-  /** The room's epoch; a change means offsets started again (the room's history was lost). */
-  epoch?: string;
-  ts: number;
-}
+/** A room message frame (the protocol's `MessageFrame`). `offset` and `epoch` are absent for volatile publications. */
+export type RoomMessage<Data = unknown> = MessageFrame<Data>;
 
 export interface PresenceEvent {
   event: "join" | "leave" | "update";
@@ -100,18 +84,5 @@ export type DefaultRequests = Record<string, { data: unknown; reply: unknown }>;
 export type RequestData<Requests, Type extends keyof Requests> = Requests[Type] extends { data: infer Data } ? Data : unknown;
 export type RequestReply<Requests, Type extends keyof Requests> = Requests[Type] extends { reply: infer Reply } ? Reply : unknown;
 
-export interface JoinReply {
-  room: string;
-  offset: number;
-  epoch: string;
-  recovered?: boolean;
-  /** Rooms with presence: the count and, in list mode, the first page of members. */
-  presence?: PresenceSnapshot;
-}
-
-export interface HistoryPage<Data = unknown> {
-  messages: RoomMessage<Data>[];
-  offset: number;
-  epoch: string;
-  complete?: boolean;
-}
+/** A `history` reply: stored messages (each with its offset and epoch) and the room's position. */
+export type HistoryPage<Data = unknown> = HistoryReply<Data>;

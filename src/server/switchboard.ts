@@ -12,8 +12,7 @@ import { Authenticator } from "../auth/authenticator.js";
 import { ClusterBus } from "../cluster/cluster-bus.js";
 import { AuthenticationError } from "../auth/identity.js";
 import type { Identity } from "../auth/identity.js";
-import { NODES_TOPIC, preciseNow, roomTopic } from "../broker/broker.js";
-import type { BroadcastTargets, Broker, BrokerMessage } from "../broker/broker.js";
+import type { BroadcastTargets, Broker } from "../broker/broker.js";
 import { MemoryBroker } from "../broker/memory-broker.js";
 import type { HistoryPage, HistoryStore } from "../history/history-store.js";
 import { MemoryHistoryStore } from "../history/memory-history-store.js";
@@ -26,14 +25,14 @@ import type { Codec } from "../protocol/codec.js";
 import { msgpackCodec } from "../protocol/msgpack-codec.js";
 import { CloseCode } from "../protocol/close-codes.js";
 import { SwitchboardError } from "../protocol/error-codes.js";
-import { assertCarriable, assertDataSize } from "../protocol/payload-limits.js";
 import { PROTOCOL_VERSION, isFrameId, toClientFrame } from "../protocol/frames.js";
+import type { SwitchboardStats } from "../protocol/stats.js";
 import { dropSocket } from "../protection/drop-socket.js";
 import { Protection } from "../protection/protection.js";
 import type { UpgradeRefusal } from "../protection/protection.js";
 import type { RateLimit } from "../protection/protection-options.js";
 import type { ClientFrame, PresenceMember, PresencePage, RecoveryPosition, WelcomeData } from "../protocol/frames.js";
-import { assertRoomName } from "../rooms/room-name.js";
+import { assertRoomName } from "../protocol/room-name.js";
 import { RoomPolicies } from "../rooms/room-policy.js";
 import { RoomService } from "../rooms/room-service.js";
 import { Admission } from "../rooms/admission.js";
@@ -41,12 +40,14 @@ import type { JoinRequest } from "../rooms/admission.js";
 import type { JoinResult } from "../rooms/room-service.js";
 import { BroadcastOperator } from "../delivery/broadcast-operator.js";
 import { serveClientBundle } from "./client-bundle.js";
-import type { BroadcastApi, BroadcastSink, ConnectionFilter, ConnectionView, PublishOptions, PublishResult } from "../delivery/broadcast-operator.js";
+import type { BroadcastApi, ConnectionFilter, ConnectionView, EmitSink, PublishOptions, PublishResult } from "../delivery/broadcast-operator.js";
 import { runBuiltInCommand } from "./commands.js";
 import type { CommandHost, RoomAccessHook } from "./commands.js";
 import { Connection } from "../delivery/connection.js";
 import { ConnectionLifecycle } from "./connection-lifecycle.js";
 import { DeliveryFailures } from "../delivery/delivery-failures.js";
+import { assertEventType } from "../delivery/event-type.js";
+import { FanOut } from "../delivery/fan-out.js";
 import type { HandlerContext } from "./context.js";
 import { Hub } from "../delivery/hub.js";
 import { resolveOptions } from "./options.js";
@@ -77,22 +78,6 @@ export interface CloseOptions {
   reason?: string;
 }
 
-export interface SwitchboardStats {
-  node: string;
-  connections: number;
-  users: number;
-  rooms: number;
-  framesIn: number;
-  framesOut: number;
-  bytesIn: number;
-  /** Bytes of frames delivered from publications and events (replies and pings not counted). */
-  bytesOut: number;
-  /** When this node started, in milliseconds since the epoch. */
-  startedAt: number;
-}
-
-/** Frame types the server itself sends; custom events may not reuse them. */
-const RESERVED_EVENT_TYPES = new Set(["welcome", "reply", "message", "presence", "error", "pong"]);
 const MAX_TIMER_MS = 2_147_483_647;
 /** Longest wait for connection cleanups after shutdown terminated the stragglers. */
 const CLEANUP_GRACE_MS = 2_000;
@@ -103,7 +88,7 @@ type InferOutput<Schema extends StandardSchemaV1> = StandardSchemaV1.InferOutput
  * A Switchboard node: accepts WebSocket upgrades, routes frames to built-in
  * commands and registered handlers, and delivers broadcasts through its Broker.
  */
-export class Switchboard implements BroadcastApi, BroadcastSink {
+export class Switchboard implements BroadcastApi, EmitSink {
   readonly node: string;
   readonly logger: Logger;
   readonly authenticator: Authenticator;
@@ -121,6 +106,8 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
   readonly cluster: ClusterBus;
 
   protected readonly hub = new Hub();
+  /** Every broker publish and receipt, and the delivery of frames to the hub (src/delivery/fan-out.ts). */
+  protected readonly fanOut: FanOut;
   protected readonly roomService: RoomService;
   /** The one gate of every join and publication (src/rooms/admission.ts). */
   protected readonly admission: Admission;
@@ -157,17 +144,25 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
     this.presenceStore = options.presence ?? new MemoryPresenceStore();
     this.historyStore = options.history ?? new MemoryHistoryStore(options.historyLimits);
     const policies = new RoomPolicies(options.rooms);
+    this.fanOut = new FanOut({
+      hub: this.hub,
+      broker: this.broker,
+      history: this.historyStore,
+      observer: this.observer,
+      logger: this.logger,
+      counters: this.counters,
+      maxRoomNameLength: this.options.maxRoomNameLength,
+    });
     this.roomService = new RoomService({
       node: this.node,
       hub: this.hub,
       broker: this.broker,
+      fanOut: this.fanOut,
       presence: this.presenceStore,
       history: this.historyStore,
       policies,
       logger: this.logger,
-      observer: this.observer,
       presenceIntervalMs: this.options.presenceIntervalMs,
-      onPresenceDelivered: (reached, frame) => this.recordDelivery(reached, frame, undefined),
       onJoin: (connection, room) => this.emitLifecycle("join", connection, room),
       onLeave: (connection, room) => this.emitLifecycle("leave", connection, room),
     });
@@ -220,9 +215,9 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
         connection.close(CloseCode.internalError, "internal error");
       },
     };
-    this.baseOperator = new BroadcastOperator(this);
-    this.cluster = new ClusterBus(this, options.cluster);
-    this.ready = this.broker.start((topic, message) => this.receiveSafely(topic, message)).then(() => this.broker.subscribe(NODES_TOPIC));
+    this.baseOperator = new BroadcastOperator(this.fanOut);
+    this.cluster = new ClusterBus(this, this.fanOut, options.cluster);
+    this.ready = this.fanOut.start();
     this.ready.catch((error: unknown) => this.logger.error({ err: error }, "broker failed to start"));
     this.startTimers();
   }
@@ -651,50 +646,15 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
     return this.admission.publish(room, data, options);
   }
 
-  async emitToTargets(targets: BroadcastTargets, type: string, data: unknown, filter: ConnectionFilter | undefined): Promise<void> {
-    assertEventType(type);
-    for (const room of targets.rooms ?? []) assertRoomName(room, this.options.maxRoomNameLength);
-    assertCarriable(data, "data");
-    const rooms = targets.rooms ?? [];
-    const singleRoom = rooms.length === 1 && !targets.all && (targets.userIds?.length ?? 0) === 0 && (targets.connectionIds?.length ?? 0) === 0;
-    const sentAt = preciseNow();
-    const ts = Math.floor(sentAt);
-    const frame = JSON.stringify(singleRoom ? { type, room: rooms[0], data, ts } : { type, data, ts });
-    assertDataSize(frame, "data");
-    if (filter !== undefined) {
-      this.recordDelivery(this.hub.deliver({ kind: "targets", targets, frame }, filter), frame, sentAt);
-      this.observer.broadcastPublished();
-      return;
-    }
-    const except = targets.except ?? [];
-    const message: BrokerMessage =
-      singleRoom && except.length <= 1
-        ? { kind: "room", room: rooms[0]!, frame, sentAt, ...(except.length === 1 ? { except: except[0]! } : {}) }
-        : { kind: "targets", targets, frame, sentAt };
-    try {
-      await this.broker.publish(message.kind === "room" ? roomTopic(message.room) : NODES_TOPIC, message);
-      this.observer.brokerPublished();
-      this.observer.broadcastPublished();
-    } catch (error) {
-      this.observer.brokerFailed("publish");
-      this.logger.warn({ err: error }, "broker publish failed");
-      throw new SwitchboardError("unavailable", "The message broker is unavailable; retry later.");
-    }
+  /** Sends `{type, room?, data, ts}` to the union of targets, each connection once (what `to(...).emit()` does). */
+  emitToTargets(targets: BroadcastTargets, type: string, data: unknown, filter: ConnectionFilter | undefined): Promise<void> {
+    return this.fanOut.emitToTargets(targets, type, data, filter);
   }
 
   /** Closes a user's or a connection's sockets on whichever node holds them. */
   async disconnect(request: DisconnectRequest): Promise<void> {
     if (request.userId === undefined && request.connectionId === undefined) throw new SwitchboardError("bad_request", "disconnect needs a userId or a connectionId.");
-    const message: BrokerMessage = { kind: "disconnect", code: request.code ?? CloseCode.disconnected, reason: request.reason ?? "disconnected by the server" };
-    if (request.userId !== undefined) message.userId = request.userId;
-    if (request.connectionId !== undefined) message.connectionId = request.connectionId;
-    try {
-      await this.broker.publish(NODES_TOPIC, message);
-      this.observer.brokerPublished();
-    } catch {
-      this.observer.brokerFailed("publish");
-      throw new SwitchboardError("unavailable", "The message broker is unavailable; retry later.");
-    }
+    await this.fanOut.disconnect({ userId: request.userId, connectionId: request.connectionId, code: request.code ?? CloseCode.disconnected, reason: request.reason ?? "disconnected by the server" });
   }
 
   /**
@@ -744,51 +704,6 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
     return this.hub.connections.values();
   }
 
-  /** A broker's callback must not throw: a Redis client rethrows listener errors, which would exit the process. */
-  private receiveSafely(topic: string, message: BrokerMessage): void {
-    try {
-      this.onBrokerMessage(topic, message);
-    } catch (error) {
-      this.logger.error({ err: error, topic }, "handling a broker message failed");
-    }
-  }
-
-  protected onBrokerMessage(_topic: string, message: BrokerMessage): void {
-    this.observer.brokerReceived();
-    switch (message.kind) {
-      case "room":
-      case "targets":
-        this.recordDelivery(this.hub.deliver(message), message.frame, message.sentAt);
-        return;
-      case "disconnect": {
-        const targets =
-          message.connectionId !== undefined
-            ? [this.hub.connections.get(message.connectionId)]
-            : message.userId !== undefined
-              ? [...(this.hub.userConnections(message.userId) ?? [])]
-              : [];
-        for (const connection of targets) connection?.close(message.code, message.reason);
-        return;
-      }
-      case "presence":
-        this.roomService.announcer.receive(message);
-        return;
-      case "cluster":
-        this.cluster.receive(message);
-        return;
-    }
-  }
-
-  private recordDelivery(reached: number, frame: string, sentAt: number | undefined): void {
-    if (reached === 0) return;
-    // One byte count per frame, not per recipient: every recipient gets the same bytes.
-    const bytes = Buffer.byteLength(frame);
-    this.counters.framesOut += reached;
-    this.counters.bytesOut += reached * bytes;
-    this.observer.frameSent(reached, bytes);
-    if (sentAt !== undefined) this.observer.delivered(preciseNow() - sentAt, reached);
-  }
-
   // ---- Shutdown -------------------------------------------------------------------------
 
   /** Stops accepting, closes every connection with 1001 (or the given code), then closes the broker and stores. */
@@ -835,11 +750,6 @@ function settleWithin(work: Promise<void>, ms: number): Promise<boolean> {
     timer = setTimeout(() => resolve(false), ms);
   });
   return Promise.race([work.then(() => true), timeout]).finally(() => clearTimeout(timer));
-}
-
-function assertEventType(type: string): void {
-  if (typeof type !== "string" || type.length === 0 || type.length > 128) throw new SwitchboardError("bad_request", "An event type must be a non-empty string of at most 128 characters.");
-  if (RESERVED_EVENT_TYPES.has(type)) throw new SwitchboardError("bad_request", `"${type}" is a frame type of the protocol and cannot be a custom event.`);
 }
 
 export function createSwitchboard(options?: SwitchboardOptions): Switchboard {
