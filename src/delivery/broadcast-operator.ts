@@ -27,10 +27,9 @@ export interface PublishResult {
   epoch: string | undefined;
 }
 
-/** The send side of the broadcast API, implemented by Switchboard. */
-export interface BroadcastSink {
+/** What an operator's `emit` goes to: the fan-out (src/delivery/fan-out.ts). */
+export interface EmitSink {
   emitToTargets(targets: BroadcastTargets, type: string, data: unknown, filter: ConnectionFilter | undefined): Promise<void>;
-  publish(room: string, data: unknown, options?: PublishOptions): Promise<PublishResult>;
 }
 
 /** `Events`: the custom events `emit` may send, `type` → `data` (the EventMap's `events`). */
@@ -53,11 +52,11 @@ function list(value: string | readonly string[]): readonly string[] {
  * operator, so a base operator can be shared and narrowed safely.
  */
 export class BroadcastOperator<Events = DefaultEvents> {
-  private readonly sink: BroadcastSink;
+  private readonly sink: EmitSink;
   private readonly targets: BroadcastTargets;
   private readonly predicate: ConnectionFilter | undefined;
 
-  constructor(sink: BroadcastSink, targets: BroadcastTargets = {}, predicate?: ConnectionFilter) {
+  constructor(sink: EmitSink, targets: BroadcastTargets = {}, predicate?: ConnectionFilter) {
     this.sink = sink;
     this.targets = targets;
     this.predicate = predicate;

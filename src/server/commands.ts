@@ -4,7 +4,7 @@ import type { ClientFrame } from "../protocol/frames.js";
 import { readRecoveryPosition } from "../protocol/frames.js";
 import { toHistoryReply } from "../history/history-reply.js";
 import type { AuthReply, LeaveReply, PublishReply } from "../protocol/replies.js";
-import { assertRoomName } from "../rooms/room-name.js";
+import { assertRoomName } from "../protocol/room-name.js";
 import type { Admission } from "../rooms/admission.js";
 import type { RoomPolicies } from "../rooms/room-policy.js";
 import type { RoomService } from "../rooms/room-service.js";
