@@ -1,5 +1,5 @@
 export { Switchboard, createSwitchboard } from "./server/switchboard.js";
-export type { CloseOptions, DisconnectRequest, LifecycleEvents, SwitchboardStats } from "./server/switchboard.js";
+export type { CloseOptions, DisconnectRequest, LifecycleEvents } from "./server/switchboard.js";
 export type { SwitchboardOptions } from "./server/options.js";
 export type { HandlerContext } from "./server/context.js";
 export type { Handler, Middleware, Route } from "./server/router.js";
@@ -25,7 +25,29 @@ export type { Codec } from "./protocol/codec.js";
 export { jsonCodec } from "./protocol/codec.js";
 export { msgpackCodec } from "./protocol/msgpack-codec.js";
 export { MAX_DATA_BYTES, MAX_DATA_DEPTH } from "./protocol/payload-limits.js";
-export type { ClientFrame, MessageFrame, PresenceConnection, PresenceDiff, PresenceFrame, PresenceMember, PresencePage, PresenceSnapshot, ReplyFrame, RecoveryPosition, WelcomeData } from "./protocol/frames.js";
+export type {
+  ClientFrame,
+  ErrorFrame,
+  EventFrame,
+  MessageFrame,
+  MessageSender,
+  PongFrame,
+  PresenceConnection,
+  PresenceDiff,
+  PresenceFrame,
+  PresenceMember,
+  PresencePage,
+  PresenceSnapshot,
+  ReplyFrame,
+  RecoveryPosition,
+  ServerFrame,
+  StoredMessageFrame,
+  VolatileMessageFrame,
+  WelcomeData,
+  WelcomeFrame,
+} from "./protocol/frames.js";
+export type { AuthReply, HistoryReply, JoinReply, LeaveReply, PresenceMembersReply, PresenceMetaReply, PresencePageReply, PublishReply } from "./protocol/replies.js";
+export type { ApiStats, LatencyPercentiles, NodeStats, RoomCount, StatsSample, SwitchboardStats } from "./protocol/stats.js";
 export { createRedisBackends } from "./redis/redis-backends.js";
 export type { RedisBackendOptions, RedisBackends } from "./redis/redis-backends.js";
 export { RedisBroker } from "./redis/redis-broker.js";
@@ -44,16 +66,13 @@ export { ClusterBus, ClusterLifecycle, composeHandlers, matchByProperty, matchBy
 export type { ClusterEvent, ClusterHandler, ClusterMatcher, ClusterMiddleware, ClusterOptions, ClusterPredicate, ClusterStats, ClusterSubscription, ConnectionClosedPayload, ConnectionLifecyclePayload, JsonValue, RateLimitOptions, RetryOptions, RoomLifecyclePayload } from "./cluster/index.js";
 export { createServerApi, createHttpApp } from "./http/server-api.js";
 export type { HttpAppOptions, ServerApi, ServerApiOptions } from "./http/server-api.js";
-export { SwitchboardMetrics } from "./http/metrics.js";
-export { HealthRegistry } from "./http/health.js";
-export type { HealthCheck, HealthCheckResult, HealthReport } from "./http/health.js";
-export type { ApiStats } from "./http/api-routes.js";
-export type { NodeStats, StatsSample } from "./http/stats-sampler.js";
-export type { LatencyPercentiles } from "./http/latency-window.js";
+export { SwitchboardMetrics } from "./observability/metrics.js";
+export { HealthRegistry } from "./observability/health.js";
+export type { HealthCheck, HealthCheckResult, HealthReport } from "./observability/health.js";
 export type { SwitchboardObserver, RefusalReason } from "./protection/observer.js";
-export { mountWebFace } from "./web-face/mount.js";
-export type { WebFaceOptions } from "./web-face/mount.js";
-export { ensureWebBuilt } from "./web-face/ensure-built.js";
+export { mountWebFace } from "./web-app-server/mount.js";
+export type { WebFaceOptions } from "./web-app-server/mount.js";
+export { ensureWebBuilt } from "./web-app-server/ensure-built.js";
 export type { NativeServerFrame, RoomGuard, WireAdapter, WireConnection, WireRequest, WireSession } from "./wire/wire-adapter.js";
 export { WireRefusal } from "./wire/wire-adapter.js";
 export * from "./pusher/index.js";

@@ -55,6 +55,14 @@ export interface DeployReport {
   restarts: RestartTiming[];
 }
 
+/** The counts of a deploy that must be exactly zero: what the bench prints and the rolling-deploy test asserts. */
+export type DeployFailureCounts = Pick<DeployReport, "lost" | "duplicated" | "outOfOrder" | "resets" | "ghosts" | "missing" | "metaLost" | "unannouncedLeaves">;
+
+export function failureCounts(report: DeployReport): DeployFailureCounts {
+  const { lost, duplicated, outOfOrder, resets, ghosts, missing, metaLost, unannouncedLeaves } = report;
+  return { lost, duplicated, outOfOrder, resets, ghosts, missing, metaLost, unannouncedLeaves };
+}
+
 const ROOM = "deploy:room";
 const SECRET = "switchboard-deploy-secret-0123456789";
 const QUIET_ENV = {
@@ -258,19 +266,7 @@ export async function rollingDeploy(settings: DeploySettings, progress: (detail:
 /** `npm run bench -- --scenario deploy`: the rolling deploy with the run's sizes, as figures for the table. */
 export async function deploy(context: ScenarioContext): Promise<Figures> {
   const report = await rollingDeploy({ nodes: 3, ...context.sizes.deploy }, context.progress);
-  const figures: Figures = {
-    published: report.published,
-    acknowledged: report.acknowledged,
-    lost: report.lost,
-    recovered: report.recovered,
-    duplicated: report.duplicated,
-    outOfOrder: report.outOfOrder,
-    resets: report.resets,
-    ghosts: report.ghosts,
-    missing: report.missing,
-    metaLost: report.metaLost,
-    unannouncedLeaves: report.unannouncedLeaves,
-  };
+  const figures: Figures = { published: report.published, acknowledged: report.acknowledged, recovered: report.recovered, ...failureCounts(report) };
   report.restarts.forEach((restart, index) => {
     figures[`drain${index + 1}Ms`] = restart.drainMs;
     figures[`restart${index + 1}Ms`] = restart.restartMs;

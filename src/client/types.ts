@@ -1,9 +1,13 @@
-import type { PresenceConnection, PresenceDiff, PresenceMember, PresencePage, PresenceSnapshot, WelcomeData } from "../protocol/frames.js";
+// The wire shapes come from src/protocol/ (type-only imports: nothing of the server is bundled).
+import type { EventFrame, MessageFrame, MessageSender, PresenceConnection, PresenceDiff, PresenceMember, PresencePage, PresenceSnapshot, StoredMessageFrame, VolatileMessageFrame, WelcomeData } from "../protocol/frames.js";
+import type { HistoryReply, JoinReply } from "../protocol/replies.js";
+import type { DefaultEventMap, DefaultEvents, DefaultRequests, EventMap, EventType, EventsOf, RequestData, RequestReply, RequestShape, RequestType } from "../protocol/event-map.js";
 import type { BackoffOptions } from "./backoff.js";
 import type { SwitchboardClientError } from "./errors.js";
 import type { WebSocketConstructor } from "./websocket.js";
 
-export type { PresenceConnection, PresenceDiff, PresenceMember, PresencePage, PresenceSnapshot, WelcomeData };
+export type { DefaultEventMap, DefaultEvents, DefaultRequests, EventMap, EventType, RequestData, RequestReply, RequestShape, RequestType };
+export type { EventFrame, JoinReply, MessageSender, PresenceConnection, PresenceDiff, PresenceMember, PresencePage, PresenceSnapshot, StoredMessageFrame, VolatileMessageFrame, WelcomeData };
 
 export type ConnectionState = "connecting" | "connected" | "reconnecting" | "closed";
 
@@ -48,26 +52,8 @@ export interface RequestOptions {
   timeout?: number;
 }
 
-/** A custom event frame pushed by the server, e.g. `{"type":"match_found","data":…}`. */
-export interface EventFrame<Data = unknown> {
-  type: string;
-  room?: string;
-  data: Data;
-  ts?: number;
-}
-
-/** A room message frame. `offset` is absent for volatile publications. */
-export interface RoomMessage<Data = unknown> {
-  type: "message";
-  room: string;
-  data: Data;
-  event?: string;
-  from?: { userId: string | null; connectionId: string };
-  offset?: number;
-  /** The room's epoch; a change means offsets started again (the room's history was lost). */
-  epoch?: string;
-  ts: number;
-}
+/** A room message frame (the protocol's `MessageFrame`). `offset` and `epoch` are absent for volatile publications. */
+export type RoomMessage<Data = unknown> = MessageFrame<Data>;
 
 export interface PresenceEvent {
   event: "join" | "leave" | "update";
@@ -84,34 +70,25 @@ export interface ClientEvents {
   error: (error: SwitchboardClientError | Error) => void;
 }
 
-export type EventListener<Data> = (data: Data, frame: EventFrame<Data>) => void;
+export type EventListener<Data, Type extends string = string> = (data: Data, frame: EventFrame<Data, Type>) => void;
 
-/** Default event map: any type, data unknown. Declare your own: `interface Events { match_found: { matchId: string } }`. */
-export type DefaultEvents = Record<string, unknown>;
+/** The custom event types a client can listen to: the map's, less the SDK's own events. */
+export type ClientEventType<EventsOrMap> = Exclude<EventType<ClientEventsOf<EventsOrMap>>, keyof ClientEvents>;
+/** The data of one of those events. */
+export type ClientEventData<EventsOrMap, Type extends ClientEventType<EventsOrMap>> = ClientEventsOf<EventsOrMap>[Type];
 
-/** A request's payload and reply: `interface Requests { "lobby:create": { data: { name: string }; reply: { room: string } } }`. */
-export interface RequestShape {
-  data?: unknown;
-  reply?: unknown;
-}
+/**
+ * Whether a client's first type argument is a whole EventMap (`{ requests?, events? }`, shared
+ * with the server) rather than the older events-only map (`connect<Events, Requests>`): its
+ * only keys are `requests` and `events`.
+ */
+type IsEventMap<Map> = [keyof Map] extends [never] ? false : [Exclude<keyof Map, keyof EventMap>] extends [never] ? true : false;
 
-export type DefaultRequests = Record<string, { data: unknown; reply: unknown }>;
+/** The server-pushed events of `connect<Map>` or `connect<Events, Requests>`. */
+export type ClientEventsOf<EventsOrMap> = IsEventMap<EventsOrMap> extends true ? EventsOf<EventsOrMap> : EventsOrMap;
 
-export type RequestData<Requests, Type extends keyof Requests> = Requests[Type] extends { data: infer Data } ? Data : unknown;
-export type RequestReply<Requests, Type extends keyof Requests> = Requests[Type] extends { reply: infer Reply } ? Reply : unknown;
+/** The requests of `connect<Map>` (the map's, else `Requests`) or `connect<Events, Requests>`. */
+export type ClientRequestsOf<EventsOrMap, Requests> = IsEventMap<EventsOrMap> extends true ? (EventsOrMap extends { requests: infer Declared extends object } ? Declared : Requests) : Requests;
 
-export interface JoinReply {
-  room: string;
-  offset: number;
-  epoch: string;
-  recovered?: boolean;
-  /** Rooms with presence: the count and, in list mode, the first page of members. */
-  presence?: PresenceSnapshot;
-}
-
-export interface HistoryPage<Data = unknown> {
-  messages: RoomMessage<Data>[];
-  offset: number;
-  epoch: string;
-  complete?: boolean;
-}
+/** A `history` reply: stored messages (each with its offset and epoch) and the room's position. */
+export type HistoryPage<Data = unknown> = HistoryReply<Data>;

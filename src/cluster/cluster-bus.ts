@@ -1,9 +1,9 @@
-import { NODES_TOPIC } from "../broker/broker.js";
-import type { Broker, BrokerMessage } from "../broker/broker.js";
+import type { BrokerMessage } from "../broker/broker.js";
 import type { Logger } from "../log/logger.js";
 import { SwitchboardError } from "../protocol/error-codes.js";
 import { BroadcastOperator } from "../delivery/broadcast-operator.js";
-import type { BroadcastApi, BroadcastSink } from "../delivery/broadcast-operator.js";
+import type { BroadcastApi } from "../delivery/broadcast-operator.js";
+import type { FanOut } from "../delivery/fan-out.js";
 import type { SwitchboardObserver } from "../protection/observer.js";
 import { toJsonPayload } from "./json-payload.js";
 import { ClusterLifecycle, RESERVED_CHANNEL_PREFIX } from "./lifecycle-channels.js";
@@ -16,9 +16,8 @@ import type { Subscriber } from "./subscriber-registry.js";
 import type { ClusterEvent, ClusterHandler, ClusterOptions, ClusterStats, ClusterSubscription } from "./types.js";
 
 /** What the bus needs from its Switchboard (which satisfies it structurally). */
-export interface ClusterHost extends BroadcastApi, BroadcastSink, LifecycleSource {
+export interface ClusterHost extends BroadcastApi, LifecycleSource {
   readonly node: string;
-  readonly broker: Broker;
   readonly logger: Logger;
   readonly observer: SwitchboardObserver;
 }
@@ -26,6 +25,9 @@ export interface ClusterHost extends BroadcastApi, BroadcastSink, LifecycleSourc
 type ClusterMessage = Extract<BrokerMessage, { kind: "cluster" }>;
 
 const MAX_CHANNEL_LENGTH = 256;
+/** What the bus needs of the node's fan-out: its broker publish and the receipt of `cluster` messages. */
+export type ClusterFanOut = Pick<FanOut, "publishCluster" | "emitToTargets" | "route">;
+
 /** Passes every connection: a filtered broadcast is delivered on this node only (see BroadcastOperator.filter). */
 const THIS_NODE_ONLY = (): boolean => true;
 
@@ -38,6 +40,7 @@ const THIS_NODE_ONLY = (): boolean => true;
  */
 export class ClusterBus {
   private readonly host: ClusterHost;
+  private readonly fanOut: ClusterFanOut;
   private readonly registry = new SubscriberRegistry();
   private readonly emitToSelf: boolean;
   private readonly maxPending: number;
@@ -49,14 +52,16 @@ export class ClusterBus {
   private readonly counters: ClusterStats = { emitted: 0, received: 0, handled: 0, skipped: 0, failed: 0, dropped: 0 };
   private closed = false;
 
-  constructor(host: ClusterHost, options: ClusterOptions = {}) {
+  constructor(host: ClusterHost, fanOut: ClusterFanOut, options: ClusterOptions = {}) {
     this.host = host;
+    this.fanOut = fanOut;
     this.emitToSelf = options.emitToSelf ?? true;
     if (typeof this.emitToSelf !== "boolean") throw new TypeError('Switchboard option "cluster.emitToSelf" must be a boolean');
     this.maxPending = options.maxPending ?? 1000;
     if (!Number.isInteger(this.maxPending) || this.maxPending < 1) throw new TypeError(`Switchboard option "cluster.maxPending" must be a positive integer, got ${String(options.maxPending)}`);
-    this.localBroadcast = new BroadcastOperator(host, {}, THIS_NODE_ONLY);
+    this.localBroadcast = new BroadcastOperator(fanOut, {}, THIS_NODE_ONLY);
     this.disconnectLifecycle = options.lifecycleEvents === true ? connectLifecycle(host, (channel, payload) => this.publish(channel, payload)) : undefined;
+    fanOut.route("cluster", (message) => this.receive(message));
   }
 
   /**
@@ -90,7 +95,7 @@ export class ClusterBus {
     return { ...this.counters };
   }
 
-  /** Called by Switchboard for every `cluster` message the broker delivers. */
+  /** Every `cluster` message the broker delivers (the fan-out routes them here). */
   receive(message: ClusterMessage): void {
     if (this.closed) return;
     if (!this.emitToSelf && message.origin === this.host.node) return;
@@ -120,13 +125,7 @@ export class ClusterBus {
 
   private async publish(channel: string, payload: unknown): Promise<void> {
     if (this.closed) throw new SwitchboardError("unavailable", "The Switchboard is closed.");
-    const message: ClusterMessage = { kind: "cluster", channel, payload, origin: this.host.node };
-    try {
-      await this.host.broker.publish(NODES_TOPIC, message);
-    } catch (error) {
-      this.host.logger.warn({ err: error, channel }, "cluster event publish failed");
-      throw new SwitchboardError("unavailable", "The message broker is unavailable; retry later.");
-    }
+    await this.fanOut.publishCluster(channel, payload, this.host.node);
     this.counters.emitted++;
   }
 

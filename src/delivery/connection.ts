@@ -3,6 +3,7 @@ import type { Identity } from "../auth/identity.js";
 import type { ConnectionGuard } from "../protection/connection-guard.js";
 import type { SlowConsumerPolicy } from "../protection/slow-consumer.js";
 import type { Codec } from "../protocol/codec.js";
+import type { ServerFrame } from "../protocol/frames.js";
 import type { PreparedFrame } from "./prepared-frame.js";
 import type { DeliveryFailures } from "./delivery-failures.js";
 import { rawSocketOf, writeFrame } from "./frame-writer.js";
@@ -88,7 +89,7 @@ export class Connection {
   }
 
   /** Sends one frame object, encoded for this connection alone. */
-  send(frame: object): void {
+  send(frame: ServerFrame): void {
     // Before the open check: an adapter settles its pending requests from replies even after a close.
     if (this.wire !== undefined) return this.wire.deliver(frame);
     if (this.socket.readyState !== 1) return;

@@ -1,12 +1,13 @@
 import type { Identity } from "../auth/identity.js";
-import type { BroadcastTargets, BrokerMessage } from "../broker/broker.js";
-import { PreparedFrame } from "./prepared-frame.js";
+import type { BroadcastTargets } from "../broker/broker.js";
+import type { PreparedFrame } from "./prepared-frame.js";
 import type { Connection } from "./connection.js";
 
 /**
  * This node's connections, indexed by id, user and room, and the delivery of
- * broker messages to them. Rooms are reference counted so that the node asks the
- * broker for a room's traffic only while it has members there.
+ * prepared frames to them (the fan-out decides what is delivered). Rooms are
+ * reference counted so that the node asks the broker for a room's traffic only
+ * while it has members there.
  */
 export class Hub {
   readonly connections = new Map<string, Connection>();
@@ -81,31 +82,31 @@ export class Hub {
     return this.byRoom.entries();
   }
 
-  /** Delivers a frame-carrying broker message; returns how many connections it reached. */
-  deliver(message: BrokerMessage, filter?: (connection: Connection) => boolean): number {
-    if (message.kind === "room") {
-      const members = this.byRoom.get(message.room);
-      if (members === undefined) return 0;
-      const frame = new PreparedFrame(message.frame);
-      let delivered = 0;
-      for (const connection of members) {
-        if (connection.id === message.except || (filter !== undefined && !filter(connection))) continue;
-        connection.deliverRoomFrame(message.room, frame, message.offset);
-        delivered++;
-      }
-      return delivered;
+  /**
+   * Delivers a room frame to the room's local members (held back for members replaying
+   * history); returns how many it reached.
+   */
+  deliverToRoom(room: string, frame: PreparedFrame, offset: number | undefined, except: string | undefined, filter?: (connection: Connection) => boolean): number {
+    const members = this.byRoom.get(room);
+    if (members === undefined) return 0;
+    let delivered = 0;
+    for (const connection of members) {
+      if (connection.id === except || (filter !== undefined && !filter(connection))) continue;
+      connection.deliverRoomFrame(room, frame, offset);
+      delivered++;
     }
-    if (message.kind === "targets") {
-      const frame = new PreparedFrame(message.frame);
-      let delivered = 0;
-      for (const connection of this.resolveTargets(message.targets)) {
-        if (filter !== undefined && !filter(connection)) continue;
-        connection.sendPrepared(frame);
-        delivered++;
-      }
-      return delivered;
+    return delivered;
+  }
+
+  /** Delivers a frame to the union of targets, each connection once; returns how many it reached. */
+  deliverToTargets(targets: BroadcastTargets, frame: PreparedFrame, filter?: (connection: Connection) => boolean): number {
+    let delivered = 0;
+    for (const connection of this.resolveTargets(targets)) {
+      if (filter !== undefined && !filter(connection)) continue;
+      connection.sendPrepared(frame);
+      delivered++;
     }
-    return 0;
+    return delivered;
   }
 
   /** The local connections a target union reaches, each once. */

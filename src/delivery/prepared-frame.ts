@@ -24,6 +24,14 @@ export class PreparedFrame {
     return new PreparedFrame(JSON.stringify(frame));
   }
 
+  /**
+   * Length of the JSON form in bytes: what delivery counts per recipient. Measured
+   * from the JSON bytes a native recipient is sent anyway, so it costs no second pass.
+   */
+  get byteLength(): number {
+    return this.bytesFor(jsonCodec).length;
+  }
+
   bytesFor(codec: Codec): Buffer {
     if (codec === jsonCodec) return (this.jsonBytes ??= Buffer.from(this.json));
     this.otherEncodings ??= new Map();

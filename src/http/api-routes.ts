@@ -1,22 +1,13 @@
 import type { ServerResponse } from "node:http";
 import type { FastifyInstance, FastifyReply } from "fastify";
 import type { Switchboard } from "../server/switchboard.js";
-import type { LatencyPercentiles } from "./latency-window.js";
-import type { SwitchboardMetrics } from "./metrics.js";
-import type { NodeStatsExchange } from "./node-stats-exchange.js";
+import type { SwitchboardMetrics } from "../observability/metrics.js";
+import type { NodeStatsExchange } from "../observability/node-stats-exchange.js";
 import { readPresencePaging } from "../server/commands.js";
 import { broadcastBody, disconnectBody, historyQuery, parseWith, publishBody } from "./request-bodies.js";
-import type { NodeStats, StatsSample, StatsSampler } from "./stats-sampler.js";
-
-export interface ApiStats {
-  node: string;
-  nodes: NodeStats[];
-  totals: { connections: number; users: number; rooms: number; framesInPerSecond: number; framesOutPerSecond: number };
-  latencyMs: LatencyPercentiles;
-  disconnectsByCode: Record<string, number>;
-  refusals: Record<string, number>;
-  series: readonly StatsSample[];
-}
+import type { ApiStats, NodeStats, RoomCount } from "../protocol/stats.js";
+import { toHistoryReply } from "../history/history-reply.js";
+import type { StatsSampler } from "../observability/stats-sampler.js";
 
 export interface ApiRouteDeps {
   sb: Switchboard;
@@ -57,7 +48,7 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiRouteDeps): voi
   app.get("/api/rooms", async () => {
     const counts = new Map<string, number>();
     for (const report of deps.exchange.nodes()) for (const { room, connections } of report.rooms) counts.set(room, (counts.get(room) ?? 0) + connections);
-    const rooms = [...counts].map(([room, connections]) => ({ room, connections })).sort((a, b) => b.connections - a.connections || a.room.localeCompare(b.room));
+    const rooms = [...counts].map(([room, connections]): RoomCount => ({ room, connections })).sort((a, b) => b.connections - a.connections || a.room.localeCompare(b.room));
     return { rooms };
   });
 
@@ -75,8 +66,8 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiRouteDeps): voi
     const query = parseWith(historyQuery, request.query, "history query");
     const since = query.offset === undefined || query.epoch === undefined ? undefined : { offset: query.offset, epoch: query.epoch };
     const page = await sb.history(room, query.limit, since);
-    // The same shape as the `history` command's reply: message frames as objects.
-    return { room, messages: page.messages.map((message) => JSON.parse(message.frame) as unknown), offset: page.offset, epoch: page.epoch, complete: page.complete };
+    // The same shape as the `history` command's reply.
+    return { room, ...toHistoryReply(page) };
   });
 }
 

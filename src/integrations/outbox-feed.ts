@@ -110,18 +110,7 @@ export class OutboxFeed {
   }
 
   health(): HealthStatus {
-    switch (this.session.state) {
-      case "leader":
-        return { ok: true, detail: `reading ${this.table}` };
-      case "standby":
-        return { ok: true, detail: "standby: another node reads the outbox" };
-      case "connecting":
-        return { ok: false, detail: "connecting to PostgreSQL" };
-      case "disconnected":
-        return { ok: false, detail: `disconnected from PostgreSQL (${this.session.lastError}); reconnecting` };
-      case "closed":
-        return { ok: false, detail: "closed" };
-    }
+    return this.session.health({ leader: `reading ${this.table}`, standby: "standby: another node reads the outbox" });
   }
 
   async close(): Promise<void> {

@@ -114,18 +114,7 @@ export class PgChangeFeed {
 
   /** For /health: false while not connected to PostgreSQL. A standby node is healthy. */
   health(): HealthStatus {
-    switch (this.session.state) {
-      case "leader":
-        return { ok: true, detail: `listening on ${[...this.byChannel.keys()].join(", ")}` };
-      case "standby":
-        return { ok: true, detail: "standby: another node holds the change-feed lock" };
-      case "connecting":
-        return { ok: false, detail: "connecting to PostgreSQL" };
-      case "disconnected":
-        return { ok: false, detail: `disconnected from PostgreSQL (${this.session.lastError}); reconnecting` };
-      case "closed":
-        return { ok: false, detail: "closed" };
-    }
+    return this.session.health({ leader: `listening on ${[...this.byChannel.keys()].join(", ")}`, standby: "standby: another node holds the change-feed lock" });
   }
 
   get role(): FeedState {

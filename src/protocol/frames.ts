@@ -1,5 +1,6 @@
 import { SwitchboardError } from "./error-codes.js";
 import type { ErrorBody } from "./error-codes.js";
+import type { ReservedEventType } from "./event-map.js";
 
 export const PROTOCOL_VERSION = 1;
 
@@ -28,16 +29,38 @@ export interface WelcomeData {
   protocol: number;
 }
 
-export interface MessageFrame {
+/** Who published a message: absent for publications from server code. */
+export interface MessageSender {
+  userId: string | null;
+  connectionId: string;
+}
+
+/** The fields every `message` frame has (see messageFrameHead, which writes them in this order). */
+interface MessageFrameFields<Data> {
   type: "message";
   room: string;
-  data: unknown;
-  from?: { userId: string | null; connectionId: string };
+  /** Names a publication's kind (server-side `publish(room, data, { event })` or a client's `"event"`). */
+  event?: string;
+  data: Data;
+  from?: MessageSender;
+  ts: number;
+}
+
+/** A stored publication: it has the room's offset and epoch and can be recovered. */
+export interface StoredMessageFrame<Data = unknown> extends MessageFrameFields<Data> {
   offset: number;
   /** The room's epoch: when it changes, offsets started again (the room's history was lost). */
   epoch: string;
-  ts: number;
 }
+
+/** A volatile publication (typing, cursors): never stored, so it has no offset and no epoch. */
+export interface VolatileMessageFrame<Data = unknown> extends MessageFrameFields<Data> {
+  offset?: undefined;
+  epoch?: undefined;
+}
+
+/** A `message` frame: a publication in a joined room. `offset` and `epoch` are both present or both absent. */
+export type MessageFrame<Data = unknown> = StoredMessageFrame<Data> | VolatileMessageFrame<Data>;
 
 export interface PresenceMember {
   userId: string | null;
@@ -92,13 +115,49 @@ export interface PresenceSnapshot {
   cursor?: string | null;
 }
 
-export interface ReplyFrame {
+export interface ReplyFrame<Data = unknown> {
   type: "reply";
   id: FrameId;
   ok: boolean;
-  data?: unknown;
+  data?: Data;
   error?: ErrorBody;
 }
+
+export interface WelcomeFrame {
+  type: "welcome";
+  data: WelcomeData;
+}
+
+/** Answers `ping`; carries the ping's `id` when it had one. */
+export interface PongFrame {
+  type: "pong";
+  id?: FrameId;
+  ts: number;
+}
+
+/** A bad frame that had no `id` to reply to (e.g. invalid JSON). */
+export interface ErrorFrame {
+  type: "error";
+  error: ErrorBody;
+}
+
+/**
+ * A custom event pushed by server code or the server API, e.g. `{"type":"match_found","data":…}`.
+ * `room` is set when the event targeted exactly one room.
+ */
+export interface EventFrame<Data = unknown, Type extends string = string> {
+  type: Type;
+  room?: string;
+  data: Data;
+  ts: number;
+}
+
+/** Frame types the server itself sends; custom events may not reuse them (a record, so it lists exactly ReservedEventType). */
+const RESERVED: Record<ReservedEventType, true> = { welcome: true, reply: true, message: true, presence: true, error: true, pong: true };
+export const RESERVED_EVENT_TYPES: ReadonlySet<string> = new Set(Object.keys(RESERVED));
+
+/** Every frame the server sends on the Switchboard protocol. */
+export type ServerFrame = WelcomeFrame | ReplyFrame | MessageFrame | PresenceFrame | PongFrame | ErrorFrame | EventFrame;
 
 const MAX_ID_LENGTH = 64;
 

@@ -1,10 +1,13 @@
+import type { MessageSender, VolatileMessageFrame } from "./frames.js";
+
 /**
  * A message frame is built as a head missing its offset and epoch so that a history store
  * (including a Redis script) can assign the offset and seal the frame without
  * re-serializing the payload.
  */
-export function messageFrameHead(room: string, data: unknown, ts: number, from: { userId: string | null; connectionId: string } | undefined, event?: string): string {
-  const fields: Record<string, unknown> = { type: "message", room };
+export function messageFrameHead(room: string, data: unknown, ts: number, from: MessageSender | undefined, event?: string): string {
+  // Field by field in the order of MessageFrame, typed by it; offset and epoch are appended as text.
+  const fields: Partial<VolatileMessageFrame> = { type: "message", room };
   if (event !== undefined) fields.event = event;
   fields.data = data;
   if (from !== undefined) fields.from = from;

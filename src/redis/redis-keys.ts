@@ -2,7 +2,7 @@
  * Redis names used by Switchboard. Everything of one room shares the hash tag
  * `{room:<name>}`, so that on Redis Cluster a room's channel, history stream and
  * counter live in one slot and a script can touch them together. Room names
- * cannot contain braces (see room-name.ts), so the tag is unambiguous.
+ * cannot contain braces (see protocol/room-name.ts), so the tag is unambiguous.
  */
 export class RedisKeys {
   readonly prefix: string;

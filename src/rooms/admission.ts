@@ -3,7 +3,7 @@ import type { RecoveryPosition } from "../protocol/frames.js";
 import type { PublishOptions, PublishResult } from "../delivery/broadcast-operator.js";
 import type { Connection } from "../delivery/connection.js";
 import type { RefusalReason } from "../protection/observer.js";
-import { assertRoomName } from "./room-name.js";
+import { assertRoomName } from "../protocol/room-name.js";
 import type { RoomAccessSubject, RoomPolicies } from "./room-policy.js";
 import { ruleAllows } from "./room-policy.js";
 import type { PendingJoin, RoomService } from "./room-service.js";

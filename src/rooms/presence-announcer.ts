@@ -1,10 +1,9 @@
-import type { Broker, BrokerMessage } from "../broker/broker.js";
-import { roomTopic } from "../broker/broker.js";
+import type { BrokerMessage } from "../broker/broker.js";
 import type { Logger } from "../log/logger.js";
 import { PresenceCoalescer } from "../presence/presence-coalescer.js";
 import type { PresenceChange, PresenceChanges } from "../presence/presence-diff.js";
 import type { PresenceStore } from "../presence/presence-store.js";
-import type { PresenceDiff } from "../protocol/frames.js";
+import type { FanOut } from "../delivery/fan-out.js";
 import type { Hub } from "../delivery/hub.js";
 import type { RoomPolicies } from "./room-policy.js";
 
@@ -18,14 +17,12 @@ export const DEFAULT_PRESENCE_INTERVAL_MS = 100;
 export const COUNT_FRAME_INTERVAL_MS = 1_000;
 
 export interface PresenceAnnouncerDeps {
-  broker: Broker;
+  fanOut: Pick<FanOut, "announcePresence" | "deliverPresence" | "route">;
   hub: Hub;
   presence: PresenceStore;
   policies: RoomPolicies;
   logger: Logger;
   intervalMs?: number;
-  /** Told about every presence frame delivered, with how many connections it reached (stats). */
-  onDelivered?: (reached: number, frame: string) => void;
 }
 
 type PresenceMessage = Extract<BrokerMessage, { kind: "presence" }>;
@@ -56,8 +53,9 @@ export class PresenceAnnouncer {
     const warn = (error: unknown, room: string): void => deps.logger.warn({ err: error, room }, "presence announcement failed");
     this.warn = warn;
     this.countIntervalMs = Math.max(intervalMs, COUNT_FRAME_INTERVAL_MS);
-    this.outbound = new PresenceCoalescer(intervalMs, (room, changes) => deps.broker.publish(roomTopic(room), { kind: "presence", room, changes }), warn);
+    this.outbound = new PresenceCoalescer(intervalMs, (room, changes) => deps.fanOut.announcePresence(room, changes), warn);
     this.inbound = new PresenceCoalescer(intervalMs, (room, changes) => this.deliver(room, changes), warn);
+    deps.fanOut.route("presence", (message) => this.receive(message));
   }
 
   /** A change of a connection on this node, or of one a dead node left behind. Call after the store has it. */
@@ -85,7 +83,7 @@ export class PresenceAnnouncer {
     const policy = policies.resolve(room);
     // Read when the frame is built, so that the last frame of a storm carries the final count.
     const count = await presence.count(room);
-    if (policy.presenceMode === "list" && count <= policy.presenceListLimit) return this.send(room, { count, ...changes });
+    if (policy.presenceMode === "list" && count <= policy.presenceListLimit) return this.deps.fanOut.deliverPresence(room, { count, ...changes });
     // Count mode: a window of meta updates only changes nothing a member sees.
     if (changes.joined !== undefined || changes.left !== undefined) this.throttleCount(room);
   }
@@ -121,12 +119,6 @@ export class PresenceAnnouncer {
     const count = await presence.count(room);
     // Back in list mode meanwhile: the diffs speak for the room now.
     if (policy.presenceMode === "list" && count <= policy.presenceListLimit) return;
-    this.send(room, { count });
-  }
-
-  private send(room: string, data: PresenceDiff): void {
-    const frame = JSON.stringify({ type: "presence", room, data });
-    const reached = this.deps.hub.deliver({ kind: "room", room, frame });
-    this.deps.onDelivered?.(reached, frame);
+    this.deps.fanOut.deliverPresence(room, { count });
   }
 }

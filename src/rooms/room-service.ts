@@ -1,31 +1,24 @@
-import type { Broker, BrokerMessage } from "../broker/broker.js";
+import type { Broker } from "../broker/broker.js";
 import { preciseNow, roomTopic } from "../broker/broker.js";
 import type { HistoryPage, HistoryStore } from "../history/history-store.js";
 import type { Logger } from "../log/logger.js";
 import type { PresenceStore } from "../presence/presence-store.js";
 import { SwitchboardError } from "../protocol/error-codes.js";
 import type { PresenceMember, PresencePage, PresenceSnapshot, RecoveryPosition } from "../protocol/frames.js";
+import type { JoinReply } from "../protocol/replies.js";
 import { assertCarriable, assertDataSize } from "../protocol/payload-limits.js";
 import { PreparedFrame } from "../delivery/prepared-frame.js";
-import { messageFrameHead, volatileMessageFrame } from "../protocol/message-frame.js";
+import { messageFrameHead } from "../protocol/message-frame.js";
 import type { PublishOptions, PublishResult } from "../delivery/broadcast-operator.js";
 import type { Connection } from "../delivery/connection.js";
+import type { FanOut } from "../delivery/fan-out.js";
 import type { Hub } from "../delivery/hub.js";
-import type { SwitchboardObserver } from "../protection/observer.js";
 import { PresenceAnnouncer } from "./presence-announcer.js";
 import { PresenceMeta } from "./presence-meta.js";
 import type { ResolvedRoomPolicy, RoomPolicies } from "./room-policy.js";
 
-export interface JoinResult {
-  room: string;
-  /** The room's latest offset when the join completed. */
-  offset: number;
-  epoch: string;
-  /** Present when the join asked to recover: whether every missed message follows. */
-  recovered?: boolean;
-  /** Rooms with presence: the count and, in list mode, the first page of members. */
-  presence?: PresenceSnapshot;
-}
+/** What a join answers: the protocol's join reply (src/protocol/replies.ts). */
+export type JoinResult = JoinReply;
 
 export interface PendingJoin {
   result: JoinResult;
@@ -36,16 +29,15 @@ export interface PendingJoin {
 export interface RoomServiceDeps {
   node: string;
   hub: Hub;
+  /** For room subscriptions; every publish goes through the fan-out. */
   broker: Broker;
+  fanOut: FanOut;
   presence: PresenceStore;
   history: HistoryStore;
   policies: RoomPolicies;
   logger: Logger;
-  observer?: SwitchboardObserver;
   /** Coalescing interval of presence frames (default 100 ms). */
   presenceIntervalMs?: number;
-  /** Told about each presence frame delivered to local members (stats). */
-  onPresenceDelivered?: (reached: number, frame: string) => void;
   onJoin(connection: Connection, room: string): void;
   onLeave(connection: Connection, room: string): void;
 }
@@ -71,13 +63,12 @@ export class RoomService {
   constructor(deps: RoomServiceDeps) {
     this.deps = deps;
     this.announcer = new PresenceAnnouncer({
-      broker: deps.broker,
+      fanOut: deps.fanOut,
       hub: deps.hub,
       presence: deps.presence,
       policies: deps.policies,
       logger: deps.logger,
       ...(deps.presenceIntervalMs === undefined ? {} : { intervalMs: deps.presenceIntervalMs }),
-      ...(deps.onPresenceDelivered === undefined ? {} : { onDelivered: deps.onPresenceDelivered }),
     });
     this.meta = new PresenceMeta({ presence: deps.presence, logger: deps.logger, announce: (room, change) => this.announcer.announce(room, change) });
   }
@@ -181,44 +172,20 @@ export class RoomService {
     await Promise.all([...connection.rooms].map((room) => this.leave(connection, room)));
   }
 
-  async publish(room: string, data: unknown, options: PublishOptions = {}): Promise<PublishResult> {
-    // Every publishing path (frames, server API, library) passes here: refuse what an encoding could not carry before anything is stored.
-    assertCarriable(data, "data");
-    const policy = this.deps.policies.resolve(room);
-    const sentAt = preciseNow();
-    const head = messageFrameHead(room, data, Math.floor(sentAt), options.from, options.event);
-    assertDataSize(head, "data");
-    const observer = this.deps.observer;
+  publish(room: string, data: unknown, options: PublishOptions = {}): Promise<PublishResult> {
+    let head: string;
+    let sentAt: number;
     try {
-      let result: PublishResult;
-      if (options.volatile === true) {
-        await this.deps.broker.publish(roomTopic(room), withExcept({ kind: "room", room, frame: volatileMessageFrame(head), sentAt }, options.except));
-        result = { offset: undefined, epoch: undefined };
-      } else {
-        const { history, broker } = this.deps;
-        // A store in process memory appends synchronously, so with the memory broker the
-        // publication is delivered before the first await, on the publisher's call stack.
-        const stored = history.appendNow?.(room, head, policy.history);
-        if (stored !== undefined) {
-          await broker.publish(roomTopic(room), withExcept({ kind: "room", room, frame: stored.frame, offset: stored.offset, sentAt }, options.except));
-          result = { offset: stored.offset, epoch: stored.epoch };
-        } else {
-          const atomic = await history.appendAndPublish?.(room, head, policy.history, { broker, topic: roomTopic(room), except: options.except, sentAt });
-          if (atomic !== undefined) result = { offset: atomic.offset, epoch: atomic.epoch };
-          else {
-            const { offset, epoch, frame } = await history.append(room, head, policy.history);
-            await broker.publish(roomTopic(room), withExcept({ kind: "room", room, frame, offset, sentAt }, options.except));
-            result = { offset, epoch };
-          }
-        }
-      }
-      observer?.brokerPublished?.();
-      observer?.broadcastPublished?.();
-      return result;
+      // Every publishing path (frames, server API, library) passes here: refuse what an encoding could not carry before anything is stored.
+      assertCarriable(data, "data");
+      sentAt = preciseNow();
+      head = messageFrameHead(room, data, Math.floor(sentAt), options.from, options.event);
+      assertDataSize(head, "data");
     } catch (error) {
-      observer?.brokerFailed?.("publish");
-      throw unavailable(error, this.deps.logger);
+      return Promise.reject(error);
     }
+    const policy = this.deps.policies.resolve(room);
+    return this.deps.fanOut.publishRoom(room, { head, sentAt, history: policy.history, volatile: options.volatile === true, except: options.except });
   }
 
   async readHistory(room: string, since: RecoveryPosition | undefined, limit: number): Promise<HistoryPage> {
@@ -265,13 +232,6 @@ export class RoomService {
     const page = await this.presencePage(room, undefined, JOIN_PRESENCE_PAGE);
     return { count: page.count, mode: "list", entries: page.entries, cursor: page.cursor };
   }
-}
-
-type RoomMessage = Extract<BrokerMessage, { kind: "room" }>;
-
-function withExcept(message: RoomMessage, except: string | undefined): RoomMessage {
-  if (except !== undefined) message.except = except;
-  return message;
 }
 
 function unavailable(error: unknown, logger: Logger): SwitchboardError {

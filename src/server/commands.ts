@@ -2,7 +2,9 @@ import type { Identity } from "../auth/identity.js";
 import { SwitchboardError } from "../protocol/error-codes.js";
 import type { ClientFrame } from "../protocol/frames.js";
 import { readRecoveryPosition } from "../protocol/frames.js";
-import { assertRoomName } from "../rooms/room-name.js";
+import { toHistoryReply } from "../history/history-reply.js";
+import type { AuthReply, LeaveReply, PublishReply } from "../protocol/replies.js";
+import { assertRoomName } from "../protocol/room-name.js";
 import type { Admission } from "../rooms/admission.js";
 import type { RoomPolicies } from "../rooms/room-policy.js";
 import type { RoomService } from "../rooms/room-service.js";
@@ -56,7 +58,7 @@ export async function runBuiltInCommand(host: CommandHost, connection: Connectio
     case "leave": {
       const room = roomOf(host, frame);
       if (!(await host.rooms.leave(connection, room))) throw new SwitchboardError("not_found", `Not a member of ${room}.`);
-      return host.reply(connection, frame, { room });
+      return host.reply(connection, frame, { room } satisfies LeaveReply);
     }
     case "publish":
       return publish(host, connection, frame);
@@ -100,7 +102,8 @@ async function publish(host: CommandHost, connection: Connection, frame: ClientF
     ...(frame.echo === false ? { except: connection.id } : {}),
     ...(typeof frame.event === "string" ? { event: frame.event } : {}),
   });
-  host.reply(connection, frame, result.offset === undefined ? {} : { offset: result.offset, epoch: result.epoch });
+  const reply: PublishReply = result.offset === undefined || result.epoch === undefined ? {} : { offset: result.offset, epoch: result.epoch };
+  host.reply(connection, frame, reply);
 }
 
 async function history(host: CommandHost, connection: Connection, frame: ClientFrame): Promise<void> {
@@ -111,12 +114,7 @@ async function history(host: CommandHost, connection: Connection, frame: ClientF
     throw new SwitchboardError("bad_request", `"limit" must be an integer from 1 to ${HISTORY_MAX_LIMIT}.`);
   }
   const page = await host.rooms.readHistory(room, readRecoveryPosition(frame.since), limit);
-  host.reply(connection, frame, {
-    messages: page.messages.map((message) => JSON.parse(message.frame) as unknown),
-    offset: page.offset,
-    epoch: page.epoch,
-    complete: page.complete,
-  });
+  host.reply(connection, frame, toHistoryReply(page));
 }
 
 async function refreshAuth(host: CommandHost, connection: Connection, frame: ClientFrame): Promise<void> {
@@ -131,5 +129,5 @@ async function refreshAuth(host: CommandHost, connection: Connection, frame: Cli
   if (identity.userId !== connection.userId) throw new SwitchboardError("forbidden", "A refreshed token must be for the same user.");
   connection.identity = identity;
   host.onIdentityRefreshed(connection);
-  host.reply(connection, frame, { expiresAt: identity.expiresAt ?? null });
+  host.reply(connection, frame, { expiresAt: identity.expiresAt ?? null } satisfies AuthReply);
 }

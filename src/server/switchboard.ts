@@ -1,5 +1,4 @@
 import { randomBytes } from "node:crypto";
-import { EventEmitter } from "node:events";
 import { createServer } from "node:http";
 import type { IncomingMessage, Server as HttpServer } from "node:http";
 import type { Server as HttpsServer } from "node:https";
@@ -12,8 +11,7 @@ import { Authenticator } from "../auth/authenticator.js";
 import { ClusterBus } from "../cluster/cluster-bus.js";
 import { AuthenticationError } from "../auth/identity.js";
 import type { Identity } from "../auth/identity.js";
-import { NODES_TOPIC, preciseNow, roomTopic } from "../broker/broker.js";
-import type { BroadcastTargets, Broker, BrokerMessage } from "../broker/broker.js";
+import type { BroadcastTargets, Broker } from "../broker/broker.js";
 import { MemoryBroker } from "../broker/memory-broker.js";
 import type { HistoryPage, HistoryStore } from "../history/history-store.js";
 import { MemoryHistoryStore } from "../history/memory-history-store.js";
@@ -26,14 +24,13 @@ import type { Codec } from "../protocol/codec.js";
 import { msgpackCodec } from "../protocol/msgpack-codec.js";
 import { CloseCode } from "../protocol/close-codes.js";
 import { SwitchboardError } from "../protocol/error-codes.js";
-import { assertCarriable, assertDataSize } from "../protocol/payload-limits.js";
 import { PROTOCOL_VERSION, isFrameId, toClientFrame } from "../protocol/frames.js";
-import { dropSocket } from "../protection/drop-socket.js";
+import type { SwitchboardStats } from "../protocol/stats.js";
 import { Protection } from "../protection/protection.js";
 import type { UpgradeRefusal } from "../protection/protection.js";
 import type { RateLimit } from "../protection/protection-options.js";
 import type { ClientFrame, PresenceMember, PresencePage, RecoveryPosition, WelcomeData } from "../protocol/frames.js";
-import { assertRoomName } from "../rooms/room-name.js";
+import { assertRoomName } from "../protocol/room-name.js";
 import { RoomPolicies } from "../rooms/room-policy.js";
 import { RoomService } from "../rooms/room-service.js";
 import { Admission } from "../rooms/admission.js";
@@ -41,12 +38,17 @@ import type { JoinRequest } from "../rooms/admission.js";
 import type { JoinResult } from "../rooms/room-service.js";
 import { BroadcastOperator } from "../delivery/broadcast-operator.js";
 import { serveClientBundle } from "./client-bundle.js";
-import type { BroadcastApi, BroadcastSink, ConnectionFilter, ConnectionView, PublishOptions, PublishResult } from "../delivery/broadcast-operator.js";
+import type { BroadcastApi, ConnectionFilter, ConnectionView, EmitSink, PublishOptions, PublishResult } from "../delivery/broadcast-operator.js";
 import { runBuiltInCommand } from "./commands.js";
 import type { CommandHost, RoomAccessHook } from "./commands.js";
 import { Connection } from "../delivery/connection.js";
 import { ConnectionLifecycle } from "./connection-lifecycle.js";
+import { Heartbeat } from "./heartbeat.js";
+import { LifecycleEmitter } from "./lifecycle-events.js";
+import { PendingWork } from "./pending-work.js";
 import { DeliveryFailures } from "../delivery/delivery-failures.js";
+import { assertEventType } from "../delivery/event-type.js";
+import { FanOut } from "../delivery/fan-out.js";
 import type { HandlerContext } from "./context.js";
 import { Hub } from "../delivery/hub.js";
 import { resolveOptions } from "./options.js";
@@ -54,7 +56,8 @@ import type { ResolvedOptions, SwitchboardOptions } from "./options.js";
 import { BUILT_IN_TYPES, Router, runMiddleware } from "./router.js";
 import { validatePayload } from "../protocol/payload-schema.js";
 import type { LifecycleEvents } from "../cluster/lifecycle-publisher.js";
-import type { Handler, Middleware, Route } from "./router.js";
+import type { Handler, Middleware, RequestHandler, Route } from "./router.js";
+import type { DefaultEventMap, EventMap, EventsOf, RequestData, RequestReply, RequestType, RequestsOf } from "../protocol/event-map.js";
 import { rejectUpgrade } from "./upgrade-response.js";
 import type { SwitchboardObserver } from "../protection/observer.js";
 import { ObserverList } from "./observer-list.js";
@@ -77,33 +80,18 @@ export interface CloseOptions {
   reason?: string;
 }
 
-export interface SwitchboardStats {
-  node: string;
-  connections: number;
-  users: number;
-  rooms: number;
-  framesIn: number;
-  framesOut: number;
-  bytesIn: number;
-  /** Bytes of frames delivered from publications and events (replies and pings not counted). */
-  bytesOut: number;
-  /** When this node started, in milliseconds since the epoch. */
-  startedAt: number;
-}
-
-/** Frame types the server itself sends; custom events may not reuse them. */
-const RESERVED_EVENT_TYPES = new Set(["welcome", "reply", "message", "presence", "error", "pong"]);
-const MAX_TIMER_MS = 2_147_483_647;
 /** Longest wait for connection cleanups after shutdown terminated the stragglers. */
 const CLEANUP_GRACE_MS = 2_000;
 
 type InferOutput<Schema extends StandardSchemaV1> = StandardSchemaV1.InferOutput<Schema>;
+/** A handler typed by some EventMap, as the overloads of `handle` accept it. */
+type TypedHandler = (ctx: never, data: never) => unknown;
 
 /**
  * A Switchboard node: accepts WebSocket upgrades, routes frames to built-in
  * commands and registered handlers, and delivers broadcasts through its Broker.
  */
-export class Switchboard implements BroadcastApi, BroadcastSink {
+export class Switchboard<Map extends EventMap = DefaultEventMap> implements BroadcastApi<EventsOf<Map>>, EmitSink {
   readonly node: string;
   readonly logger: Logger;
   readonly authenticator: Authenticator;
@@ -121,12 +109,15 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
   readonly cluster: ClusterBus;
 
   protected readonly hub = new Hub();
+  /** Every broker publish and receipt, and the delivery of frames to the hub (src/delivery/fan-out.ts). */
+  protected readonly fanOut: FanOut;
   protected readonly roomService: RoomService;
   /** The one gate of every join and publication (src/rooms/admission.ts). */
   protected readonly admission: Admission;
   private readonly router = new Router();
   private readonly middleware: Middleware[] = [];
-  private readonly events = new EventEmitter();
+  private readonly events: LifecycleEmitter;
+  private readonly heartbeat: Heartbeat;
   private readonly wss: WebSocketServer;
   private readonly codecs = new Map<string, Codec>([
     [jsonCodec.subprotocol, jsonCodec],
@@ -134,13 +125,12 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
   ]);
   private readonly commandHost: CommandHost;
   private ownServer: HttpServer | undefined;
-  private readonly timers: NodeJS.Timeout[] = [];
   private closing: Promise<void> | undefined;
   /** Owns the end of every connection; shutdown waits on it (src/server/connection-lifecycle.ts). */
   private readonly lifecycle: ConnectionLifecycle;
   private readonly counters = { framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0 };
   private readonly startedAt = Date.now();
-  private readonly baseOperator: BroadcastOperator;
+  private readonly baseOperator: BroadcastOperator<EventsOf<Map>>;
   private readonly deliveryFailures: DeliveryFailures;
   private readonly wires = new WireMounts();
   private readonly wireHost: WireHost;
@@ -157,26 +147,38 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
     this.presenceStore = options.presence ?? new MemoryPresenceStore();
     this.historyStore = options.history ?? new MemoryHistoryStore(options.historyLimits);
     const policies = new RoomPolicies(options.rooms);
+    const work = new PendingWork(this.logger);
+    const events = (this.events = new LifecycleEmitter(this.logger, work));
+    this.heartbeat = new Heartbeat({ hub: this.hub, protection: this.protection, heartbeatMs: this.options.heartbeatMs, idleTimeoutMs: this.options.idleTimeoutMs });
+    this.fanOut = new FanOut({
+      hub: this.hub,
+      broker: this.broker,
+      history: this.historyStore,
+      observer: this.observer,
+      logger: this.logger,
+      counters: this.counters,
+      maxRoomNameLength: this.options.maxRoomNameLength,
+    });
     this.roomService = new RoomService({
       node: this.node,
       hub: this.hub,
       broker: this.broker,
+      fanOut: this.fanOut,
       presence: this.presenceStore,
       history: this.historyStore,
       policies,
       logger: this.logger,
-      observer: this.observer,
       presenceIntervalMs: this.options.presenceIntervalMs,
-      onPresenceDelivered: (reached, frame) => this.recordDelivery(reached, frame, undefined),
-      onJoin: (connection, room) => this.emitLifecycle("join", connection, room),
-      onLeave: (connection, room) => this.emitLifecycle("leave", connection, room),
+      onJoin: (connection, room) => events.emit("join", connection, room),
+      onLeave: (connection, room) => events.emit("leave", connection, room),
     });
     this.lifecycle = new ConnectionLifecycle({
       hub: this.hub,
       rooms: this.roomService,
       observer: this.observer,
       logger: this.logger,
-      disconnected: (connection, code, reason) => this.emitLifecycle("disconnect", connection, code, reason) ?? Promise.resolve(),
+      events,
+      work,
     });
     this.presenceStore.onExpired?.((room, entry) =>
       Promise.all([this.roomService.announceExpired(room, entry.userId, entry.connectionId), this.cluster.memberLost(room, entry)]),
@@ -200,7 +202,7 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
       policies,
       maxRoomNameLength: this.options.maxRoomNameLength,
       refreshToken: verifier === undefined ? undefined : (token) => verifier.verify(token),
-      onIdentityRefreshed: (connection) => this.scheduleExpiry(connection),
+      onIdentityRefreshed: (connection) => this.heartbeat.scheduleExpiry(connection),
       reply: (connection, frame, data) => this.reply(connection, frame, data),
     };
     this.wss = new WebSocketServer({
@@ -220,11 +222,11 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
         connection.close(CloseCode.internalError, "internal error");
       },
     };
-    this.baseOperator = new BroadcastOperator(this);
-    this.cluster = new ClusterBus(this, options.cluster);
-    this.ready = this.broker.start((topic, message) => this.receiveSafely(topic, message)).then(() => this.broker.subscribe(NODES_TOPIC));
+    this.baseOperator = new BroadcastOperator<EventsOf<Map>>(this.fanOut);
+    this.cluster = new ClusterBus(this, this.fanOut, options.cluster);
+    this.ready = this.fanOut.start();
     this.ready.catch((error: unknown) => this.logger.error({ err: error }, "broker failed to start"));
-    this.startTimers();
+    this.heartbeat.start();
   }
 
   // ---- Handlers, middleware, lifecycle -------------------------------------------------
@@ -234,19 +236,28 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
     return this.observer.add(observer);
   }
 
-  /** Registers a handler for a frame type (and optional action), with a Standard Schema for its payload. */
-  handle<Schema extends StandardSchemaV1>(route: Route, schema: Schema, handler: Handler<InferOutput<Schema>>): this;
-  handle(route: Route, handler: Handler): this;
-  handle(route: Route, schemaOrHandler: StandardSchemaV1 | Handler, maybeHandler?: Handler): this {
-    if (typeof schemaOrHandler === "function") this.router.add(route, undefined, schemaOrHandler);
+  /**
+   * Registers a handler for a frame type (and optional action), with a Standard Schema for its
+   * payload. With an EventMap the type must be one of its `requests`, the schema's output its
+   * `data` (or narrower) and the reply its `reply`.
+   */
+  handle<Type extends RequestType<RequestsOf<Map>>, Schema extends StandardSchemaV1<unknown, RequestData<RequestsOf<Map>, Type>>>(
+    route: Route<Type>,
+    schema: Schema,
+    handler: Handler<InferOutput<Schema>, RequestReply<RequestsOf<Map>, Type>, Map>,
+  ): this;
+  handle<Type extends RequestType<RequestsOf<Map>>>(route: Route<Type>, handler: RequestHandler<Map, Type>): this;
+  handle(route: Route, schemaOrHandler: StandardSchemaV1 | TypedHandler, maybeHandler?: TypedHandler): this {
+    // The map's types hold at compile time only; the router keeps handlers untyped.
+    if (typeof schemaOrHandler === "function") this.router.add(route, undefined, schemaOrHandler as Handler);
     else if (typeof maybeHandler === "function") this.router.add(route, schemaOrHandler, maybeHandler as Handler);
     else throw new TypeError("handle(): a handler function is required");
     return this;
   }
 
-  use(middleware: Middleware): this {
+  use(middleware: Middleware<Map>): this {
     if (typeof middleware !== "function") throw new TypeError("use(): middleware must be a function");
-    this.middleware.push(middleware);
+    this.middleware.push(middleware as Middleware);
     return this;
   }
 
@@ -255,12 +266,12 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
    * closes the broker and stores only once every `leave`/`disconnect` listener settled.
    */
   on<Event extends keyof LifecycleEvents>(event: Event, listener: (...args: LifecycleEvents[Event]) => unknown): this {
-    this.events.on(event, listener as (...args: unknown[]) => void);
+    this.events.on(event, listener);
     return this;
   }
 
   off<Event extends keyof LifecycleEvents>(event: Event, listener: (...args: LifecycleEvents[Event]) => unknown): this {
-    this.events.off(event, listener as (...args: unknown[]) => void);
+    this.events.off(event, listener);
     return this;
   }
 
@@ -410,7 +421,7 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
         this.wireHost.failed(connection, error);
         return;
       }
-      this.emitLifecycle("connect", connection);
+      this.events.emit("connect", connection);
       return;
     }
     const welcome: WelcomeData = {
@@ -421,9 +432,9 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
       protocol: PROTOCOL_VERSION,
     };
     connection.send({ type: "welcome", data: welcome });
-    this.scheduleExpiry(connection);
+    this.heartbeat.scheduleExpiry(connection);
     this.observer.connectionOpened();
-    this.emitLifecycle("connect", connection);
+    this.events.emit("connect", connection);
   }
 
   // ---- Inbound frames -------------------------------------------------------------------
@@ -469,7 +480,7 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
   }
 
   private async dispatch(connection: Connection, frame: ClientFrame): Promise<void> {
-    if (this.events.listenerCount("message") > 0) this.emitLifecycle("message", connection, frame);
+    if (this.events.has("message")) this.events.emit("message", connection, frame);
     if (frame.type === "ping") {
       connection.send(frame.id === undefined ? { type: "pong", ts: Date.now() } : { type: "pong", id: frame.id, ts: Date.now() });
       return;
@@ -561,89 +572,24 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
 
   private logError(error: unknown, connection: Connection | undefined): void {
     this.logger.error({ err: error, connection: connection?.id }, "handler failed");
-    this.emitLifecycle("error", error, connection);
-  }
-
-  // ---- Connection lifecycle ---------------------------------------------------------------
-
-  private scheduleExpiry(connection: Connection): void {
-    clearTimeout(connection.expiryTimer);
-    connection.expiryTimer = undefined;
-    const expiresAt = connection.identity.expiresAt;
-    if (expiresAt === undefined) return;
-    const delay = expiresAt - Date.now();
-    if (delay <= 0) return connection.close(CloseCode.tokenExpired, "token expired");
-    connection.expiryTimer = setTimeout(() => this.scheduleExpiry(connection), Math.min(delay, MAX_TIMER_MS));
-    connection.expiryTimer.unref();
-  }
-
-  private startTimers(): void {
-    const heartbeat = setInterval(() => {
-      for (const connection of this.hub.connections.values()) {
-        if (!connection.alive) {
-          dropSocket(connection.socket);
-          continue;
-        }
-        connection.alive = false;
-        connection.socket.ping();
-      }
-    }, this.options.heartbeatMs);
-    heartbeat.unref();
-    this.timers.push(heartbeat);
-    this.timers.push(this.protection.startSweep(() => this.hub.connections.values()));
-    const idleTimeoutMs = this.options.idleTimeoutMs;
-    if (idleTimeoutMs > 0) {
-      const idle = setInterval(
-        () => {
-          const cutoff = Date.now() - idleTimeoutMs;
-          for (const connection of this.hub.connections.values()) if (connection.lastFrameAt < cutoff) connection.close(CloseCode.normal, "idle timeout");
-        },
-        Math.max(100, Math.min(idleTimeoutMs / 4, 5_000)),
-      );
-      idle.unref();
-      this.timers.push(idle);
-    }
-  }
-
-  /**
-   * Runs an event's listeners in order. A throw is logged; promises they return are
-   * tracked (shutdown waits for them) and returned, settled, for the caller to await.
-   */
-  private emitLifecycle<Event extends keyof LifecycleEvents>(event: Event, ...args: LifecycleEvents[Event]): Promise<void> | undefined {
-    if (this.events.listenerCount(event) === 0) return undefined;
-    let waits: Array<Promise<unknown>> | undefined;
-    // rawListeners: `once` wrappers remove themselves and pass on the listener's return value.
-    for (const listener of this.events.rawListeners(event) as Array<(...values: unknown[]) => unknown>) {
-      try {
-        const result = listener.apply(this.events, args);
-        if (result instanceof Promise) (waits ??= []).push(result);
-      } catch (error) {
-        this.logger.error({ err: error, event }, "lifecycle listener failed");
-      }
-    }
-    if (waits === undefined) return undefined;
-    const settled = Promise.allSettled(waits).then((outcomes) => {
-      for (const outcome of outcomes) if (outcome.status === "rejected") this.logger.error({ err: outcome.reason, event }, "lifecycle listener failed");
-    });
-    this.lifecycle.track(settled);
-    return settled;
+    this.events.emit("error", error, connection);
   }
 
   // ---- Broadcast API --------------------------------------------------------------------
 
-  to(rooms: string | readonly string[]): BroadcastOperator {
+  to(rooms: string | readonly string[]): BroadcastOperator<EventsOf<Map>> {
     return this.baseOperator.to(rooms);
   }
 
-  toUser(userIds: string | readonly string[]): BroadcastOperator {
+  toUser(userIds: string | readonly string[]): BroadcastOperator<EventsOf<Map>> {
     return this.baseOperator.toUser(userIds);
   }
 
-  toConnection(connectionIds: string | readonly string[]): BroadcastOperator {
+  toConnection(connectionIds: string | readonly string[]): BroadcastOperator<EventsOf<Map>> {
     return this.baseOperator.toConnection(connectionIds);
   }
 
-  toAll(): BroadcastOperator {
+  toAll(): BroadcastOperator<EventsOf<Map>> {
     return this.baseOperator.toAll();
   }
 
@@ -651,50 +597,15 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
     return this.admission.publish(room, data, options);
   }
 
-  async emitToTargets(targets: BroadcastTargets, type: string, data: unknown, filter: ConnectionFilter | undefined): Promise<void> {
-    assertEventType(type);
-    for (const room of targets.rooms ?? []) assertRoomName(room, this.options.maxRoomNameLength);
-    assertCarriable(data, "data");
-    const rooms = targets.rooms ?? [];
-    const singleRoom = rooms.length === 1 && !targets.all && (targets.userIds?.length ?? 0) === 0 && (targets.connectionIds?.length ?? 0) === 0;
-    const sentAt = preciseNow();
-    const ts = Math.floor(sentAt);
-    const frame = JSON.stringify(singleRoom ? { type, room: rooms[0], data, ts } : { type, data, ts });
-    assertDataSize(frame, "data");
-    if (filter !== undefined) {
-      this.recordDelivery(this.hub.deliver({ kind: "targets", targets, frame }, filter), frame, sentAt);
-      this.observer.broadcastPublished();
-      return;
-    }
-    const except = targets.except ?? [];
-    const message: BrokerMessage =
-      singleRoom && except.length <= 1
-        ? { kind: "room", room: rooms[0]!, frame, sentAt, ...(except.length === 1 ? { except: except[0]! } : {}) }
-        : { kind: "targets", targets, frame, sentAt };
-    try {
-      await this.broker.publish(message.kind === "room" ? roomTopic(message.room) : NODES_TOPIC, message);
-      this.observer.brokerPublished();
-      this.observer.broadcastPublished();
-    } catch (error) {
-      this.observer.brokerFailed("publish");
-      this.logger.warn({ err: error }, "broker publish failed");
-      throw new SwitchboardError("unavailable", "The message broker is unavailable; retry later.");
-    }
+  /** Sends `{type, room?, data, ts}` to the union of targets, each connection once (what `to(...).emit()` does). */
+  emitToTargets(targets: BroadcastTargets, type: string, data: unknown, filter: ConnectionFilter | undefined): Promise<void> {
+    return this.fanOut.emitToTargets(targets, type, data, filter);
   }
 
   /** Closes a user's or a connection's sockets on whichever node holds them. */
   async disconnect(request: DisconnectRequest): Promise<void> {
     if (request.userId === undefined && request.connectionId === undefined) throw new SwitchboardError("bad_request", "disconnect needs a userId or a connectionId.");
-    const message: BrokerMessage = { kind: "disconnect", code: request.code ?? CloseCode.disconnected, reason: request.reason ?? "disconnected by the server" };
-    if (request.userId !== undefined) message.userId = request.userId;
-    if (request.connectionId !== undefined) message.connectionId = request.connectionId;
-    try {
-      await this.broker.publish(NODES_TOPIC, message);
-      this.observer.brokerPublished();
-    } catch {
-      this.observer.brokerFailed("publish");
-      throw new SwitchboardError("unavailable", "The message broker is unavailable; retry later.");
-    }
+    await this.fanOut.disconnect({ userId: request.userId, connectionId: request.connectionId, code: request.code ?? CloseCode.disconnected, reason: request.reason ?? "disconnected by the server" });
   }
 
   /**
@@ -744,51 +655,6 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
     return this.hub.connections.values();
   }
 
-  /** A broker's callback must not throw: a Redis client rethrows listener errors, which would exit the process. */
-  private receiveSafely(topic: string, message: BrokerMessage): void {
-    try {
-      this.onBrokerMessage(topic, message);
-    } catch (error) {
-      this.logger.error({ err: error, topic }, "handling a broker message failed");
-    }
-  }
-
-  protected onBrokerMessage(_topic: string, message: BrokerMessage): void {
-    this.observer.brokerReceived();
-    switch (message.kind) {
-      case "room":
-      case "targets":
-        this.recordDelivery(this.hub.deliver(message), message.frame, message.sentAt);
-        return;
-      case "disconnect": {
-        const targets =
-          message.connectionId !== undefined
-            ? [this.hub.connections.get(message.connectionId)]
-            : message.userId !== undefined
-              ? [...(this.hub.userConnections(message.userId) ?? [])]
-              : [];
-        for (const connection of targets) connection?.close(message.code, message.reason);
-        return;
-      }
-      case "presence":
-        this.roomService.announcer.receive(message);
-        return;
-      case "cluster":
-        this.cluster.receive(message);
-        return;
-    }
-  }
-
-  private recordDelivery(reached: number, frame: string, sentAt: number | undefined): void {
-    if (reached === 0) return;
-    // One byte count per frame, not per recipient: every recipient gets the same bytes.
-    const bytes = Buffer.byteLength(frame);
-    this.counters.framesOut += reached;
-    this.counters.bytesOut += reached * bytes;
-    this.observer.frameSent(reached, bytes);
-    if (sentAt !== undefined) this.observer.delivered(preciseNow() - sentAt, reached);
-  }
-
   // ---- Shutdown -------------------------------------------------------------------------
 
   /** Stops accepting, closes every connection with 1001 (or the given code), then closes the broker and stores. */
@@ -798,7 +664,7 @@ export class Switchboard implements BroadcastApi, BroadcastSink {
   }
 
   private async shutdown(code: number, reason: string): Promise<void> {
-    for (const timer of this.timers) clearInterval(timer);
+    this.heartbeat.stop();
     // From here on, upgrades in every mode are answered 503 with Retry-After (handleUpgrade checks `closing`).
     for (const connection of this.hub.connections.values()) connection.close(code, reason);
     const timeoutMs = this.options.shutdownTimeoutMs;
@@ -837,13 +703,9 @@ function settleWithin(work: Promise<void>, ms: number): Promise<boolean> {
   return Promise.race([work.then(() => true), timeout]).finally(() => clearTimeout(timer));
 }
 
-function assertEventType(type: string): void {
-  if (typeof type !== "string" || type.length === 0 || type.length > 128) throw new SwitchboardError("bad_request", "An event type must be a non-empty string of at most 128 characters.");
-  if (RESERVED_EVENT_TYPES.has(type)) throw new SwitchboardError("bad_request", `"${type}" is a frame type of the protocol and cannot be a custom event.`);
-}
-
-export function createSwitchboard(options?: SwitchboardOptions): Switchboard {
-  return new Switchboard(options);
+/** `createSwitchboard<AppEvents>(options)` types handlers and emits with the app's EventMap. */
+export function createSwitchboard<Map extends EventMap = DefaultEventMap>(options?: SwitchboardOptions): Switchboard<Map> {
+  return new Switchboard<Map>(options);
 }
 
 export type { RoomAccessHook };

@@ -88,7 +88,11 @@ export interface WireRequest {
   [field: string]: unknown;
 }
 
-/** A frame the server sends, as native clients receive it (see docs/protocol.md). */
+/**
+ * A frame the server sends, as native clients receive it (see docs/protocol.md), read
+ * loosely: an adapter looks at fields without narrowing on `type` first. The exact
+ * shapes are `ServerFrame` in src/protocol/frames.ts.
+ */
 export interface NativeServerFrame {
   type: string;
   room?: string;

@@ -28,6 +28,44 @@ async function waitConnected(page: Page, name: string): Promise<void> {
   });
 }
 
+/**
+ * Makes the page run its effects only after the server's welcome, as a background or busy tab
+ * does: no animation frames (a hidden tab gets none), and timer callbacks held from the moment
+ * the page opens its first WebSocket until that socket's first frame has been handled. Preact
+ * runs effects from exactly these two callbacks, so a listener attached in an effect misses
+ * whatever the connection did before it. Plain JavaScript in a string: a function passed from
+ * here would carry the TypeScript loader's helpers, which the page does not have.
+ */
+const EFFECTS_AFTER_WELCOME = `(() => {
+  const held = [];
+  let holding = false;
+  const nativeSetTimeout = window.setTimeout.bind(window);
+  const release = () => {
+    holding = false;
+    for (const run of held.splice(0)) run();
+  };
+  window.requestAnimationFrame = () => 0;
+  window.setTimeout = (handler, delay, ...args) => nativeSetTimeout(() => {
+    const run = () => { if (typeof handler === "function") handler(...args); };
+    if (holding) held.push(run);
+    else run();
+  }, delay);
+  const NativeWebSocket = window.WebSocket;
+  let opened = false;
+  window.WebSocket = class extends NativeWebSocket {
+    constructor(url, protocols) {
+      super(url, protocols);
+      if (opened) return;
+      opened = true;
+      holding = true;
+      // A new task, so the page's own message handler (registered after this one) has run first.
+      const releaseLater = () => nativeSetTimeout(release, 0);
+      this.addEventListener("message", releaseLater, { once: true });
+      this.addEventListener("close", releaseLater, { once: true });
+    }
+  };
+})();`;
+
 /** The page needs no horizontal scrolling at its viewport width. */
 async function fitsWidth(page: Page): Promise<boolean> {
   return page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
@@ -104,6 +142,14 @@ describe("demo app in chromium", { timeout: 300_000 }, () => {
     await say(dave, "back again");
     await carol.getByTestId("messages").getByText("back again").waitFor(WAIT);
     await browser.screenshot(dave, "demo-after-reload");
+  });
+
+  it("shows connected when the page's effects run after the welcome (a background tab)", async () => {
+    const erin = await browser.page();
+    await erin.addInitScript(EFFECTS_AFTER_WELCOME);
+    await enter(erin, server.httpUrl, "erin", "chat:help");
+    await say(erin, "still here");
+    await erin.getByTestId("messages").getByText("still here").waitFor(WAIT);
   });
 
   it("is usable with the keyboard alone", async () => {

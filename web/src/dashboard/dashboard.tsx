@@ -7,7 +7,7 @@ import { RoomDetail } from "./room-detail.tsx";
 import { RoomsList } from "./rooms-list.tsx";
 import { closeCodeLabel, closeCodeMeaning } from "../shared/close-codes.ts";
 import { useStats } from "./use-stats.ts";
-import type { Stats } from "./types.ts";
+import type { ApiStats } from "./types.ts";
 
 const STATUS_TEXT = { connecting: "connecting to the live stream…", live: "live", retrying: "stream lost, retrying…", unauthorized: "the key was refused" } as const;
 
@@ -24,7 +24,7 @@ function ms(value: number | null | undefined): string {
   return value === null || value === undefined ? "–" : `${value < 10 ? value.toFixed(2) : value.toFixed(0)} ms`;
 }
 
-function Latency({ latency }: { latency: Stats["latencyMs"] }) {
+function Latency({ latency }: { latency: ApiStats["latencyMs"] }) {
   return (
     <section class="panel" aria-labelledby="latency-title">
       <h2 id="latency-title">Delivery latency</h2>

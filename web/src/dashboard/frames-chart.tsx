@@ -1,12 +1,12 @@
 import { useEffect, useRef } from "preact/hooks";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
-import type { SeriesPoint } from "./types.ts";
+import type { StatsSample } from "./types.ts";
 
 const WINDOW_SECONDS = 300;
 
 /** Frames in/out per second over the server's series window (this node, one point a second). */
-export function FramesChart({ series }: { series: SeriesPoint[] }) {
+export function FramesChart({ series }: { series: readonly StatsSample[] }) {
   const host = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
 

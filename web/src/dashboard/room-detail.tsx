@@ -1,7 +1,7 @@
 import { useState } from "preact/hooks";
 import type { Api } from "./api.ts";
 import { usePolling } from "./use-polling.ts";
-import type { HistoryMessage, PresenceMember } from "./types.ts";
+import type { HistoryReply, PresenceMember, PresenceMembersReply, StoredMessageFrame } from "./types.ts";
 
 const REFRESH_MS = 2_000;
 const HISTORY_SHOWN = 20;
@@ -15,7 +15,7 @@ function displayName(member: PresenceMember): string {
 /** One room: who is in it, its recent history, and a disconnect button per user. */
 export function RoomDetail({ api, room, onClose }: { api: Api; room: string; onClose: () => void }) {
   const [members, setMembers] = useState<PresenceMember[] | null>(null);
-  const [messages, setMessages] = useState<HistoryMessage[]>([]);
+  const [messages, setMessages] = useState<StoredMessageFrame[]>([]);
   const [error, setError] = useState<string | null>(null);
   const [done, setDone] = useState<string | null>(null);
 
@@ -23,8 +23,8 @@ export function RoomDetail({ api, room, onClose }: { api: Api; room: string; onC
     async (signal) => {
       const path = `/api/rooms/${encodeURIComponent(room)}`;
       const [presence, history] = await Promise.all([
-        api.get<{ members: PresenceMember[] }>(`${path}/presence`, signal),
-        api.get<{ messages: HistoryMessage[] }>(`${path}/history?limit=${HISTORY_SHOWN}`, signal),
+        api.get<PresenceMembersReply>(`${path}/presence`, signal),
+        api.get<HistoryReply>(`${path}/history?limit=${HISTORY_SHOWN}`, signal),
       ]);
       setMembers(presence.members);
       setMessages(history.messages);

@@ -2,7 +2,7 @@ import { useEffect, useState } from "preact/hooks";
 import { ApiError } from "./api.ts";
 import type { Api } from "./api.ts";
 import { readSse } from "./sse.ts";
-import type { Stats } from "./types.ts";
+import type { ApiStats } from "./types.ts";
 
 export type StreamStatus = "connecting" | "live" | "retrying" | "unauthorized";
 
@@ -12,8 +12,8 @@ const RETRY_MS = [1_000, 2_000, 5_000, 10_000];
  * Live stats: one GET /api/stats for a first paint, then the /api/stats/stream
  * events; reopens the stream with a backoff when it drops.
  */
-export function useStats(api: Api): { stats: Stats | null; status: StreamStatus; error: string | null } {
-  const [stats, setStats] = useState<Stats | null>(null);
+export function useStats(api: Api): { stats: ApiStats | null; status: StreamStatus; error: string | null } {
+  const [stats, setStats] = useState<ApiStats | null>(null);
   const [status, setStatus] = useState<StreamStatus>("connecting");
   const [error, setError] = useState<string | null>(null);
 
@@ -23,14 +23,14 @@ export function useStats(api: Api): { stats: Stats | null; status: StreamStatus;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const run = async (): Promise<void> => {
       try {
-        if (failures === 0) setStats(await api.get<Stats>("/api/stats", controller.signal));
+        if (failures === 0) setStats(await api.get<ApiStats>("/api/stats", controller.signal));
         const body = await api.stream("/api/stats/stream", controller.signal);
         setStatus("live");
         setError(null);
         await readSse(body, (event) => {
           if (event.event !== "stats") return;
           failures = 0;
-          setStats(JSON.parse(event.data) as Stats);
+          setStats(JSON.parse(event.data) as ApiStats);
         });
         throw new Error("the stats stream ended");
       } catch (failure) {

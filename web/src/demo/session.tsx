@@ -38,8 +38,14 @@ export function Session({ config, token, onSignOut }: Props) {
       setInfo(detail);
       if ((next === "reconnecting" || next === "closed") && detail?.code !== undefined) setLastClose(detail);
     };
-    client.on("state", onState);
-    return () => client.close();
+    const stopListening = client.on("state", onState);
+    // The client starts connecting when it is created, during render, and effects run only after
+    // paint (late in a background or busy tab): it may be connected already, so catch up.
+    onState(client.state as ConnectionState, client.stateInfo);
+    return () => {
+      stopListening();
+      void client.close();
+    };
   }, [client]);
 
   useEffect(() => {

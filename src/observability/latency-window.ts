@@ -1,11 +1,4 @@
-export interface LatencyPercentiles {
-  p50: number;
-  p90: number;
-  p99: number;
-  max: number;
-  /** Samples the percentiles were computed from. */
-  count: number;
-}
+import type { LatencyPercentiles } from "../protocol/stats.js";
 
 /**
  * The most recent delivery latencies, in a fixed ring so that recording costs

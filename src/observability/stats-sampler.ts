@@ -1,22 +1,5 @@
-import type { Switchboard, SwitchboardStats } from "../server/switchboard.js";
-
-/** A node's counters with per-second rates, as /api/stats shows each node. */
-export interface NodeStats extends SwitchboardStats {
-  framesInPerSecond: number;
-  framesOutPerSecond: number;
-  bytesInPerSecond: number;
-  bytesOutPerSecond: number;
-  /** When these figures were taken, in milliseconds since the epoch. */
-  reportedAt: number;
-}
-
-/** One point of the chart series. */
-export interface StatsSample {
-  t: number;
-  framesInPerSecond: number;
-  framesOutPerSecond: number;
-  connections: number;
-}
+import type { NodeStats, StatsSample, SwitchboardStats } from "../protocol/stats.js";
+import type { Switchboard } from "../server/switchboard.js";
 
 /** Five minutes at one sample a second. */
 const SERIES_LENGTH = 300;

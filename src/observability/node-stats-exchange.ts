@@ -1,6 +1,7 @@
 import { ClusterLifecycle } from "../cluster/lifecycle-channels.js";
 import type { Switchboard } from "../server/switchboard.js";
-import type { NodeStats, StatsSampler } from "./stats-sampler.js";
+import type { NodeStats } from "../protocol/stats.js";
+import type { StatsSampler } from "./stats-sampler.js";
 
 /** A node's report on the bus: its figures and its busiest rooms. */
 export interface NodeReport {

@@ -1,0 +1,262 @@
+import { NODES_TOPIC, preciseNow, roomTopic } from "../broker/broker.js";
+import type { BroadcastTargets, Broker, BrokerMessage } from "../broker/broker.js";
+import type { HistoryPolicy, HistoryStore } from "../history/history-store.js";
+import type { Logger } from "../log/logger.js";
+import type { PresenceChanges } from "../presence/presence-diff.js";
+import { SwitchboardError } from "../protocol/error-codes.js";
+import type { PresenceDiff, PresenceFrame } from "../protocol/frames.js";
+import { volatileMessageFrame } from "../protocol/message-frame.js";
+import { assertCarriable, assertDataSize } from "../protocol/payload-limits.js";
+import { assertRoomName } from "../protocol/room-name.js";
+import type { SwitchboardObserver } from "../protection/observer.js";
+import type { ConnectionFilter, EmitSink, PublishResult } from "./broadcast-operator.js";
+import { assertEventType } from "./event-type.js";
+import type { Hub } from "./hub.js";
+import { PreparedFrame } from "./prepared-frame.js";
+
+/** The observer hooks the fan-out calls; the Switchboard's ObserverList has them all. */
+export type FanOutObserver = Required<Pick<SwitchboardObserver, "brokerPublished" | "brokerReceived" | "brokerFailed" | "broadcastPublished" | "frameSent" | "delivered">>;
+
+/** The node's outbound frame counters (the Switchboard's stats), advanced for every delivery. */
+export interface DeliveryCounters {
+  framesOut: number;
+  bytesOut: number;
+}
+
+export interface FanOutDeps {
+  hub: Hub;
+  broker: Broker;
+  history: HistoryStore;
+  observer: FanOutObserver;
+  logger: Logger;
+  counters: DeliveryCounters;
+  maxRoomNameLength: number;
+}
+
+/** A room publication as the room service hands it over, after admission and its policy. */
+export interface RoomPublication {
+  /** The message frame without its offset and epoch (messageFrameHead). */
+  head: string;
+  /** When it was made (preciseNow()): carried to every node for the latency metric. */
+  sentAt: number;
+  history: HistoryPolicy;
+  volatile: boolean;
+  except: string | undefined;
+}
+
+export interface DisconnectMessage {
+  userId?: string | undefined;
+  connectionId?: string | undefined;
+  code: number;
+  reason: string;
+}
+
+/** Broker messages the fan-out does not deliver itself: it hands each kind to the one receiver that registered for it. */
+type RoutedKind = "presence" | "cluster";
+type MessageOf<Kind extends BrokerMessage["kind"]> = Extract<BrokerMessage, { kind: Kind }>;
+type RoomMessage = MessageOf<"room">;
+
+/** The one answer to a failed broker or store round trip, whichever publication it was. */
+const UNAVAILABLE = "The message broker or store is unavailable; retry later.";
+
+/**
+ * The node's side of every broadcast, as Socket.IO's adapter and centrifuge's hub
+ * are: the one place that publishes to the broker (one error mapping, one set of
+ * observer calls), that receives the broker's messages and delivers their frames
+ * to the hub, and that counts what was delivered. Layers above hand it what to
+ * send and register for the message kinds they handle (presence batches, cluster
+ * events); nothing here calls back up into the Switchboard.
+ */
+export class FanOut implements EmitSink {
+  private readonly deps: FanOutDeps;
+  private readonly receivers: { [Kind in RoutedKind]?: (message: MessageOf<Kind>) => void } = {};
+
+  constructor(deps: FanOutDeps) {
+    this.deps = deps;
+  }
+
+  /** Starts the broker's delivery to this node and subscribes the topic every node hears. */
+  start(): Promise<void> {
+    const broker = this.deps.broker;
+    return broker.start((topic, message) => this.receiveSafely(topic, message)).then(() => broker.subscribe(NODES_TOPIC));
+  }
+
+  /** Registers the receiver of one kind of broker message (one per kind; a later one replaces it). */
+  route<Kind extends RoutedKind>(kind: Kind, receiver: (message: MessageOf<Kind>) => void): void {
+    (this.receivers as Record<RoutedKind, (message: BrokerMessage) => void>)[kind] = receiver as (message: BrokerMessage) => void;
+  }
+
+  // ---- Publishing -----------------------------------------------------------------------
+
+  /**
+   * Publishes a `message` to a room: appended to its history (unless volatile) and sent
+   * to every node with members there. With a store held in process memory and the memory
+   * broker, local members receive it before this returns, on the publisher's call stack.
+   */
+  async publishRoom(room: string, publication: RoomPublication): Promise<PublishResult> {
+    const { history, broker } = this.deps;
+    const topic = roomTopic(room);
+    const { head, sentAt, except } = publication;
+    try {
+      let result: PublishResult;
+      if (publication.volatile) {
+        await broker.publish(topic, withExcept({ kind: "room", room, frame: volatileMessageFrame(head), sentAt }, except));
+        result = { offset: undefined, epoch: undefined };
+      } else {
+        // A store in process memory appends synchronously, so with the memory broker the
+        // publication is delivered before the first await, on the publisher's call stack.
+        const stored = history.appendNow?.(room, head, publication.history);
+        if (stored !== undefined) {
+          await broker.publish(topic, withExcept({ kind: "room", room, frame: stored.frame, offset: stored.offset, sentAt }, except));
+          result = { offset: stored.offset, epoch: stored.epoch };
+        } else {
+          const atomic = await history.appendAndPublish?.(room, head, publication.history, { broker, topic, except, sentAt });
+          if (atomic !== undefined) result = { offset: atomic.offset, epoch: atomic.epoch };
+          else {
+            const { offset, epoch, frame } = await history.append(room, head, publication.history);
+            await broker.publish(topic, withExcept({ kind: "room", room, frame, offset, sentAt }, except));
+            result = { offset, epoch };
+          }
+        }
+      }
+      this.published(true);
+      return result;
+    } catch (error) {
+      throw this.failed(error, topic);
+    }
+  }
+
+  /**
+   * Sends `{type, room?, data, ts}` to the union of targets on every node, each connection
+   * once. A filter cannot cross nodes: a filtered broadcast reaches this node's connections only.
+   */
+  async emitToTargets(targets: BroadcastTargets, type: string, data: unknown, filter: ConnectionFilter | undefined): Promise<void> {
+    assertEventType(type);
+    for (const room of targets.rooms ?? []) assertRoomName(room, this.deps.maxRoomNameLength);
+    assertCarriable(data, "data");
+    const rooms = targets.rooms ?? [];
+    const singleRoom = rooms.length === 1 && !targets.all && (targets.userIds?.length ?? 0) === 0 && (targets.connectionIds?.length ?? 0) === 0;
+    const sentAt = preciseNow();
+    const ts = Math.floor(sentAt);
+    const frame = JSON.stringify(singleRoom ? { type, room: rooms[0], data, ts } : { type, data, ts });
+    assertDataSize(frame, "data");
+    if (filter !== undefined) {
+      const prepared = new PreparedFrame(frame);
+      this.recordDelivery(this.deps.hub.deliverToTargets(targets, prepared, filter), prepared, sentAt);
+      this.deps.observer.broadcastPublished();
+      return;
+    }
+    const except = targets.except ?? [];
+    const message: BrokerMessage =
+      singleRoom && except.length <= 1
+        ? withExcept({ kind: "room", room: rooms[0]!, frame, sentAt }, except[0])
+        : { kind: "targets", targets, frame, sentAt };
+    await this.publish(message.kind === "room" ? roomTopic(message.room) : NODES_TOPIC, message, true);
+  }
+
+  /** Closes a user's or a connection's sockets on whichever node holds them. */
+  disconnect(request: DisconnectMessage): Promise<void> {
+    const message: BrokerMessage = { kind: "disconnect", code: request.code, reason: request.reason };
+    if (request.userId !== undefined) message.userId = request.userId;
+    if (request.connectionId !== undefined) message.connectionId = request.connectionId;
+    return this.publish(NODES_TOPIC, message, false);
+  }
+
+  /** Sends this node's coalesced presence changes in a room to every node with members there. */
+  announcePresence(room: string, changes: PresenceChanges): Promise<void> {
+    return this.publish(roomTopic(room), { kind: "presence", room, changes }, false);
+  }
+
+  /** Sends a cluster event to every node. */
+  publishCluster(channel: string, payload: unknown, origin: string): Promise<void> {
+    return this.publish(NODES_TOPIC, { kind: "cluster", channel, payload, origin }, false);
+  }
+
+  // ---- Local delivery -------------------------------------------------------------------
+
+  /** Delivers a presence frame (built here, the one place that builds them) to this node's members of a room. */
+  deliverPresence(room: string, data: PresenceDiff): void {
+    const frame = PreparedFrame.of({ type: "presence", room, data } satisfies PresenceFrame);
+    this.recordDelivery(this.deps.hub.deliverToRoom(room, frame, undefined, undefined), frame, undefined);
+  }
+
+  // ---- Receiving ------------------------------------------------------------------------
+
+  /** A broker's callback must not throw: a Redis client rethrows listener errors, which would exit the process. */
+  private receiveSafely(topic: string, message: BrokerMessage): void {
+    try {
+      this.receive(message);
+    } catch (error) {
+      this.deps.logger.error({ err: error, topic }, "handling a broker message failed");
+    }
+  }
+
+  private receive(message: BrokerMessage): void {
+    const { hub, observer } = this.deps;
+    observer.brokerReceived();
+    switch (message.kind) {
+      case "room": {
+        const frame = new PreparedFrame(message.frame);
+        this.recordDelivery(hub.deliverToRoom(message.room, frame, message.offset, message.except), frame, message.sentAt);
+        return;
+      }
+      case "targets": {
+        const frame = new PreparedFrame(message.frame);
+        this.recordDelivery(hub.deliverToTargets(message.targets, frame), frame, message.sentAt);
+        return;
+      }
+      case "disconnect": {
+        const targets =
+          message.connectionId !== undefined ? [hub.connections.get(message.connectionId)] : message.userId !== undefined ? [...(hub.userConnections(message.userId) ?? [])] : [];
+        for (const connection of targets) connection?.close(message.code, message.reason);
+        return;
+      }
+      case "presence":
+        this.receivers.presence?.(message);
+        return;
+      case "cluster":
+        this.receivers.cluster?.(message);
+        return;
+    }
+  }
+
+  // ---- The one publish, its error mapping and its counts --------------------------------
+
+  private async publish(topic: string, message: BrokerMessage, broadcast: boolean): Promise<void> {
+    try {
+      await this.deps.broker.publish(topic, message);
+    } catch (error) {
+      throw this.failed(error, topic);
+    }
+    this.published(broadcast);
+  }
+
+  /** Counts a publication that reached the broker; `broadcast`: one a user sees (a message or event). */
+  private published(broadcast: boolean): void {
+    this.deps.observer.brokerPublished();
+    if (broadcast) this.deps.observer.broadcastPublished();
+  }
+
+  private failed(error: unknown, topic: string): SwitchboardError {
+    this.deps.observer.brokerFailed("publish");
+    if (error instanceof SwitchboardError) return error;
+    this.deps.logger.warn({ err: error, topic }, "broker or store unavailable");
+    return new SwitchboardError("unavailable", UNAVAILABLE);
+  }
+
+  private recordDelivery(reached: number, frame: PreparedFrame, sentAt: number | undefined): void {
+    if (reached === 0) return;
+    // One byte count per frame, not per recipient: every recipient gets the same bytes.
+    const bytes = frame.byteLength;
+    const counters = this.deps.counters;
+    counters.framesOut += reached;
+    counters.bytesOut += reached * bytes;
+    this.deps.observer.frameSent(reached, bytes);
+    if (sentAt !== undefined) this.deps.observer.delivered(preciseNow() - sentAt, reached);
+  }
+}
+
+function withExcept(message: RoomMessage, except: string | undefined): RoomMessage {
+  if (except !== undefined) message.except = except;
+  return message;
+}
