@@ -2,12 +2,14 @@
  * The server under test, in its own process (pinned to its own core by the
  * parent). Answers the parent's requests for its CPU time and memory.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
+import { Session } from "node:inspector/promises";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { cpuMicros, serveRpc } from "./rpc.js";
 import type { RunningTarget, ServerConfig } from "./targets/target.js";
 
 let running: RunningTarget | undefined;
+let profiler: Session | undefined;
 const loopDelay = monitorEventLoopDelay({ resolution: 10 });
 loopDelay.enable();
 
@@ -46,6 +48,23 @@ serveRpc({
     collectGarbage();
     const usage = process.memoryUsage();
     return { rss: usage.rss, heapUsed: usage.heapUsed };
+  },
+  /** Starts a CPU profile of this process (V8's sampling profiler, as `node --cpu-prof`). */
+  async profileStart() {
+    if (profiler === undefined) {
+      profiler = new Session();
+      profiler.connect();
+      await profiler.post("Profiler.enable");
+    }
+    await profiler.post("Profiler.start");
+    return {};
+  },
+  /** Stops the profile and writes it to `file` (open it in Chrome DevTools or speedscope). */
+  async profileStop(args: { file: string }) {
+    if (profiler === undefined) return {};
+    const { profile } = await profiler.post("Profiler.stop");
+    writeFileSync(args.file, JSON.stringify(profile));
+    return { file: args.file };
   },
   async stop() {
     await running?.close();
