@@ -55,7 +55,8 @@ import { resolveOptions } from "./options.js";
 import type { ResolvedOptions, SwitchboardOptions } from "./options.js";
 import { Router } from "./router.js";
 import type { LifecycleEvents } from "../cluster/lifecycle-publisher.js";
-import type { Handler, Middleware, Route } from "./router.js";
+import type { Handler, Middleware, RequestHandler, Route } from "./router.js";
+import type { DefaultEventMap, EventMap, EventsOf, RequestData, RequestReply, RequestType, RequestsOf } from "../protocol/event-map.js";
 import { rejectUpgrade } from "./upgrade-response.js";
 import type { SwitchboardObserver } from "../protection/observer.js";
 import { ObserverList } from "./observer-list.js";
@@ -82,12 +83,14 @@ export interface CloseOptions {
 const CLEANUP_GRACE_MS = 2_000;
 
 type InferOutput<Schema extends StandardSchemaV1> = StandardSchemaV1.InferOutput<Schema>;
+/** A handler typed by some EventMap, as the overloads of `handle` accept it. */
+type TypedHandler = (ctx: never, data: never) => unknown;
 
 /**
  * A Switchboard node: accepts WebSocket upgrades, routes frames to built-in
  * commands and registered handlers, and delivers broadcasts through its Broker.
  */
-export class Switchboard implements BroadcastApi, EmitSink {
+export class Switchboard<Map extends EventMap = DefaultEventMap> implements BroadcastApi<EventsOf<Map>>, EmitSink {
   readonly node: string;
   readonly logger: Logger;
   readonly authenticator: Authenticator;
@@ -127,7 +130,7 @@ export class Switchboard implements BroadcastApi, EmitSink {
   private readonly lifecycle: ConnectionLifecycle;
   private readonly counters = { framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0 };
   private readonly startedAt = Date.now();
-  private readonly baseOperator: BroadcastOperator;
+  private readonly baseOperator: BroadcastOperator<EventsOf<Map>>;
   private readonly deliveryFailures: DeliveryFailures;
   private readonly wires = new WireMounts();
   private readonly wireHost: WireHost;
@@ -193,7 +196,7 @@ export class Switchboard implements BroadcastApi, EmitSink {
       takeJoin: (connection) => connection.guard?.admitJoin() ?? true,
       refused: (reason) => this.observer.refused(reason),
     });
-    this.baseOperator = new BroadcastOperator(this.fanOut);
+    this.baseOperator = new BroadcastOperator<EventsOf<Map>>(this.fanOut);
     const base = this.baseOperator;
     const admission = this.admission;
     const replier = new Replier({ counters: this.counters, observer: this.observer, logger: this.logger, events });
@@ -257,19 +260,28 @@ export class Switchboard implements BroadcastApi, EmitSink {
     return this.observer.add(observer);
   }
 
-  /** Registers a handler for a frame type (and optional action), with a Standard Schema for its payload. */
-  handle<Schema extends StandardSchemaV1>(route: Route, schema: Schema, handler: Handler<InferOutput<Schema>>): this;
-  handle(route: Route, handler: Handler): this;
-  handle(route: Route, schemaOrHandler: StandardSchemaV1 | Handler, maybeHandler?: Handler): this {
-    if (typeof schemaOrHandler === "function") this.router.add(route, undefined, schemaOrHandler);
+  /**
+   * Registers a handler for a frame type (and optional action), with a Standard Schema for its
+   * payload. With an EventMap the type must be one of its `requests`, the schema's output its
+   * `data` (or narrower) and the reply its `reply`.
+   */
+  handle<Type extends RequestType<RequestsOf<Map>>, Schema extends StandardSchemaV1<unknown, RequestData<RequestsOf<Map>, Type>>>(
+    route: Route<Type>,
+    schema: Schema,
+    handler: Handler<InferOutput<Schema>, RequestReply<RequestsOf<Map>, Type>, Map>,
+  ): this;
+  handle<Type extends RequestType<RequestsOf<Map>>>(route: Route<Type>, handler: RequestHandler<Map, Type>): this;
+  handle(route: Route, schemaOrHandler: StandardSchemaV1 | TypedHandler, maybeHandler?: TypedHandler): this {
+    // The map's types hold at compile time only; the router keeps handlers untyped.
+    if (typeof schemaOrHandler === "function") this.router.add(route, undefined, schemaOrHandler as Handler);
     else if (typeof maybeHandler === "function") this.router.add(route, schemaOrHandler, maybeHandler as Handler);
     else throw new TypeError("handle(): a handler function is required");
     return this;
   }
 
-  use(middleware: Middleware): this {
+  use(middleware: Middleware<Map>): this {
     if (typeof middleware !== "function") throw new TypeError("use(): middleware must be a function");
-    this.middleware.push(middleware);
+    this.middleware.push(middleware as Middleware);
     return this;
   }
 
@@ -451,19 +463,19 @@ export class Switchboard implements BroadcastApi, EmitSink {
 
   // ---- Broadcast API --------------------------------------------------------------------
 
-  to(rooms: string | readonly string[]): BroadcastOperator {
+  to(rooms: string | readonly string[]): BroadcastOperator<EventsOf<Map>> {
     return this.baseOperator.to(rooms);
   }
 
-  toUser(userIds: string | readonly string[]): BroadcastOperator {
+  toUser(userIds: string | readonly string[]): BroadcastOperator<EventsOf<Map>> {
     return this.baseOperator.toUser(userIds);
   }
 
-  toConnection(connectionIds: string | readonly string[]): BroadcastOperator {
+  toConnection(connectionIds: string | readonly string[]): BroadcastOperator<EventsOf<Map>> {
     return this.baseOperator.toConnection(connectionIds);
   }
 
-  toAll(): BroadcastOperator {
+  toAll(): BroadcastOperator<EventsOf<Map>> {
     return this.baseOperator.toAll();
   }
 
@@ -575,8 +587,9 @@ function settleWithin(work: Promise<void>, ms: number): Promise<boolean> {
   return Promise.race([work.then(() => true), timeout]).finally(() => clearTimeout(timer));
 }
 
-export function createSwitchboard(options?: SwitchboardOptions): Switchboard {
-  return new Switchboard(options);
+/** `createSwitchboard<AppEvents>(options)` types handlers and emits with the app's EventMap. */
+export function createSwitchboard<Map extends EventMap = DefaultEventMap>(options?: SwitchboardOptions): Switchboard<Map> {
+  return new Switchboard<Map>(options);
 }
 
 export type { RoomAccessHook };
