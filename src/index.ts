@@ -2,7 +2,23 @@ export { Switchboard, createSwitchboard } from "./server/switchboard.js";
 export type { CloseOptions, DisconnectRequest, LifecycleEvents } from "./server/switchboard.js";
 export type { SwitchboardOptions } from "./server/options.js";
 export type { HandlerContext } from "./server/context.js";
-export type { Handler, Middleware, Route } from "./server/router.js";
+export type { Handler, Middleware, RequestHandler, Route } from "./server/router.js";
+export type {
+  DefaultEventMap,
+  DefaultEvents,
+  DefaultRequests,
+  EmitArgs,
+  EventData,
+  EventMap,
+  EventType,
+  EventsOf,
+  RequestData,
+  RequestReply,
+  RequestShape,
+  RequestType,
+  RequestsOf,
+  ReservedEventType,
+} from "./protocol/event-map.js";
 export { CLIENT_BUNDLE_PATH, serveClientBundle } from "./server/client-bundle.js";
 export { BroadcastOperator } from "./delivery/broadcast-operator.js";
 export type { BroadcastApi, ConnectionFilter, ConnectionView, PublishOptions, PublishResult } from "./delivery/broadcast-operator.js";
