@@ -42,5 +42,6 @@ export function createRedisBackends(url: string, options: RedisBackendOptions = 
   const history = new RedisHistoryStore(connections);
   history.pairWith(broker);
   const presence = new RedisPresenceStore(connections, { node: nodeId, ...(options.nodeTtlMs === undefined ? {} : { nodeTtlMs: options.nodeTtlMs }) });
+  presence.pairWith(broker);
   return { nodeId, broker, presence, history };
 }
