@@ -24,12 +24,12 @@ import type { Codec } from "../protocol/codec.js";
 import { msgpackCodec } from "../protocol/msgpack-codec.js";
 import { CloseCode } from "../protocol/close-codes.js";
 import { SwitchboardError } from "../protocol/error-codes.js";
-import { PROTOCOL_VERSION, isFrameId, toClientFrame } from "../protocol/frames.js";
+import { PROTOCOL_VERSION } from "../protocol/frames.js";
 import type { SwitchboardStats } from "../protocol/stats.js";
 import { Protection } from "../protection/protection.js";
 import type { UpgradeRefusal } from "../protection/protection.js";
 import type { RateLimit } from "../protection/protection-options.js";
-import type { ClientFrame, PresenceMember, PresencePage, RecoveryPosition, WelcomeData } from "../protocol/frames.js";
+import type { PresenceMember, PresencePage, RecoveryPosition, WelcomeData } from "../protocol/frames.js";
 import { assertRoomName } from "../protocol/room-name.js";
 import { RoomPolicies } from "../rooms/room-policy.js";
 import { RoomService } from "../rooms/room-service.js";
@@ -39,22 +39,21 @@ import type { JoinResult } from "../rooms/room-service.js";
 import { BroadcastOperator } from "../delivery/broadcast-operator.js";
 import { serveClientBundle } from "./client-bundle.js";
 import type { BroadcastApi, ConnectionFilter, ConnectionView, EmitSink, PublishOptions, PublishResult } from "../delivery/broadcast-operator.js";
-import { runBuiltInCommand } from "./commands.js";
-import type { CommandHost, RoomAccessHook } from "./commands.js";
+import { joinFromServer } from "./commands.js";
+import type { RoomAccessHook } from "./commands.js";
+import { Dispatcher } from "./dispatch.js";
+import { Replier } from "./replier.js";
 import { Connection } from "../delivery/connection.js";
 import { ConnectionLifecycle } from "./connection-lifecycle.js";
 import { Heartbeat } from "./heartbeat.js";
 import { LifecycleEmitter } from "./lifecycle-events.js";
 import { PendingWork } from "./pending-work.js";
 import { DeliveryFailures } from "../delivery/delivery-failures.js";
-import { assertEventType } from "../delivery/event-type.js";
 import { FanOut } from "../delivery/fan-out.js";
-import type { HandlerContext } from "./context.js";
 import { Hub } from "../delivery/hub.js";
 import { resolveOptions } from "./options.js";
 import type { ResolvedOptions, SwitchboardOptions } from "./options.js";
-import { BUILT_IN_TYPES, Router, runMiddleware } from "./router.js";
-import { validatePayload } from "../protocol/payload-schema.js";
+import { Router } from "./router.js";
 import type { LifecycleEvents } from "../cluster/lifecycle-publisher.js";
 import type { Handler, Middleware, RequestHandler, Route } from "./router.js";
 import type { DefaultEventMap, EventMap, EventsOf, RequestData, RequestReply, RequestType, RequestsOf } from "../protocol/event-map.js";
@@ -123,7 +122,8 @@ export class Switchboard<Map extends EventMap = DefaultEventMap> implements Broa
     [jsonCodec.subprotocol, jsonCodec],
     [msgpackCodec.subprotocol, msgpackCodec],
   ]);
-  private readonly commandHost: CommandHost;
+  private readonly policies: RoomPolicies;
+  private readonly dispatcher: Dispatcher;
   private ownServer: HttpServer | undefined;
   private closing: Promise<void> | undefined;
   /** Owns the end of every connection; shutdown waits on it (src/server/connection-lifecycle.ts). */
@@ -146,7 +146,7 @@ export class Switchboard<Map extends EventMap = DefaultEventMap> implements Broa
     this.broker = options.broker ?? new MemoryBroker();
     this.presenceStore = options.presence ?? new MemoryPresenceStore();
     this.historyStore = options.history ?? new MemoryHistoryStore(options.historyLimits);
-    const policies = new RoomPolicies(options.rooms);
+    const policies = (this.policies = new RoomPolicies(options.rooms));
     const work = new PendingWork(this.logger);
     const events = (this.events = new LifecycleEmitter(this.logger, work));
     this.heartbeat = new Heartbeat({ hub: this.hub, protection: this.protection, heartbeatMs: this.options.heartbeatMs, idleTimeoutMs: this.options.idleTimeoutMs });
@@ -196,15 +196,40 @@ export class Switchboard<Map extends EventMap = DefaultEventMap> implements Broa
       takeJoin: (connection) => connection.guard?.admitJoin() ?? true,
       refused: (reason) => this.observer.refused(reason),
     });
-    this.commandHost = {
+    this.baseOperator = new BroadcastOperator<EventsOf<Map>>(this.fanOut);
+    const base = this.baseOperator;
+    const admission = this.admission;
+    const replier = new Replier({ counters: this.counters, observer: this.observer, logger: this.logger, events });
+    this.dispatcher = new Dispatcher({
+      node: this.node,
+      protection: this.protection,
+      observer: this.observer,
+      counters: this.counters,
+      replier,
+      events,
+      router: this.router,
+      middleware: this.middleware,
+      commands: {
+        rooms: this.roomService,
+        admission,
+        policies,
+        maxRoomNameLength: this.options.maxRoomNameLength,
+        refreshToken: verifier === undefined ? undefined : (token) => verifier.verify(token),
+        expiry: this.heartbeat,
+        replier,
+      },
       rooms: this.roomService,
-      admission: this.admission,
-      policies,
-      maxRoomNameLength: this.options.maxRoomNameLength,
-      refreshToken: verifier === undefined ? undefined : (token) => verifier.verify(token),
-      onIdentityRefreshed: (connection) => this.heartbeat.scheduleExpiry(connection),
-      reply: (connection, frame, data) => this.reply(connection, frame, data),
-    };
+      admission,
+      // The same API as the Switchboard's own to()/publish(), without handing handlers the Switchboard.
+      broadcast: {
+        to: (rooms) => base.to(rooms),
+        toUser: (userIds) => base.toUser(userIds),
+        toConnection: (connectionIds) => base.toConnection(connectionIds),
+        toAll: () => base.toAll(),
+        publish: (room, data, publishOptions) => admission.publish(room, data, publishOptions),
+      },
+    });
+    const dispatcher = this.dispatcher;
     this.wss = new WebSocketServer({
       noServer: true,
       clientTracking: false,
@@ -215,14 +240,13 @@ export class Switchboard<Map extends EventMap = DefaultEventMap> implements Broa
     });
     this.wireHost = {
       node: this.node,
-      dispatch: (connection, frame) => void this.dispatch(connection, frame).catch((error: unknown) => this.sendError(connection, frame.id, error)),
+      dispatch: (connection, frame) => dispatcher.dispatchSafely(connection, frame),
       setUser: (connection, userId, claims) => this.hub.setIdentity(connection, { userId, claims }),
       failed: (connection, error) => {
-        this.logError(error, connection);
+        replier.logError(error, connection);
         connection.close(CloseCode.internalError, "internal error");
       },
     };
-    this.baseOperator = new BroadcastOperator<EventsOf<Map>>(this.fanOut);
     this.cluster = new ClusterBus(this, this.fanOut, options.cluster);
     this.ready = this.fanOut.start();
     this.ready.catch((error: unknown) => this.logger.error({ err: error }, "broker failed to start"));
@@ -294,7 +318,7 @@ export class Switchboard<Map extends EventMap = DefaultEventMap> implements Broa
    */
   mount(path: string, adapter: WireAdapter): this {
     this.wires.add(path, adapter);
-    for (const guard of adapter.roomGuards ?? []) this.commandHost.policies.guard(guard.match, guard.join);
+    for (const guard of adapter.roomGuards ?? []) this.policies.guard(guard.match, guard.join);
     return this;
   }
 
@@ -402,7 +426,7 @@ export class Switchboard<Map extends EventMap = DefaultEventMap> implements Broa
     this.protection.connectionAccepted(connection, connection.userId === null ? undefined : this.hub.userConnections(connection.userId));
     connection.slowConsumers = this.protection.slowConsumers;
     connection.failures = this.deliveryFailures;
-    ws.on("message", (data, isBinary) => this.onFrame(connection, data as Buffer, isBinary));
+    ws.on("message", (data, isBinary) => this.dispatcher.onFrame(connection, data as Buffer, isBinary));
     ws.on("pong", () => {
       connection.alive = true;
     });
@@ -435,144 +459,6 @@ export class Switchboard<Map extends EventMap = DefaultEventMap> implements Broa
     this.heartbeat.scheduleExpiry(connection);
     this.observer.connectionOpened();
     this.events.emit("connect", connection);
-  }
-
-  // ---- Inbound frames -------------------------------------------------------------------
-
-  private onFrame(connection: Connection, data: Buffer, isBinary: boolean): void {
-    connection.lastFrameAt = Date.now();
-    connection.alive = true;
-    this.counters.framesIn++;
-    this.counters.bytesIn += data.length;
-    this.observer.frameReceived(data.length);
-    const verdict = this.protection.admitFrame(connection);
-    if (verdict !== "ok") {
-      if (verdict === "limited") {
-        if (connection.wire !== undefined) connection.wire.rateLimited();
-        else this.replyRateLimited(connection, data, isBinary);
-      }
-      return;
-    }
-    if (connection.wire !== undefined) return connection.wire.receive(data, isBinary);
-    let decoded: unknown;
-    let frame: ClientFrame;
-    try {
-      decoded = connection.codec.decode(data, isBinary);
-      frame = toClientFrame(decoded);
-    } catch (error) {
-      const id = typeof decoded === "object" && decoded !== null ? (decoded as { id?: unknown }).id : undefined;
-      this.sendError(connection, isFrameId(id) ? id : undefined, error);
-      return;
-    }
-    this.dispatch(connection, frame).catch((error: unknown) => this.sendError(connection, frame.id, error));
-  }
-
-  /** Answers a frame over the rate limit without processing it; its id is read only to address the reply. */
-  private replyRateLimited(connection: Connection, data: Buffer, isBinary: boolean): void {
-    let id: unknown;
-    try {
-      const decoded = connection.codec.decode(data, isBinary);
-      if (typeof decoded === "object" && decoded !== null) id = (decoded as { id?: unknown }).id;
-    } catch {
-      // Undecodable: answer without an id.
-    }
-    this.sendError(connection, isFrameId(id) ? id : undefined, new SwitchboardError("rate_limited", "Too many frames; this one was not processed. Slow down."));
-  }
-
-  private async dispatch(connection: Connection, frame: ClientFrame): Promise<void> {
-    if (this.events.has("message")) this.events.emit("message", connection, frame);
-    if (frame.type === "ping") {
-      connection.send(frame.id === undefined ? { type: "pong", ts: Date.now() } : { type: "pong", id: frame.id, ts: Date.now() });
-      return;
-    }
-    this.protection.checkFrame(connection, frame);
-    if (this.middleware.length === 0 && BUILT_IN_TYPES.has(frame.type)) {
-      // Built-in commands reply themselves and use no handler context: none is built for them.
-      try {
-        await runBuiltInCommand(this.commandHost, connection, frame);
-      } catch (error) {
-        this.sendError(connection, frame.id, error);
-      }
-      return;
-    }
-    let replied = false;
-    const reply = (data: unknown): void => {
-      if (replied) return;
-      replied = true;
-      this.reply(connection, frame, data);
-    };
-    const ctx = this.createContext(connection, frame, reply);
-    const run = async (): Promise<void> => {
-      if (BUILT_IN_TYPES.has(frame.type)) return runBuiltInCommand(this.commandHost, connection, frame);
-      const registered = this.router.find(frame.type, frame.action);
-      if (registered === undefined) {
-        throw new SwitchboardError("unknown_type", `No handler for type "${frame.type}"${frame.action === undefined ? "" : ` and action "${frame.action}"`}.`);
-      }
-      const data = await validatePayload(registered.schema, frame.data);
-      const started = performance.now();
-      try {
-        reply((await registered.handler(ctx, data)) ?? null);
-      } finally {
-        this.observer.handlerFinished(registered.type, performance.now() - started);
-      }
-    };
-    try {
-      await (this.middleware.length === 0 ? run() : runMiddleware(this.middleware, ctx, run));
-    } catch (error) {
-      if (!replied) {
-        replied = true;
-        this.sendError(connection, frame.id, error);
-      } else this.logError(error, connection);
-    }
-  }
-
-  private createContext(connection: Connection, frame: ClientFrame, reply: (data: unknown) => void): HandlerContext {
-    return {
-      connectionId: connection.id,
-      userId: connection.userId,
-      claims: connection.claims,
-      node: this.node,
-      type: frame.type,
-      action: frame.action,
-      frame,
-      rooms: connection.rooms,
-      get state() {
-        return connection.state;
-      },
-      join: (room, request) => this.joinConnection(connection, room, request),
-      leave: async (room) => {
-        await this.roomService.leave(connection, room);
-      },
-      reply,
-      emit: (type, data) => {
-        assertEventType(type);
-        connection.send({ type, data, ts: Date.now() });
-      },
-      broadcast: this,
-    };
-  }
-
-  private reply(connection: Connection, frame: ClientFrame, data: unknown): void {
-    if (frame.id === undefined) return;
-    this.counters.framesOut++;
-    connection.send({ type: "reply", id: frame.id, ok: true, data });
-  }
-
-  private sendError(connection: Connection, id: ClientFrame["id"], error: unknown): void {
-    let body;
-    if (error instanceof SwitchboardError) body = error.toBody();
-    else {
-      this.logError(error, connection);
-      body = { code: "internal", message: "Internal error." } as const;
-    }
-    this.observer.errorReplied(body.code);
-    this.counters.framesOut++;
-    connection.send(id === undefined ? { type: "error", error: body } : { type: "reply", id, ok: false, error: body });
-  }
-
-  private logError(error: unknown, connection: Connection | undefined): void {
-    this.logger.error({ err: error, connection: connection?.id }, "handler failed");
-    this.events.emit("error", error, connection);
   }
 
   // ---- Broadcast API --------------------------------------------------------------------
@@ -617,9 +503,7 @@ export class Switchboard<Map extends EventMap = DefaultEventMap> implements Broa
   async joinConnection(connection: Connection | string, room: string, request: Pick<JoinRequest, "authorized"> = {}): Promise<JoinResult> {
     const target = typeof connection === "string" ? this.hub.connections.get(connection) : connection;
     if (target === undefined) throw new SwitchboardError("not_found", "No such connection on this node.");
-    const pending = await this.admission.join(target, room, { authorized: request.authorized === true });
-    pending.flush();
-    return pending.result;
+    return joinFromServer(this.admission, target, room, request);
   }
 
   presence(room: string): Promise<PresenceMember[]> {
