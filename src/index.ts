@@ -2,7 +2,23 @@ export { Switchboard, createSwitchboard } from "./server/switchboard.js";
 export type { CloseOptions, DisconnectRequest, LifecycleEvents } from "./server/switchboard.js";
 export type { SwitchboardOptions } from "./server/options.js";
 export type { HandlerContext } from "./server/context.js";
-export type { Handler, Middleware, Route } from "./server/router.js";
+export type { Handler, Middleware, RequestHandler, Route } from "./server/router.js";
+export type {
+  DefaultEventMap,
+  DefaultEvents,
+  DefaultRequests,
+  EmitArgs,
+  EventData,
+  EventMap,
+  EventType,
+  EventsOf,
+  RequestData,
+  RequestReply,
+  RequestShape,
+  RequestType,
+  RequestsOf,
+  ReservedEventType,
+} from "./protocol/event-map.js";
 export { CLIENT_BUNDLE_PATH, serveClientBundle } from "./server/client-bundle.js";
 export { BroadcastOperator } from "./delivery/broadcast-operator.js";
 export type { BroadcastApi, ConnectionFilter, ConnectionView, PublishOptions, PublishResult } from "./delivery/broadcast-operator.js";
@@ -66,13 +82,13 @@ export { ClusterBus, ClusterLifecycle, composeHandlers, matchByProperty, matchBy
 export type { ClusterEvent, ClusterHandler, ClusterMatcher, ClusterMiddleware, ClusterOptions, ClusterPredicate, ClusterStats, ClusterSubscription, ConnectionClosedPayload, ConnectionLifecyclePayload, JsonValue, RateLimitOptions, RetryOptions, RoomLifecyclePayload } from "./cluster/index.js";
 export { createServerApi, createHttpApp } from "./http/server-api.js";
 export type { HttpAppOptions, ServerApi, ServerApiOptions } from "./http/server-api.js";
-export { SwitchboardMetrics } from "./http/metrics.js";
-export { HealthRegistry } from "./http/health.js";
-export type { HealthCheck, HealthCheckResult, HealthReport } from "./http/health.js";
+export { SwitchboardMetrics } from "./observability/metrics.js";
+export { HealthRegistry } from "./observability/health.js";
+export type { HealthCheck, HealthCheckResult, HealthReport } from "./observability/health.js";
 export type { SwitchboardObserver, RefusalReason } from "./protection/observer.js";
-export { mountWebFace } from "./web-face/mount.js";
-export type { WebFaceOptions } from "./web-face/mount.js";
-export { ensureWebBuilt } from "./web-face/ensure-built.js";
+export { mountWebFace } from "./web-app-server/mount.js";
+export type { WebFaceOptions } from "./web-app-server/mount.js";
+export { ensureWebBuilt } from "./web-app-server/ensure-built.js";
 export type { NativeServerFrame, RoomGuard, WireAdapter, WireConnection, WireRequest, WireSession } from "./wire/wire-adapter.js";
 export { WireRefusal } from "./wire/wire-adapter.js";
 export * from "./pusher/index.js";

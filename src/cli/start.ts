@@ -6,7 +6,7 @@ import type { Logger } from "../log/logger.js";
 import { loadServerConfig } from "../config/server-config.js";
 import type { ServerConfig } from "../config/server-config.js";
 import { optionsFromConfig } from "../config/switchboard-options.js";
-import { SwitchboardMetrics } from "../http/metrics.js";
+import { SwitchboardMetrics } from "../observability/metrics.js";
 import { createHttpApp, createServerApi } from "../http/server-api.js";
 import type { ServerApi } from "../http/server-api.js";
 import { ConfiguredIntegrations } from "../integrations/configured-integrations.js";
@@ -15,7 +15,7 @@ import { createSwitchboard } from "../server/switchboard.js";
 import { attachPusher } from "../pusher/pusher-server.js";
 import type { PusherServer } from "../pusher/pusher-server.js";
 import { pusherOptionsFromConfig } from "../pusher/pusher-config.js";
-import { mountWebFaceFromConfig, webFaceBanner } from "../web-face/from-config.js";
+import { mountWebFaceFromConfig, webFaceBanner } from "../web-app-server/from-config.js";
 import type { Switchboard } from "../server/switchboard.js";
 
 export interface RunningServer {

@@ -1,13 +1,13 @@
 import type { ServerResponse } from "node:http";
 import type { FastifyInstance, FastifyReply } from "fastify";
 import type { Switchboard } from "../server/switchboard.js";
-import type { SwitchboardMetrics } from "./metrics.js";
-import type { NodeStatsExchange } from "./node-stats-exchange.js";
+import type { SwitchboardMetrics } from "../observability/metrics.js";
+import type { NodeStatsExchange } from "../observability/node-stats-exchange.js";
 import { readPresencePaging } from "../server/commands.js";
 import { broadcastBody, disconnectBody, historyQuery, parseWith, publishBody } from "./request-bodies.js";
 import type { ApiStats, NodeStats, RoomCount } from "../protocol/stats.js";
 import { toHistoryReply } from "../history/history-reply.js";
-import type { StatsSampler } from "./stats-sampler.js";
+import type { StatsSampler } from "../observability/stats-sampler.js";
 
 export interface ApiRouteDeps {
   sb: Switchboard;

@@ -11,11 +11,11 @@ import type { Switchboard } from "../server/switchboard.js";
 import { corsOriginProblem, registerApiCors } from "./api-cors.js";
 import { ApiKeys } from "./api-keys.js";
 import { registerApiRoutes } from "./api-routes.js";
-import { HealthRegistry } from "./health.js";
-import { SwitchboardMetrics } from "./metrics.js";
+import { HealthRegistry } from "../observability/health.js";
+import { SwitchboardMetrics } from "../observability/metrics.js";
 import { openApiDocument } from "./openapi.js";
-import { NodeStatsExchange } from "./node-stats-exchange.js";
-import { StatsSampler } from "./stats-sampler.js";
+import { NodeStatsExchange } from "../observability/node-stats-exchange.js";
+import { StatsSampler } from "../observability/stats-sampler.js";
 
 export interface ServerApiOptions {
   /** Bearer keys for /api/*. None: the API answers 401 naming SWITCHBOARD_API_KEY. */

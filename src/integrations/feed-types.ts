@@ -1,7 +1,7 @@
 /** Types every change-feed mode shares (and the metrics and health code reads). */
 
-// Declared beside the metrics that implement it, so http/ needs nothing from integrations/.
-export type { ChangeFeedMetrics } from "../http/change-feed-metrics.js";
+// Declared beside the metrics that implement it, so observability/ needs nothing from integrations/.
+export type { ChangeFeedMetrics } from "../observability/change-feed-metrics.js";
 
 export interface HealthStatus {
   ok: boolean;

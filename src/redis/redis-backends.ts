@@ -42,5 +42,6 @@ export function createRedisBackends(url: string, options: RedisBackendOptions = 
   // On the broker's connections: each publication is appended and published in one script.
   const history = new RedisHistoryStore(connections);
   const presence = new RedisPresenceStore(connections, { node: nodeId, ...(options.nodeTtlMs === undefined ? {} : { nodeTtlMs: options.nodeTtlMs }) });
+  presence.pairWith(broker);
   return { nodeId, broker, presence, history };
 }

@@ -231,6 +231,8 @@ export class RoomService {
    * sends what is pending.
    */
   async announceExpired(room: string, userId: string | null, connectionId: string): Promise<void> {
+    // A store that published the leave with the removal (Redis) keeps it ordered before a write-back's join.
+    if (this.deps.presence.announcesExpired === true) return;
     this.announcer.announce(room, { kind: "leave", connectionId, userId });
   }
 

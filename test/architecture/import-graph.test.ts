@@ -25,10 +25,11 @@ const LAYERS: readonly (readonly string[])[] = [
   ["cluster"],
   ["server"],
   ["pusher"],
+  ["observability"],
   ["http"],
   ["integrations"],
   ["config"],
-  ["web-face"],
+  ["web-app-server"],
   ["cli"],
   ["index"],
 ];

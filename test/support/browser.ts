@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { chromium } from "playwright-core";
 import type { BrowserContext, Page } from "playwright-core";
-import { ensureWebBuilt } from "../../src/web-face/ensure-built.js";
+import { ensureWebBuilt } from "../../src/web-app-server/ensure-built.js";
 
 /** Debian's chromium; .ci/run installs it with apt where it is missing. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";

@@ -1,4 +1,4 @@
-/** What the server tells the pages about itself (served at /web-config.json by src/web-face). */
+/** What the server tells the pages about itself (served at /web-config.json by src/web-app-server). */
 export interface WebConfig {
   /** WebSocket path on this origin, e.g. "/ws". */
   wsPath: string;

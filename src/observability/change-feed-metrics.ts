@@ -1,4 +1,4 @@
-/** What a change feed reports to metrics: the integrations call it, http/metrics.ts implements it. */
+/** What a change feed reports to metrics: the integrations call it, metrics.ts beside it implements it. */
 
 /** Counters for metrics; every method optional and cheap. */
 export interface ChangeFeedMetrics {
