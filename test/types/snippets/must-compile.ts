@@ -5,9 +5,10 @@ import { createServer } from "node:http";
 import * as v from "valibot";
 import { z } from "zod";
 import { createServerApi, createSwitchboard } from "switchboard";
-import type { BroadcastOperator, HandlerContext, Middleware, Switchboard } from "switchboard";
+import type { BroadcastOperator, HandlerContext, Middleware, RequestHandler, Switchboard } from "switchboard";
 import { connect } from "switchboard/client";
 import type { Room, SwitchboardClient } from "switchboard/client";
+import { useRoom } from "switchboard/react";
 import type { AppEvents } from "./app-events.js";
 
 // ---- Server -----------------------------------------------------------------------------
@@ -45,6 +46,10 @@ function createLobby(ctx: HandlerContext<AppEvents, { room: string }>, data: { n
   return { room: data.name };
 }
 sb.handle({ type: "lobby:create", action: "named" }, createLobby);
+const listLobbies: RequestHandler<AppEvents, "lobby:list"> = async (ctx) => [ctx.node];
+sb.handle("lobby:list", listLobbies);
+const typedServer: Switchboard<AppEvents> = sb;
+void typedServer;
 
 // A typed server is still a Switchboard for code that takes any.
 const plain: Switchboard = sb;
@@ -109,9 +114,11 @@ export async function client(): Promise<void> {
     if (type === "match_lost") console.log(type);
   });
 
-  // The client of a typed map still fits code that takes any client.
+  // The client of a typed map still fits code that takes any client, and the React hooks.
   const any: SwitchboardClient<object, object> = client;
   void any;
+  const useLobby = () => useRoom<{ text: string }>(client, "lobby:alpha", { keep: 10 }).messages;
+  void useLobby;
 
   // The earlier form, events and requests apart, keeps working.
   const legacy = connect<AppEvents["events"], AppEvents["requests"]>("ws://localhost:8080/ws");
