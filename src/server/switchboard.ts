@@ -51,7 +51,7 @@ import type { ResolvedOptions, SwitchboardOptions } from "./options.js";
 import { Router } from "./router.js";
 import type { LifecycleEvents } from "../cluster/lifecycle-publisher.js";
 import type { Handler, Middleware, RequestHandler, Route } from "./router.js";
-import type { DefaultEventMap, EventMap, EventsOf, RequestData, RequestReply, RequestType, RequestsOf } from "../protocol/event-map.js";
+import type { AcceptsData, DefaultEventMap, EventMap, EventsOf, RequestData, RequestReply, RequestType, RequestsOf } from "../protocol/event-map.js";
 import type { SwitchboardObserver } from "../protection/observer.js";
 import { ObserverList } from "./observer-list.js";
 import { WireMounts } from "./wire-mounts.js";
@@ -253,12 +253,12 @@ export class Switchboard<Map extends EventMap = DefaultEventMap> implements Broa
 
   /**
    * Registers a handler for a frame type (and optional action), with a Standard Schema for its
-   * payload. With an EventMap the type must be one of its `requests`, the schema's output its
-   * `data` (or narrower) and the reply its `reply`.
+   * payload. With an EventMap the type must be one of its `requests`, the schema must accept its
+   * `data` (the handler gets the schema's output) and the reply must be its `reply`.
    */
-  handle<Type extends RequestType<RequestsOf<Map>>, Schema extends StandardSchemaV1<unknown, RequestData<RequestsOf<Map>, Type>>>(
+  handle<Type extends RequestType<RequestsOf<Map>>, Schema extends StandardSchemaV1>(
     route: Route<Type>,
-    schema: Schema,
+    schema: Schema & AcceptsData<StandardSchemaV1.InferInput<Schema>, RequestData<RequestsOf<Map>, Type>>,
     handler: Handler<InferOutput<Schema>, RequestReply<RequestsOf<Map>, Type>, Map>,
   ): this;
   handle<Type extends RequestType<RequestsOf<Map>>>(route: Route<Type>, handler: RequestHandler<Map, Type>): this;
