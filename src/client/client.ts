@@ -11,8 +11,12 @@ import { Room } from "./room.js";
 import { TokenSource } from "./token-source.js";
 import { resolveServerUrl, withToken } from "./url.js";
 import type {
+  ClientEventData,
+  ClientEventType,
   ClientEvents,
+  ClientEventsOf,
   ClientOptions,
+  ClientRequestsOf,
   ConnectionState,
   DefaultEvents,
   DefaultRequests,
@@ -24,6 +28,7 @@ import type {
   RequestData,
   RequestOptions,
   RequestReply,
+  RequestType,
   RoomMessage,
   StateInfo,
   WelcomeData,
@@ -44,6 +49,9 @@ type Frame = Record<string, unknown> & { type: string };
  * A Switchboard connection that stays connected: it reconnects with backoff,
  * rejoins its rooms with recovery, refreshes its token, queues requests while
  * away (bounded) and detects dead connections with an application-level ping.
+ *
+ * `Events` is the application's EventMap shared with the server (`connect<AppEvents>(url)`),
+ * or, as before, a map of server-pushed events alone with `Requests` beside it.
  */
 export class SwitchboardClient<Events extends object = DefaultEvents, Requests extends object = DefaultRequests> {
   readonly url: string;
@@ -104,32 +112,36 @@ export class SwitchboardClient<Events extends object = DefaultEvents, Requests e
 
   /** Subscribes to `state`, `welcome`, `error`, or a custom event type; returns an unsubscribe function. */
   on<Event extends keyof ClientEvents>(event: Event, listener: ClientEvents[Event]): () => void;
-  on<Type extends Exclude<keyof Events & string, keyof ClientEvents>>(event: Type, listener: EventListener<Events[Type]>): () => void;
+  on<Type extends ClientEventType<Events>>(event: Type, listener: EventListener<ClientEventData<Events, Type>, Type>): () => void;
   on(event: string, listener: AnyListener): () => void {
     if (CLIENT_EVENTS.has(event)) return this.lifecycle.on(event as keyof ClientEvents, listener as ClientEvents[keyof ClientEvents]);
     return this.events.on(event, listener as EventListener<unknown>);
   }
 
   off<Event extends keyof ClientEvents>(event: Event, listener: ClientEvents[Event]): void;
-  off<Type extends Exclude<keyof Events & string, keyof ClientEvents>>(event: Type, listener: EventListener<Events[Type]>): void;
+  off<Type extends ClientEventType<Events>>(event: Type, listener: EventListener<ClientEventData<Events, Type>, Type>): void;
   off(event: string, listener: AnyListener): void {
     if (CLIENT_EVENTS.has(event)) this.lifecycle.off(event as keyof ClientEvents, listener as ClientEvents[keyof ClientEvents]);
     else this.events.off(event, listener as EventListener<unknown>);
   }
 
   /** Sends a frame to a handler and resolves with its reply data; rejects with a SwitchboardClientError. */
-  request<Type extends keyof Requests & string>(type: Type, data?: RequestData<Requests, Type>, options: RequestOptions = {}): Promise<RequestReply<Requests, Type>> {
+  request<Type extends RequestType<ClientRequestsOf<Events, Requests>>>(
+    type: Type,
+    data?: RequestData<ClientRequestsOf<Events, Requests>, Type>,
+    options: RequestOptions = {},
+  ): Promise<RequestReply<ClientRequestsOf<Events, Requests>, Type>> {
     const frame: Frame = { type, data };
     if (options.action !== undefined) frame.action = options.action;
-    return this.send(frame, options.timeout === undefined ? {} : { timeoutMs: options.timeout }) as Promise<RequestReply<Requests, Type>>;
+    return this.send(frame, options.timeout === undefined ? {} : { timeoutMs: options.timeout }) as Promise<RequestReply<ClientRequestsOf<Events, Requests>, Type>>;
   }
 
   /** Joins a room (or returns it if already joined); it is rejoined with recovery after every reconnect. */
-  join<Message = unknown>(name: string, options: { timeout?: number } = {}): Promise<Room<Message>> {
+  join<Message = unknown>(name: string, options: { timeout?: number } = {}): Promise<Room<Message, ClientEventsOf<Events>>> {
     const existing = this.rooms.get(name);
-    if (existing !== undefined) return Promise.resolve(existing as Room<Message>);
+    if (existing !== undefined) return Promise.resolve(existing as unknown as Room<Message, ClientEventsOf<Events>>);
     const pending = this.joining.get(name);
-    if (pending !== undefined) return pending as Promise<Room<Message>>;
+    if (pending !== undefined) return pending as unknown as Promise<Room<Message, ClientEventsOf<Events>>>;
     const room = new Room<unknown>(name, { request: (frame, requestOptions) => this.send(frame, requestOptions), forget: (left) => this.forget(left) });
     const joined = this.send(
       { type: "join", room: name },
@@ -146,12 +158,12 @@ export class SwitchboardClient<Events extends object = DefaultEvents, Requests e
       },
     );
     this.joining.set(name, joined);
-    return joined as Promise<Room<Message>>;
+    return joined as unknown as Promise<Room<Message, ClientEventsOf<Events>>>;
   }
 
   /** A joined room by name. */
-  room<Message = unknown>(name: string): Room<Message> | undefined {
-    return this.rooms.get(name) as Room<Message> | undefined;
+  room<Message = unknown>(name: string): Room<Message, ClientEventsOf<Events>> | undefined {
+    return this.rooms.get(name) as unknown as Room<Message, ClientEventsOf<Events>> | undefined;
   }
 
   /** Closes for good: no reconnect; queued and pending requests fail with `closed`. */

@@ -3,10 +3,19 @@ import type { SwitchboardClientError } from "./errors.js";
 import type { TrackedRequest } from "./requests.js";
 import { LiveGapFill, classifyLive } from "./live-gaps.js";
 import { PresenceView } from "./presence-view.js";
+import type { DefaultEvents, EventData, EventType } from "../protocol/event-map.js";
 import type { PresenceMembersReply, PublishReply } from "../protocol/replies.js";
 import type { EventFrame, HistoryPage, JoinReply, PresenceConnection, PresenceDiff, PresenceEvent, PresenceMember, PresencePage, RoomMessage } from "./types.js";
 
-export interface RoomEvents<Message> {
+/**
+ * The frame of a custom event: for each declared event type, its frame, so that checking
+ * `frame.type` narrows `frame.data`. A map that declares no event types leaves it untyped.
+ */
+export type EventFrameOf<Events> = [EventType<Events>] extends [never]
+  ? EventFrame
+  : { [Type in EventType<Events>]: EventFrame<EventData<Events, Type>, Type> }[EventType<Events>];
+
+export interface RoomEvents<Message, Events = DefaultEvents> {
   /** A publication, in offset order, each offset once (recovered ones included). */
   message: (data: Message, frame: RoomMessage<Message>) => void;
   /** Someone joined, left, or changed their presence meta (one call per connection in a coalesced diff). */
@@ -24,8 +33,11 @@ export interface RoomEvents<Message> {
    * could not be read back, the gap could not be filled (too old, or history lost): reload state.
    */
   reset: (info: { offset: number; epoch: string }) => void;
-  /** A custom event the server sent to exactly this room. */
-  event: (type: string, data: unknown, frame: EventFrame) => void;
+  /**
+   * A custom event the server sent to exactly this room, typed by the client's event map:
+   * narrow on `frame.type` to get that event's `frame.data` (`data` is the union of them all).
+   */
+  event: (type: EventFrameOf<Events>["type"], data: EventFrameOf<Events>["data"], frame: EventFrameOf<Events>) => void;
   /** Rejoining after a reconnect failed (e.g. forbidden now); the room is left. */
   error: (error: SwitchboardClientError | Error) => void;
 }
@@ -48,8 +60,9 @@ export interface PublishOptions {
  * A joined room. Tracks the last offset it delivered so a rejoin after a
  * reconnect asks for exactly what was missed, and drops anything already seen.
  */
-export class Room<Message = unknown> {
+export class Room<Message = unknown, Events = DefaultEvents> {
   readonly name: string;
+  // Untyped events inside, so that rooms of clients with different maps stay assignable; `on` types them.
   private readonly emitter = new Emitter<RoomEvents<Message>>();
   private lastOffset: number | undefined;
   private currentEpoch: string | undefined;
@@ -103,12 +116,12 @@ export class Room<Message = unknown> {
     return this.view.members;
   }
 
-  on<Event extends keyof RoomEvents<Message>>(event: Event, listener: RoomEvents<Message>[Event]): () => void {
-    return this.emitter.on(event, listener);
+  on<Event extends keyof RoomEvents<Message, Events>>(event: Event, listener: RoomEvents<Message, Events>[Event]): () => void {
+    return this.emitter.on(event, listener as RoomEvents<Message>[Event]);
   }
 
-  off<Event extends keyof RoomEvents<Message>>(event: Event, listener: RoomEvents<Message>[Event]): void {
-    this.emitter.off(event, listener);
+  off<Event extends keyof RoomEvents<Message, Events>>(event: Event, listener: RoomEvents<Message, Events>[Event]): void {
+    this.emitter.off(event, listener as RoomEvents<Message>[Event]);
   }
 
   async publish(data: Message, options: PublishOptions = {}): Promise<PublishReply> {

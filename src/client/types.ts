@@ -1,10 +1,12 @@
 // The wire shapes come from src/protocol/ (type-only imports: nothing of the server is bundled).
 import type { EventFrame, MessageFrame, MessageSender, PresenceConnection, PresenceDiff, PresenceMember, PresencePage, PresenceSnapshot, StoredMessageFrame, VolatileMessageFrame, WelcomeData } from "../protocol/frames.js";
 import type { HistoryReply, JoinReply } from "../protocol/replies.js";
+import type { DefaultEventMap, DefaultEvents, DefaultRequests, EventMap, EventType, EventsOf, RequestData, RequestReply, RequestShape, RequestType } from "../protocol/event-map.js";
 import type { BackoffOptions } from "./backoff.js";
 import type { SwitchboardClientError } from "./errors.js";
 import type { WebSocketConstructor } from "./websocket.js";
 
+export type { DefaultEventMap, DefaultEvents, DefaultRequests, EventMap, EventType, RequestData, RequestReply, RequestShape, RequestType };
 export type { EventFrame, JoinReply, MessageSender, PresenceConnection, PresenceDiff, PresenceMember, PresencePage, PresenceSnapshot, StoredMessageFrame, VolatileMessageFrame, WelcomeData };
 
 export type ConnectionState = "connecting" | "connected" | "reconnecting" | "closed";
@@ -68,21 +70,25 @@ export interface ClientEvents {
   error: (error: SwitchboardClientError | Error) => void;
 }
 
-export type EventListener<Data> = (data: Data, frame: EventFrame<Data>) => void;
+export type EventListener<Data, Type extends string = string> = (data: Data, frame: EventFrame<Data, Type>) => void;
 
-/** Default event map: any type, data unknown. Declare your own: `interface Events { match_found: { matchId: string } }`. */
-export type DefaultEvents = Record<string, unknown>;
+/** The custom event types a client can listen to: the map's, less the SDK's own events. */
+export type ClientEventType<EventsOrMap> = Exclude<EventType<ClientEventsOf<EventsOrMap>>, keyof ClientEvents>;
+/** The data of one of those events. */
+export type ClientEventData<EventsOrMap, Type extends ClientEventType<EventsOrMap>> = ClientEventsOf<EventsOrMap>[Type];
 
-/** A request's payload and reply: `interface Requests { "lobby:create": { data: { name: string }; reply: { room: string } } }`. */
-export interface RequestShape {
-  data?: unknown;
-  reply?: unknown;
-}
+/**
+ * Whether a client's first type argument is a whole EventMap (`{ requests?, events? }`, shared
+ * with the server) rather than the older events-only map (`connect<Events, Requests>`): its
+ * only keys are `requests` and `events`.
+ */
+type IsEventMap<Map> = [keyof Map] extends [never] ? false : [Exclude<keyof Map, keyof EventMap>] extends [never] ? true : false;
 
-export type DefaultRequests = Record<string, { data: unknown; reply: unknown }>;
+/** The server-pushed events of `connect<Map>` or `connect<Events, Requests>`. */
+export type ClientEventsOf<EventsOrMap> = IsEventMap<EventsOrMap> extends true ? EventsOf<EventsOrMap> : EventsOrMap;
 
-export type RequestData<Requests, Type extends keyof Requests> = Requests[Type] extends { data: infer Data } ? Data : unknown;
-export type RequestReply<Requests, Type extends keyof Requests> = Requests[Type] extends { reply: infer Reply } ? Reply : unknown;
+/** The requests of `connect<Map>` (the map's, else `Requests`) or `connect<Events, Requests>`. */
+export type ClientRequestsOf<EventsOrMap, Requests> = IsEventMap<EventsOrMap> extends true ? (EventsOrMap extends { requests: infer Declared extends object } ? Declared : Requests) : Requests;
 
 /** A `history` reply: stored messages (each with its offset and epoch) and the room's position. */
 export type HistoryPage<Data = unknown> = HistoryReply<Data>;

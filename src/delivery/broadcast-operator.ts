@@ -1,4 +1,5 @@
 import type { BroadcastTargets } from "../broker/broker.js";
+import type { DefaultEvents, EmitArgs } from "../protocol/event-map.js";
 
 /** Information about a connection that broadcast filters can use. */
 export interface ConnectionView {
@@ -31,12 +32,13 @@ export interface EmitSink {
   emitToTargets(targets: BroadcastTargets, type: string, data: unknown, filter: ConnectionFilter | undefined): Promise<void>;
 }
 
-export interface BroadcastApi {
+/** `Events`: the custom events `emit` may send, `type` → `data` (the EventMap's `events`). */
+export interface BroadcastApi<Events = DefaultEvents> {
   /** Targets one or more rooms. */
-  to(rooms: string | readonly string[]): BroadcastOperator;
-  toUser(userIds: string | readonly string[]): BroadcastOperator;
-  toConnection(connectionIds: string | readonly string[]): BroadcastOperator;
-  toAll(): BroadcastOperator;
+  to(rooms: string | readonly string[]): BroadcastOperator<Events>;
+  toUser(userIds: string | readonly string[]): BroadcastOperator<Events>;
+  toConnection(connectionIds: string | readonly string[]): BroadcastOperator<Events>;
+  toAll(): BroadcastOperator<Events>;
   /** Publishes a `message` to a room: stored in history with an offset unless volatile. */
   publish(room: string, data: unknown, options?: PublishOptions): Promise<PublishResult>;
 }
@@ -49,7 +51,7 @@ function list(value: string | readonly string[]): readonly string[] {
  * An immutable description of who a broadcast reaches: each call returns a new
  * operator, so a base operator can be shared and narrowed safely.
  */
-export class BroadcastOperator {
+export class BroadcastOperator<Events = DefaultEvents> {
   private readonly sink: EmitSink;
   private readonly targets: BroadcastTargets;
   private readonly predicate: ConnectionFilter | undefined;
@@ -60,24 +62,24 @@ export class BroadcastOperator {
     this.predicate = predicate;
   }
 
-  to(rooms: string | readonly string[]): BroadcastOperator {
-    return new BroadcastOperator(this.sink, { ...this.targets, rooms: [...(this.targets.rooms ?? []), ...list(rooms)] }, this.predicate);
+  to(rooms: string | readonly string[]): BroadcastOperator<Events> {
+    return new BroadcastOperator<Events>(this.sink, { ...this.targets, rooms: [...(this.targets.rooms ?? []), ...list(rooms)] }, this.predicate);
   }
 
-  toUser(userIds: string | readonly string[]): BroadcastOperator {
-    return new BroadcastOperator(this.sink, { ...this.targets, userIds: [...(this.targets.userIds ?? []), ...list(userIds)] }, this.predicate);
+  toUser(userIds: string | readonly string[]): BroadcastOperator<Events> {
+    return new BroadcastOperator<Events>(this.sink, { ...this.targets, userIds: [...(this.targets.userIds ?? []), ...list(userIds)] }, this.predicate);
   }
 
-  toConnection(connectionIds: string | readonly string[]): BroadcastOperator {
-    return new BroadcastOperator(this.sink, { ...this.targets, connectionIds: [...(this.targets.connectionIds ?? []), ...list(connectionIds)] }, this.predicate);
+  toConnection(connectionIds: string | readonly string[]): BroadcastOperator<Events> {
+    return new BroadcastOperator<Events>(this.sink, { ...this.targets, connectionIds: [...(this.targets.connectionIds ?? []), ...list(connectionIds)] }, this.predicate);
   }
 
-  toAll(): BroadcastOperator {
-    return new BroadcastOperator(this.sink, { ...this.targets, all: true }, this.predicate);
+  toAll(): BroadcastOperator<Events> {
+    return new BroadcastOperator<Events>(this.sink, { ...this.targets, all: true }, this.predicate);
   }
 
-  except(connectionIds: string | readonly string[]): BroadcastOperator {
-    return new BroadcastOperator(this.sink, { ...this.targets, except: [...(this.targets.except ?? []), ...list(connectionIds)] }, this.predicate);
+  except(connectionIds: string | readonly string[]): BroadcastOperator<Events> {
+    return new BroadcastOperator<Events>(this.sink, { ...this.targets, except: [...(this.targets.except ?? []), ...list(connectionIds)] }, this.predicate);
   }
 
   /**
@@ -85,14 +87,14 @@ export class BroadcastOperator {
    * so a filtered broadcast reaches this node's connections only; use cluster
    * events to run the same filter on every node.
    */
-  filter(predicate: ConnectionFilter): BroadcastOperator {
+  filter(predicate: ConnectionFilter): BroadcastOperator<Events> {
     const previous = this.predicate;
     const combined: ConnectionFilter = previous === undefined ? predicate : (connection) => previous(connection) && predicate(connection);
-    return new BroadcastOperator(this.sink, this.targets, combined);
+    return new BroadcastOperator<Events>(this.sink, this.targets, combined);
   }
 
   /** Sends `{type, room?, data, ts}` to every targeted connection once; rejects with `unavailable` when the broker is down. */
-  emit(type: string, data: unknown): Promise<void> {
+  emit(...[type, data]: EmitArgs<Events>): Promise<void> {
     return this.sink.emitToTargets(this.targets, type, data, this.predicate);
   }
 }

@@ -48,5 +48,11 @@ export interface PresenceStore {
   rooms(): Promise<Array<{ room: string; connections: number }>>;
   /** Optional: shared stores report entries of dead nodes here, so that leaves are announced. */
   onExpired?(listener: ExpiredPresenceListener): void;
+  /**
+   * True when the store publishes the leaves of the entries it expires itself
+   * (atomically with their removal) and the joins of entries it writes back;
+   * `onExpired` listeners then must not announce them again.
+   */
+  readonly announcesExpired?: boolean;
   close(): Promise<void>;
 }

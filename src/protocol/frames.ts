@@ -1,5 +1,6 @@
 import { SwitchboardError } from "./error-codes.js";
 import type { ErrorBody } from "./error-codes.js";
+import type { ReservedEventType } from "./event-map.js";
 
 export const PROTOCOL_VERSION = 1;
 
@@ -151,8 +152,9 @@ export interface EventFrame<Data = unknown, Type extends string = string> {
   ts: number;
 }
 
-/** Frame types the server itself sends; custom events may not reuse them. */
-export const RESERVED_EVENT_TYPES: ReadonlySet<string> = new Set(["welcome", "reply", "message", "presence", "error", "pong"]);
+/** Frame types the server itself sends; custom events may not reuse them (a record, so it lists exactly ReservedEventType). */
+const RESERVED: Record<ReservedEventType, true> = { welcome: true, reply: true, message: true, presence: true, error: true, pong: true };
+export const RESERVED_EVENT_TYPES: ReadonlySet<string> = new Set(Object.keys(RESERVED));
 
 /** Every frame the server sends on the Switchboard protocol. */
 export type ServerFrame = WelcomeFrame | ReplyFrame | MessageFrame | PresenceFrame | PongFrame | ErrorFrame | EventFrame;

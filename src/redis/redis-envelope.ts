@@ -32,7 +32,12 @@ export function encodeEnvelope(origin: string, message: BrokerMessage): string {
     if (message.sentAt !== undefined) header.t = message.sentAt;
     return `${JSON.stringify(header)}\n${message.frame}`;
   }
-  return `${JSON.stringify({ n: origin, k: message.kind })}\n${JSON.stringify(message)}`;
+  return `${envelopeHeaderLine(origin, message.kind)}${JSON.stringify(message)}`;
+}
+
+/** The header and its newline of an envelope whose body is the message as JSON, for a script that appends the body. */
+export function envelopeHeaderLine(origin: string, kind: Exclude<BrokerMessage["kind"], "room">): string {
+  return `${JSON.stringify({ n: origin, k: kind })}\n`;
 }
 
 /**

@@ -2,7 +2,10 @@ import type { PresenceMember } from "../protocol/frames.js";
 import { groupByUser } from "../presence/presence-store.js";
 import type { ExpiredPresenceListener, PresenceEntry, PresenceEntryPage, PresenceStore } from "../presence/presence-store.js";
 import { SwitchboardError } from "../protocol/error-codes.js";
+import type { RedisBroker } from "./redis-broker.js";
 import type { RedisConnections } from "./redis-connections.js";
+import { ANY_EPOCH, PresenceScripts, byRoom, chunks, member, split, storedValue, toEntry } from "./redis-presence-scripts.js";
+import type { StoredEntry } from "./redis-presence-scripts.js";
 
 export interface RedisPresenceOptions {
   /** This node's id; its entries are removed by other nodes once its heartbeat is older than `nodeTtlMs`. */
@@ -17,33 +20,22 @@ export interface RedisPresenceOptions {
 
 export const DEFAULT_NODE_TTL_MS = 4_000;
 
-/** Replaces an entry only if it still exists, so an update never resurrects a left connection. */
-const UPDATE_IF_PRESENT = `
-if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-return 1
-`;
-
-interface StoredEntry {
-  u: string | null;
-  n: string;
-  m?: Record<string, unknown>;
-}
-
-interface ScriptedClient {
-  switchboardPresenceUpdate(key: string, connectionId: string, value: string): Promise<number>;
-}
-
 /**
  * A PresenceStore on Redis: one hash per room (connection id → entry), a set of
  * entries per node, and a sorted set of nodes by last heartbeat. Every node
- * heartbeats; any node that sees another's heartbeat older than the TTL removes
- * that node's entries and reports them to `onExpired` listeners, which announce
- * the leaves. Exactly one node wins each cleanup (ZREM returns 1 once).
+ * heartbeats; any node that sees another's heartbeat older than the TTL claims
+ * it (exactly one node wins the claim), removes that node's entries and reports
+ * them to `onExpired` listeners.
  *
- * The store also remembers this node's own entries, so when Redis lost them (a
- * restart without persistence, a flush) or another node declared this one dead,
- * the next heartbeat writes them back.
+ * Paired with the node's RedisBroker (`pairWith`, as createRedisBackends does),
+ * the store announces those leaves itself, in the same script that removes them.
+ * A node that was swept while alive (its heartbeat late under load, or the
+ * process paused) finds itself missing from the live set at its next heartbeat,
+ * writes its entries back under a new epoch and announces as joins those that
+ * were missing — after the sweep's leaves, which were published atomically with
+ * the removals it found missing. So every client's list ends equal to the store.
+ * The same write-back restores entries Redis lost (a restart without
+ * persistence, a flush); their joins repeat what clients already list.
  */
 export class RedisPresenceStore implements PresenceStore {
   readonly name = "redis";
@@ -57,7 +49,17 @@ export class RedisPresenceStore implements PresenceStore {
   private readonly timer: NodeJS.Timeout;
   /** No sweeping until this time: after (re)connecting, live nodes get one TTL to heartbeat first. */
   private sweepAfter: number;
+  /**
+   * The epoch stamped on every entry this node writes: the time of its current
+   * registration in the live set, never older than a heartbeat a sweeper saw.
+   */
+  private epoch: number;
+  private lastBeat = 0;
+  private readonly scripts: PresenceScripts;
   private registered = false;
+  /** The heartbeat in progress: close() waits for it, so that no write-back follows the final cleanup. */
+  private beating: Promise<void> | undefined;
+  private sweeping = false;
   private closed = false;
   private readonly onReady = (): void => {
     this.sweepAfter = Date.now() + this.nodeTtlMs;
@@ -69,11 +71,23 @@ export class RedisPresenceStore implements PresenceStore {
     this.node = options.node;
     this.nodeTtlMs = options.nodeTtlMs ?? DEFAULT_NODE_TTL_MS;
     this.sweepAfter = Date.now() + this.nodeTtlMs;
-    connections.commands.defineCommand("switchboardPresenceUpdate", { numberOfKeys: 1, lua: UPDATE_IF_PRESENT });
-    connections.commands.on("ready", this.onReady);
+    this.epoch = Date.now();
+    this.scripts = new PresenceScripts(connections, this.node);
+    const commands = connections.commands;
+    commands.on("ready", this.onReady);
     this.timer = setInterval(() => this.tick().catch(() => undefined), Math.max(50, Math.floor(this.nodeTtlMs / 4)));
     this.timer.unref();
-    if (connections.commands.status === "ready") this.onReady();
+    if (commands.status === "ready") this.onReady();
+  }
+
+  /** True once paired: the leaves of expired entries and the joins of restored ones are published by the store. */
+  get announcesExpired(): boolean {
+    return this.scripts.paired;
+  }
+
+  /** Lets the store publish presence batches on the rooms' channels of this broker, atomically with its writes. */
+  pairWith(broker: RedisBroker): void {
+    this.scripts.pairWith(broker);
   }
 
   onExpired(listener: ExpiredPresenceListener): void {
@@ -91,17 +105,22 @@ export class RedisPresenceStore implements PresenceStore {
   async update(room: string, connectionId: string, meta: Record<string, unknown> | undefined): Promise<boolean> {
     const key = this.connections.keys.presence(room);
     const commands = await this.client();
+    const localEntry = this.local.get(room)?.get(connectionId);
+    if (localEntry !== undefined) {
+      if (meta === undefined) delete localEntry.meta;
+      else localEntry.meta = meta;
+      // Present as far as this node knows: written even when a sweep removed it meanwhile (its leave is out already,
+      // and this update's announcement comes after it). Built and sent in one step with the current epoch, so an
+      // old epoch is never stamped over a write-back.
+      await commands.hset(key, connectionId, storedValue(localEntry, this.epoch));
+      return true;
+    }
     const raw = await commands.hget(key, connectionId);
     if (raw === null) return false;
     const stored = JSON.parse(raw) as StoredEntry;
     if (meta === undefined) delete stored.m;
     else stored.m = meta;
-    const localEntry = this.local.get(room)?.get(connectionId);
-    if (localEntry !== undefined) {
-      if (meta === undefined) delete localEntry.meta;
-      else localEntry.meta = meta;
-    }
-    return (await (commands as unknown as ScriptedClient).switchboardPresenceUpdate(key, connectionId, JSON.stringify(stored))) === 1;
+    return this.scripts.updateIfPresent(commands, room, connectionId, JSON.stringify(stored));
   }
 
   async remove(room: string, connectionId: string): Promise<void> {
@@ -166,26 +185,22 @@ export class RedisPresenceStore implements PresenceStore {
   /**
    * Removes this node from the cluster view. Its entries are gone already when its
    * connections closed cleanly; any still held (a cleanup that failed or ran out of
-   * time) are removed and announced as leaves through the `onExpired` listeners, so
-   * call this before the broker closes. When Redis is away they stay, and the other
-   * nodes' sweep removes and announces them once this node's heartbeat is stale.
+   * time) are removed and announced as leaves (through the `onExpired` listeners,
+   * and by the store itself when paired), so call this before the broker closes.
+   * When Redis is away they stay, and the other nodes' sweep removes and announces
+   * them once this node's heartbeat is stale.
    */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.timer);
     this.connections.commands.off("ready", this.onReady);
+    await this.beating;
     if (this.connections.commands.status === "ready") {
       const keys = this.connections.keys;
       const commands = this.connections.commands;
       try {
-        for (const [room, entries] of this.local) {
-          for (const entry of entries.values()) {
-            // Only the HDEL that removed the entry announces it (another node may be sweeping too).
-            if ((await commands.hdel(keys.presence(room), entry.connectionId)) === 1) await this.announce(room, entry);
-          }
-          if ((await commands.hlen(keys.presence(room))) === 0) await commands.zrem(keys.presenceRooms(), room);
-        }
+        for (const [room, entries] of this.local) await this.sweepRoom(room, this.node, ANY_EPOCH, [...entries.keys()]);
         await Promise.all([commands.zrem(keys.nodes(), this.node), commands.del(keys.nodeEntries(this.node))]);
       } catch {
         // Redis went away meanwhile: what is left is swept and announced by the other nodes.
@@ -208,72 +223,109 @@ export class RedisPresenceStore implements PresenceStore {
 
   private async write(room: string, entry: PresenceEntry): Promise<void> {
     const keys = this.connections.keys;
-    const stored: StoredEntry = { u: entry.userId, n: entry.node };
-    if (entry.meta !== undefined) stored.m = entry.meta;
     const commands = await this.client();
     await Promise.all([
-      commands.hset(keys.presence(room), entry.connectionId, JSON.stringify(stored)),
+      commands.hset(keys.presence(room), entry.connectionId, storedValue(entry, this.epoch)),
       commands.sadd(keys.nodeEntries(this.node), member(room, entry.connectionId)),
       commands.zadd(keys.presenceRooms(), 0, room),
     ]);
   }
 
-  /** Heartbeat, then (when allowed) remove the entries of nodes whose heartbeat is older than the TTL. */
+  /**
+   * Heartbeat (writing entries back when this node was found missing), then sweep the
+   * nodes whose heartbeat is older than the TTL. Each part runs alone: on a slow Redis a
+   * tick never piles onto the last one, and a long sweep never delays this node's heartbeat.
+   */
   private async tick(): Promise<void> {
     if (this.closed || this.connections.commands.status !== "ready") return;
+    // A failed part is retried on the next tick (Redis away or slow); neither may reject unobserved.
+    const sweep = this.sweeping ? undefined : this.sweep().catch(() => undefined).finally(() => (this.sweeping = false));
+    if (sweep !== undefined) this.sweeping = true;
+    if (this.beating === undefined) {
+      this.beating = this.heartbeat()
+        .catch(() => undefined)
+        .finally(() => (this.beating = undefined));
+      await this.beating;
+    }
+    await sweep;
+  }
+
+  private async heartbeat(): Promise<void> {
     const keys = this.connections.keys;
     const commands = this.connections.commands;
-    const now = Date.now();
-    if (!this.registered) {
-      // A previous run with this node id (a restarted worker, a fixed SWITCHBOARD_NODE_ID) may have
-      // crashed leaving entries; this run's heartbeat would keep them alive forever, so they go now.
-      await this.expireNode(this.node);
-    }
-    const added = await commands.zadd(keys.nodes(), now, this.node);
+    // A previous run with this node id (a restarted worker, a fixed SWITCHBOARD_NODE_ID) may have
+    // crashed leaving entries; this run's heartbeat would keep them alive forever, so they go now.
+    if (!this.registered) await this.sweepLeftovers();
+    // Strictly increasing: a write-back's epoch must be newer than any heartbeat a sweeper saw.
+    const score = Math.max(Date.now(), this.lastBeat + 1, this.epoch);
+    // PERSIST: a sweeper lets a dead node's entry set expire; this node is alive, so it keeps it.
+    const [added] = await Promise.all([commands.zadd(keys.nodes(), score, this.node), commands.persist(keys.nodeEntries(this.node))]);
+    this.lastBeat = score;
     if (Number(added) === 1 && this.registered) {
-      // This node was missing from the cluster view: Redis lost it or another node swept it.
-      await Promise.all([...this.local].flatMap(([room, entries]) => [...entries.values()].map((entry) => this.write(room, entry))));
+      // This node was missing from the cluster view: another node swept it, or Redis lost it.
+      this.epoch = score;
+      await this.restore();
     }
     this.registered = true;
     for (const pending of [...this.pendingRemovals]) {
-      const separator = pending.indexOf("\n");
-      const [room, connectionId] = [pending.slice(0, separator), pending.slice(separator + 1)];
+      const [room, connectionId] = split(pending);
       // Skip it if the connection joined the room again meanwhile.
       if (this.local.get(room)?.has(connectionId) !== true) await this.delete(room, connectionId);
       this.pendingRemovals.delete(pending);
     }
+  }
+
+  private async sweep(): Promise<void> {
+    const now = Date.now();
     if (now < this.sweepAfter) return;
-    const dead = await commands.zrangebyscore(keys.nodes(), "-inf", now - this.nodeTtlMs);
+    const cutoff = now - this.nodeTtlMs;
+    const dead = await this.connections.commands.zrangebyscore(this.connections.keys.nodes(), "-inf", cutoff);
     for (const node of dead) {
       if (node === this.node || this.closed) continue;
-      if ((await commands.zrem(keys.nodes(), node)) !== 1) continue;
-      await this.expireNode(node);
+      const lastBeat = await this.scripts.claim(node, cutoff);
+      if (lastBeat !== null) await this.sweepNode(node, lastBeat);
     }
   }
 
-  private async expireNode(node: string): Promise<void> {
+  /** Removes (and announces) the entries of a node this one claimed, up to the epoch of its last heartbeat. */
+  private async sweepNode(node: string, maxEpoch: string): Promise<void> {
     const keys = this.connections.keys;
     const commands = this.connections.commands;
-    const members = await commands.smembers(keys.nodeEntries(node));
-    for (const value of members) {
-      const separator = value.indexOf("\n");
-      const room = value.slice(0, separator);
-      const connectionId = value.slice(separator + 1);
-      if (node === this.node && this.local.get(room)?.has(connectionId) === true) continue;
-      const raw = await commands.hget(keys.presence(room), connectionId);
-      if (raw === null) continue;
-      // Only the node whose HDEL removed the entry announces the leave.
-      if ((await commands.hdel(keys.presence(room), connectionId)) !== 1) continue;
-      if ((await commands.hlen(keys.presence(room))) === 0) await commands.zrem(keys.presenceRooms(), room);
-      await this.announce(room, toEntry(connectionId, raw));
-    }
-    if (node !== this.node) await commands.del(keys.nodeEntries(node));
-    else await Promise.all(members.filter((value) => !this.ownsLocally(value)).map((value) => commands.srem(keys.nodeEntries(node), value)));
+    for (const [room, ids] of byRoom(await commands.smembers(keys.nodeEntries(node)))) await this.sweepRoom(room, node, maxEpoch, ids);
+    // Not deleted: if the node is alive after all, its entries written back are tracked here again, and it keeps the set (PERSIST).
+    await commands.pexpire(keys.nodeEntries(node), 10 * this.nodeTtlMs);
+  }
+
+  /** This node's entries left by a previous run with the same id: everything it does not hold now. */
+  private async sweepLeftovers(): Promise<void> {
+    const keys = this.connections.keys;
+    const commands = this.connections.commands;
+    const stale = (await commands.smembers(keys.nodeEntries(this.node))).filter((value) => !this.ownsLocally(value));
+    for (const [room, ids] of byRoom(stale)) await this.sweepRoom(room, this.node, ANY_EPOCH, ids);
+    for (const values of chunks(stale)) await commands.srem(keys.nodeEntries(this.node), ...values);
+  }
+
+  private sweepRoom(room: string, node: string, maxEpoch: string, ids: string[]): Promise<void> {
+    return this.scripts.sweepRoom(room, node, maxEpoch, ids, (entry) => this.announce(room, entry));
+  }
+
+  /**
+   * Writes every local entry back under the current epoch; the script announces the
+   * joins of those that were missing. Each room's entries are taken from the local
+   * map and sent in the same synchronous step, so a leave that happens meanwhile is
+   * either in the batch (and its removal comes after it) or not at all.
+   */
+  private async restore(): Promise<void> {
+    const commands = this.connections.commands;
+    await Promise.all([...this.local].map(([room, entries]) => this.scripts.restoreRoom(room, [...entries.values()], this.epoch)));
+    // Entries swept and since left are still listed in the set; a later sweep need not look at them.
+    const stale = (await commands.smembers(this.connections.keys.nodeEntries(this.node))).filter((value) => !this.ownsLocally(value));
+    for (const values of chunks(stale)) await commands.srem(this.connections.keys.nodeEntries(this.node), ...values);
   }
 
   private ownsLocally(value: string): boolean {
-    const separator = value.indexOf("\n");
-    return this.local.get(value.slice(0, separator))?.has(value.slice(separator + 1)) === true;
+    const [room, connectionId] = split(value);
+    return this.local.get(room)?.has(connectionId) === true;
   }
 
   private client(): Promise<RedisConnections["commands"]> {
@@ -286,15 +338,4 @@ function parseCursor(cursor: string | undefined): [string, number] {
   const match = /^(\d{1,20}):(\d{1,6})$/.exec(cursor);
   if (match === null) throw new SwitchboardError("bad_request", '"cursor" is not a cursor this server returned.');
   return [match[1]!, Number(match[2])];
-}
-
-function member(room: string, connectionId: string): string {
-  return `${room}\n${connectionId}`;
-}
-
-function toEntry(connectionId: string, raw: string): PresenceEntry {
-  const stored = JSON.parse(raw) as StoredEntry;
-  const entry: PresenceEntry = { connectionId, userId: stored.u, node: stored.n };
-  if (stored.m !== undefined) entry.meta = stored.m;
-  return entry;
 }

@@ -3,14 +3,18 @@ import type { RoomService } from "../rooms/room-service.js";
 import type { Connection } from "../delivery/connection.js";
 import type { Hub } from "../delivery/hub.js";
 import type { SwitchboardObserver } from "../protection/observer.js";
+import type { LifecycleEmitter } from "./lifecycle-events.js";
+import type { PendingWork } from "./pending-work.js";
 
 export interface ConnectionLifecycleDeps {
   hub: Hub;
   rooms: RoomService;
   observer: SwitchboardObserver;
   logger: Logger;
-  /** Runs the `disconnect` listeners; resolves once every promise they returned settled. */
-  disconnected(connection: Connection, code: number, reason: string): Promise<void>;
+  /** Runs the `disconnect` listeners once the connection left its rooms. */
+  events: LifecycleEmitter;
+  /** Where cleanups are tracked, beside the promises of lifecycle listeners. */
+  work: PendingWork;
 }
 
 /**
@@ -22,9 +26,6 @@ export interface ConnectionLifecycleDeps {
  */
 export class ConnectionLifecycle {
   private readonly deps: ConnectionLifecycleDeps;
-  /** Cleanups of ended connections, and promises returned by lifecycle listeners, not yet settled. */
-  private readonly pending = new Set<Promise<unknown>>();
-  private waiters: Array<() => void> = [];
 
   constructor(deps: ConnectionLifecycleDeps) {
     this.deps = deps;
@@ -36,30 +37,17 @@ export class ConnectionLifecycle {
     hub.remove(connection);
     observer.connectionClosed?.(code);
     clearTimeout(connection.expiryTimer);
-    this.track(this.cleanup(connection, code, reason));
-  }
-
-  /** Keeps a promise from a lifecycle listener (or a cleanup) in the set shutdown waits for. */
-  track(work: Promise<unknown>): void {
-    const settled = work.then(
-      () => undefined,
-      (error: unknown) => this.deps.logger.error({ err: error }, "lifecycle listener failed"),
-    );
-    this.pending.add(settled);
-    void settled.finally(() => {
-      this.pending.delete(settled);
-      this.wake();
-    });
+    this.deps.work.track(this.cleanup(connection, code, reason));
   }
 
   /** Resolves once no connection is open and every cleanup and listener promise settled. */
   async settled(): Promise<void> {
-    while (!this.idle()) await new Promise<void>((resolve) => this.waiters.push(resolve));
+    while (!this.idle()) await this.deps.work.next();
   }
 
   /** How much is still running, for the shutdown log when the deadline passes first. */
   get unfinished(): { connections: number; tasks: number } {
-    return { connections: this.deps.hub.connections.size, tasks: this.pending.size };
+    return { connections: this.deps.hub.connections.size, tasks: this.deps.work.size };
   }
 
   private async cleanup(connection: Connection, code: number, reason: string): Promise<void> {
@@ -68,17 +56,10 @@ export class ConnectionLifecycle {
     } catch (error) {
       this.deps.logger.warn({ err: error, connection: connection.id }, "cleanup after close failed");
     }
-    await this.deps.disconnected(connection, code, reason);
+    await this.deps.events.emit("disconnect", connection, code, reason);
   }
 
   private idle(): boolean {
-    return this.pending.size === 0 && this.deps.hub.connections.size === 0;
-  }
-
-  private wake(): void {
-    if (!this.idle()) return;
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const resolve of waiters) resolve();
+    return this.deps.work.size === 0 && this.deps.hub.connections.size === 0;
   }
 }

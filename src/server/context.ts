@@ -1,9 +1,14 @@
 import type { ClientFrame } from "../protocol/frames.js";
+import type { DefaultEventMap, EmitArgs, EventMap, EventsOf } from "../protocol/event-map.js";
 import type { BroadcastApi } from "../delivery/broadcast-operator.js";
 import type { JoinResult } from "../rooms/room-service.js";
 
-/** What a handler or middleware knows about the frame it is serving and can do in reply. */
-export interface HandlerContext {
+/**
+ * What a handler or middleware knows about the frame it is serving and can do in reply.
+ * `Map` is the server's EventMap (it types `emit` and `broadcast`); `Reply` the handler's
+ * reply as the map declares it (middleware sees `unknown`).
+ */
+export interface HandlerContext<Map extends EventMap = DefaultEventMap, Reply = unknown> {
   readonly connectionId: string;
   /** Null for anonymous connections. */
   readonly userId: string | null;
@@ -25,9 +30,9 @@ export interface HandlerContext {
   join(room: string, options?: { authorized?: boolean }): Promise<JoinResult>;
   leave(room: string): Promise<void>;
   /** Sends the reply now; the handler's return value is then ignored. */
-  reply(data: unknown): void;
+  reply(data: Reply): void;
   /** Sends a custom event to the caller only. */
-  emit(type: string, data: unknown): void;
+  emit(...args: EmitArgs<EventsOf<Map>>): void;
   /** Broadcast to rooms, users, connections or everyone. */
-  readonly broadcast: BroadcastApi;
+  readonly broadcast: BroadcastApi<EventsOf<Map>>;
 }

@@ -1,13 +1,25 @@
 import type { StandardSchemaV1 } from "@standard-schema/spec";
+import type { DefaultEventMap, EventMap, RequestData, RequestReply, RequestsOf } from "../protocol/event-map.js";
 import type { HandlerContext } from "./context.js";
 
-export type Handler<Data = unknown, Result = unknown> = (ctx: HandlerContext, data: Data) => Result | Promise<Result>;
+/**
+ * Answers one frame: what it returns (or passes to `ctx.reply`) is the reply's `data`.
+ * Returning nothing without calling `ctx.reply` replies `null` (as Fastify allows `void`
+ * for handlers that send their reply themselves).
+ */
+export type Handler<Data = unknown, Result = unknown, Map extends EventMap = DefaultEventMap> = (
+  ctx: HandlerContext<Map, Result>,
+  data: Data,
+) => Result | void | Promise<Result | void>;
+
+/** The handler of a request type the map declares: its payload and reply come from the map. */
+export type RequestHandler<Map extends EventMap, Type extends keyof RequestsOf<Map>> = Handler<RequestData<RequestsOf<Map>, Type>, RequestReply<RequestsOf<Map>, Type>, Map>;
 
 /** Runs before every handler and built-in command; throw a SwitchboardError to reject the frame. */
-export type Middleware = (ctx: HandlerContext, next: () => Promise<void>) => unknown;
+export type Middleware<Map extends EventMap = DefaultEventMap> = (ctx: HandlerContext<Map>, next: () => Promise<void>) => unknown;
 
 /** A handler's address: a frame `type`, optionally narrowed by `action` (routing by type + action). */
-export type Route = string | { type: string; action?: string };
+export type Route<Type extends string = string> = Type | { type: Type; action?: string };
 
 export interface RegisteredHandler {
   type: string;

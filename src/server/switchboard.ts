@@ -1,5 +1,4 @@
 import { randomBytes } from "node:crypto";
-import { EventEmitter } from "node:events";
 import { createServer } from "node:http";
 import type { IncomingMessage, Server as HttpServer } from "node:http";
 import type { Server as HttpsServer } from "node:https";
@@ -25,13 +24,12 @@ import type { Codec } from "../protocol/codec.js";
 import { msgpackCodec } from "../protocol/msgpack-codec.js";
 import { CloseCode } from "../protocol/close-codes.js";
 import { SwitchboardError } from "../protocol/error-codes.js";
-import { PROTOCOL_VERSION, isFrameId, toClientFrame } from "../protocol/frames.js";
+import { PROTOCOL_VERSION } from "../protocol/frames.js";
 import type { SwitchboardStats } from "../protocol/stats.js";
-import { dropSocket } from "../protection/drop-socket.js";
 import { Protection } from "../protection/protection.js";
 import type { UpgradeRefusal } from "../protection/protection.js";
 import type { RateLimit } from "../protection/protection-options.js";
-import type { ClientFrame, PresenceMember, PresencePage, RecoveryPosition, WelcomeData } from "../protocol/frames.js";
+import type { PresenceMember, PresencePage, RecoveryPosition, WelcomeData } from "../protocol/frames.js";
 import { assertRoomName } from "../protocol/room-name.js";
 import { RoomPolicies } from "../rooms/room-policy.js";
 import { RoomService } from "../rooms/room-service.js";
@@ -41,21 +39,24 @@ import type { JoinResult } from "../rooms/room-service.js";
 import { BroadcastOperator } from "../delivery/broadcast-operator.js";
 import { serveClientBundle } from "./client-bundle.js";
 import type { BroadcastApi, ConnectionFilter, ConnectionView, EmitSink, PublishOptions, PublishResult } from "../delivery/broadcast-operator.js";
-import { runBuiltInCommand } from "./commands.js";
-import type { CommandHost, RoomAccessHook } from "./commands.js";
+import { joinFromServer } from "./commands.js";
+import type { RoomAccessHook } from "./commands.js";
+import { Dispatcher } from "./dispatch.js";
+import { Replier } from "./replier.js";
 import { Connection } from "../delivery/connection.js";
 import { ConnectionLifecycle } from "./connection-lifecycle.js";
+import { Heartbeat } from "./heartbeat.js";
+import { LifecycleEmitter } from "./lifecycle-events.js";
+import { PendingWork } from "./pending-work.js";
 import { DeliveryFailures } from "../delivery/delivery-failures.js";
-import { assertEventType } from "../delivery/event-type.js";
 import { FanOut } from "../delivery/fan-out.js";
-import type { HandlerContext } from "./context.js";
 import { Hub } from "../delivery/hub.js";
 import { resolveOptions } from "./options.js";
 import type { ResolvedOptions, SwitchboardOptions } from "./options.js";
-import { BUILT_IN_TYPES, Router, runMiddleware } from "./router.js";
-import { validatePayload } from "../protocol/payload-schema.js";
+import { Router } from "./router.js";
 import type { LifecycleEvents } from "../cluster/lifecycle-publisher.js";
-import type { Handler, Middleware, Route } from "./router.js";
+import type { Handler, Middleware, RequestHandler, Route } from "./router.js";
+import type { AcceptsData, DefaultEventMap, EventMap, EventsOf, RequestData, RequestReply, RequestType, RequestsOf } from "../protocol/event-map.js";
 import { rejectUpgrade } from "./upgrade-response.js";
 import type { SwitchboardObserver } from "../protection/observer.js";
 import { ObserverList } from "./observer-list.js";
@@ -78,17 +79,18 @@ export interface CloseOptions {
   reason?: string;
 }
 
-const MAX_TIMER_MS = 2_147_483_647;
 /** Longest wait for connection cleanups after shutdown terminated the stragglers. */
 const CLEANUP_GRACE_MS = 2_000;
 
 type InferOutput<Schema extends StandardSchemaV1> = StandardSchemaV1.InferOutput<Schema>;
+/** A handler typed by some EventMap, as the overloads of `handle` accept it. */
+type TypedHandler = (ctx: never, data: never) => unknown;
 
 /**
  * A Switchboard node: accepts WebSocket upgrades, routes frames to built-in
  * commands and registered handlers, and delivers broadcasts through its Broker.
  */
-export class Switchboard implements BroadcastApi, EmitSink {
+export class Switchboard<Map extends EventMap = DefaultEventMap> implements BroadcastApi<EventsOf<Map>>, EmitSink {
   readonly node: string;
   readonly logger: Logger;
   readonly authenticator: Authenticator;
@@ -113,21 +115,22 @@ export class Switchboard implements BroadcastApi, EmitSink {
   protected readonly admission: Admission;
   private readonly router = new Router();
   private readonly middleware: Middleware[] = [];
-  private readonly events = new EventEmitter();
+  private readonly events: LifecycleEmitter;
+  private readonly heartbeat: Heartbeat;
   private readonly wss: WebSocketServer;
   private readonly codecs = new Map<string, Codec>([
     [jsonCodec.subprotocol, jsonCodec],
     [msgpackCodec.subprotocol, msgpackCodec],
   ]);
-  private readonly commandHost: CommandHost;
+  private readonly policies: RoomPolicies;
+  private readonly dispatcher: Dispatcher;
   private ownServer: HttpServer | undefined;
-  private readonly timers: NodeJS.Timeout[] = [];
   private closing: Promise<void> | undefined;
   /** Owns the end of every connection; shutdown waits on it (src/server/connection-lifecycle.ts). */
   private readonly lifecycle: ConnectionLifecycle;
   private readonly counters = { framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0 };
   private readonly startedAt = Date.now();
-  private readonly baseOperator: BroadcastOperator;
+  private readonly baseOperator: BroadcastOperator<EventsOf<Map>>;
   private readonly deliveryFailures: DeliveryFailures;
   private readonly wires = new WireMounts();
   private readonly wireHost: WireHost;
@@ -143,7 +146,10 @@ export class Switchboard implements BroadcastApi, EmitSink {
     this.broker = options.broker ?? new MemoryBroker();
     this.presenceStore = options.presence ?? new MemoryPresenceStore();
     this.historyStore = options.history ?? new MemoryHistoryStore(options.historyLimits);
-    const policies = new RoomPolicies(options.rooms);
+    const policies = (this.policies = new RoomPolicies(options.rooms));
+    const work = new PendingWork(this.logger);
+    const events = (this.events = new LifecycleEmitter(this.logger, work));
+    this.heartbeat = new Heartbeat({ hub: this.hub, protection: this.protection, heartbeatMs: this.options.heartbeatMs, idleTimeoutMs: this.options.idleTimeoutMs });
     this.fanOut = new FanOut({
       hub: this.hub,
       broker: this.broker,
@@ -163,15 +169,16 @@ export class Switchboard implements BroadcastApi, EmitSink {
       policies,
       logger: this.logger,
       presenceIntervalMs: this.options.presenceIntervalMs,
-      onJoin: (connection, room) => this.emitLifecycle("join", connection, room),
-      onLeave: (connection, room) => this.emitLifecycle("leave", connection, room),
+      onJoin: (connection, room) => events.emit("join", connection, room),
+      onLeave: (connection, room) => events.emit("leave", connection, room),
     });
     this.lifecycle = new ConnectionLifecycle({
       hub: this.hub,
       rooms: this.roomService,
       observer: this.observer,
       logger: this.logger,
-      disconnected: (connection, code, reason) => this.emitLifecycle("disconnect", connection, code, reason) ?? Promise.resolve(),
+      events,
+      work,
     });
     this.presenceStore.onExpired?.((room, entry) =>
       Promise.all([this.roomService.announceExpired(room, entry.userId, entry.connectionId), this.cluster.memberLost(room, entry)]),
@@ -189,15 +196,40 @@ export class Switchboard implements BroadcastApi, EmitSink {
       takeJoin: (connection) => connection.guard?.admitJoin() ?? true,
       refused: (reason) => this.observer.refused(reason),
     });
-    this.commandHost = {
+    this.baseOperator = new BroadcastOperator<EventsOf<Map>>(this.fanOut);
+    const base = this.baseOperator;
+    const admission = this.admission;
+    const replier = new Replier({ counters: this.counters, observer: this.observer, logger: this.logger, events });
+    this.dispatcher = new Dispatcher({
+      node: this.node,
+      protection: this.protection,
+      observer: this.observer,
+      counters: this.counters,
+      replier,
+      events,
+      router: this.router,
+      middleware: this.middleware,
+      commands: {
+        rooms: this.roomService,
+        admission,
+        policies,
+        maxRoomNameLength: this.options.maxRoomNameLength,
+        refreshToken: verifier === undefined ? undefined : (token) => verifier.verify(token),
+        expiry: this.heartbeat,
+        replier,
+      },
       rooms: this.roomService,
-      admission: this.admission,
-      policies,
-      maxRoomNameLength: this.options.maxRoomNameLength,
-      refreshToken: verifier === undefined ? undefined : (token) => verifier.verify(token),
-      onIdentityRefreshed: (connection) => this.scheduleExpiry(connection),
-      reply: (connection, frame, data) => this.reply(connection, frame, data),
-    };
+      admission,
+      // The same API as the Switchboard's own to()/publish(), without handing handlers the Switchboard.
+      broadcast: {
+        to: (rooms) => base.to(rooms),
+        toUser: (userIds) => base.toUser(userIds),
+        toConnection: (connectionIds) => base.toConnection(connectionIds),
+        toAll: () => base.toAll(),
+        publish: (room, data, publishOptions) => admission.publish(room, data, publishOptions),
+      },
+    });
+    const dispatcher = this.dispatcher;
     this.wss = new WebSocketServer({
       noServer: true,
       clientTracking: false,
@@ -208,18 +240,17 @@ export class Switchboard implements BroadcastApi, EmitSink {
     });
     this.wireHost = {
       node: this.node,
-      dispatch: (connection, frame) => void this.dispatch(connection, frame).catch((error: unknown) => this.sendError(connection, frame.id, error)),
+      dispatch: (connection, frame) => dispatcher.dispatchSafely(connection, frame),
       setUser: (connection, userId, claims) => this.hub.setIdentity(connection, { userId, claims }),
       failed: (connection, error) => {
-        this.logError(error, connection);
+        replier.logError(error, connection);
         connection.close(CloseCode.internalError, "internal error");
       },
     };
-    this.baseOperator = new BroadcastOperator(this.fanOut);
     this.cluster = new ClusterBus(this, this.fanOut, options.cluster);
     this.ready = this.fanOut.start();
     this.ready.catch((error: unknown) => this.logger.error({ err: error }, "broker failed to start"));
-    this.startTimers();
+    this.heartbeat.start();
   }
 
   // ---- Handlers, middleware, lifecycle -------------------------------------------------
@@ -229,19 +260,28 @@ export class Switchboard implements BroadcastApi, EmitSink {
     return this.observer.add(observer);
   }
 
-  /** Registers a handler for a frame type (and optional action), with a Standard Schema for its payload. */
-  handle<Schema extends StandardSchemaV1>(route: Route, schema: Schema, handler: Handler<InferOutput<Schema>>): this;
-  handle(route: Route, handler: Handler): this;
-  handle(route: Route, schemaOrHandler: StandardSchemaV1 | Handler, maybeHandler?: Handler): this {
-    if (typeof schemaOrHandler === "function") this.router.add(route, undefined, schemaOrHandler);
+  /**
+   * Registers a handler for a frame type (and optional action), with a Standard Schema for its
+   * payload. With an EventMap the type must be one of its `requests`, the schema must accept its
+   * `data` (the handler gets the schema's output) and the reply must be its `reply`.
+   */
+  handle<Type extends RequestType<RequestsOf<Map>>, Schema extends StandardSchemaV1>(
+    route: Route<Type>,
+    schema: Schema & AcceptsData<StandardSchemaV1.InferInput<Schema>, RequestData<RequestsOf<Map>, Type>>,
+    handler: Handler<InferOutput<Schema>, RequestReply<RequestsOf<Map>, Type>, Map>,
+  ): this;
+  handle<Type extends RequestType<RequestsOf<Map>>>(route: Route<Type>, handler: RequestHandler<Map, Type>): this;
+  handle(route: Route, schemaOrHandler: StandardSchemaV1 | TypedHandler, maybeHandler?: TypedHandler): this {
+    // The map's types hold at compile time only; the router keeps handlers untyped.
+    if (typeof schemaOrHandler === "function") this.router.add(route, undefined, schemaOrHandler as Handler);
     else if (typeof maybeHandler === "function") this.router.add(route, schemaOrHandler, maybeHandler as Handler);
     else throw new TypeError("handle(): a handler function is required");
     return this;
   }
 
-  use(middleware: Middleware): this {
+  use(middleware: Middleware<Map>): this {
     if (typeof middleware !== "function") throw new TypeError("use(): middleware must be a function");
-    this.middleware.push(middleware);
+    this.middleware.push(middleware as Middleware);
     return this;
   }
 
@@ -250,12 +290,12 @@ export class Switchboard implements BroadcastApi, EmitSink {
    * closes the broker and stores only once every `leave`/`disconnect` listener settled.
    */
   on<Event extends keyof LifecycleEvents>(event: Event, listener: (...args: LifecycleEvents[Event]) => unknown): this {
-    this.events.on(event, listener as (...args: unknown[]) => void);
+    this.events.on(event, listener);
     return this;
   }
 
   off<Event extends keyof LifecycleEvents>(event: Event, listener: (...args: LifecycleEvents[Event]) => unknown): this {
-    this.events.off(event, listener as (...args: unknown[]) => void);
+    this.events.off(event, listener);
     return this;
   }
 
@@ -278,7 +318,7 @@ export class Switchboard implements BroadcastApi, EmitSink {
    */
   mount(path: string, adapter: WireAdapter): this {
     this.wires.add(path, adapter);
-    for (const guard of adapter.roomGuards ?? []) this.commandHost.policies.guard(guard.match, guard.join);
+    for (const guard of adapter.roomGuards ?? []) this.policies.guard(guard.match, guard.join);
     return this;
   }
 
@@ -386,7 +426,7 @@ export class Switchboard implements BroadcastApi, EmitSink {
     this.protection.connectionAccepted(connection, connection.userId === null ? undefined : this.hub.userConnections(connection.userId));
     connection.slowConsumers = this.protection.slowConsumers;
     connection.failures = this.deliveryFailures;
-    ws.on("message", (data, isBinary) => this.onFrame(connection, data as Buffer, isBinary));
+    ws.on("message", (data, isBinary) => this.dispatcher.onFrame(connection, data as Buffer, isBinary));
     ws.on("pong", () => {
       connection.alive = true;
     });
@@ -405,7 +445,7 @@ export class Switchboard implements BroadcastApi, EmitSink {
         this.wireHost.failed(connection, error);
         return;
       }
-      this.emitLifecycle("connect", connection);
+      this.events.emit("connect", connection);
       return;
     }
     const welcome: WelcomeData = {
@@ -416,229 +456,26 @@ export class Switchboard implements BroadcastApi, EmitSink {
       protocol: PROTOCOL_VERSION,
     };
     connection.send({ type: "welcome", data: welcome });
-    this.scheduleExpiry(connection);
+    this.heartbeat.scheduleExpiry(connection);
     this.observer.connectionOpened();
-    this.emitLifecycle("connect", connection);
-  }
-
-  // ---- Inbound frames -------------------------------------------------------------------
-
-  private onFrame(connection: Connection, data: Buffer, isBinary: boolean): void {
-    connection.lastFrameAt = Date.now();
-    connection.alive = true;
-    this.counters.framesIn++;
-    this.counters.bytesIn += data.length;
-    this.observer.frameReceived(data.length);
-    const verdict = this.protection.admitFrame(connection);
-    if (verdict !== "ok") {
-      if (verdict === "limited") {
-        if (connection.wire !== undefined) connection.wire.rateLimited();
-        else this.replyRateLimited(connection, data, isBinary);
-      }
-      return;
-    }
-    if (connection.wire !== undefined) return connection.wire.receive(data, isBinary);
-    let decoded: unknown;
-    let frame: ClientFrame;
-    try {
-      decoded = connection.codec.decode(data, isBinary);
-      frame = toClientFrame(decoded);
-    } catch (error) {
-      const id = typeof decoded === "object" && decoded !== null ? (decoded as { id?: unknown }).id : undefined;
-      this.sendError(connection, isFrameId(id) ? id : undefined, error);
-      return;
-    }
-    this.dispatch(connection, frame).catch((error: unknown) => this.sendError(connection, frame.id, error));
-  }
-
-  /** Answers a frame over the rate limit without processing it; its id is read only to address the reply. */
-  private replyRateLimited(connection: Connection, data: Buffer, isBinary: boolean): void {
-    let id: unknown;
-    try {
-      const decoded = connection.codec.decode(data, isBinary);
-      if (typeof decoded === "object" && decoded !== null) id = (decoded as { id?: unknown }).id;
-    } catch {
-      // Undecodable: answer without an id.
-    }
-    this.sendError(connection, isFrameId(id) ? id : undefined, new SwitchboardError("rate_limited", "Too many frames; this one was not processed. Slow down."));
-  }
-
-  private async dispatch(connection: Connection, frame: ClientFrame): Promise<void> {
-    if (this.events.listenerCount("message") > 0) this.emitLifecycle("message", connection, frame);
-    if (frame.type === "ping") {
-      connection.send(frame.id === undefined ? { type: "pong", ts: Date.now() } : { type: "pong", id: frame.id, ts: Date.now() });
-      return;
-    }
-    this.protection.checkFrame(connection, frame);
-    if (this.middleware.length === 0 && BUILT_IN_TYPES.has(frame.type)) {
-      // Built-in commands reply themselves and use no handler context: none is built for them.
-      try {
-        await runBuiltInCommand(this.commandHost, connection, frame);
-      } catch (error) {
-        this.sendError(connection, frame.id, error);
-      }
-      return;
-    }
-    let replied = false;
-    const reply = (data: unknown): void => {
-      if (replied) return;
-      replied = true;
-      this.reply(connection, frame, data);
-    };
-    const ctx = this.createContext(connection, frame, reply);
-    const run = async (): Promise<void> => {
-      if (BUILT_IN_TYPES.has(frame.type)) return runBuiltInCommand(this.commandHost, connection, frame);
-      const registered = this.router.find(frame.type, frame.action);
-      if (registered === undefined) {
-        throw new SwitchboardError("unknown_type", `No handler for type "${frame.type}"${frame.action === undefined ? "" : ` and action "${frame.action}"`}.`);
-      }
-      const data = await validatePayload(registered.schema, frame.data);
-      const started = performance.now();
-      try {
-        reply((await registered.handler(ctx, data)) ?? null);
-      } finally {
-        this.observer.handlerFinished(registered.type, performance.now() - started);
-      }
-    };
-    try {
-      await (this.middleware.length === 0 ? run() : runMiddleware(this.middleware, ctx, run));
-    } catch (error) {
-      if (!replied) {
-        replied = true;
-        this.sendError(connection, frame.id, error);
-      } else this.logError(error, connection);
-    }
-  }
-
-  private createContext(connection: Connection, frame: ClientFrame, reply: (data: unknown) => void): HandlerContext {
-    return {
-      connectionId: connection.id,
-      userId: connection.userId,
-      claims: connection.claims,
-      node: this.node,
-      type: frame.type,
-      action: frame.action,
-      frame,
-      rooms: connection.rooms,
-      get state() {
-        return connection.state;
-      },
-      join: (room, request) => this.joinConnection(connection, room, request),
-      leave: async (room) => {
-        await this.roomService.leave(connection, room);
-      },
-      reply,
-      emit: (type, data) => {
-        assertEventType(type);
-        connection.send({ type, data, ts: Date.now() });
-      },
-      broadcast: this,
-    };
-  }
-
-  private reply(connection: Connection, frame: ClientFrame, data: unknown): void {
-    if (frame.id === undefined) return;
-    this.counters.framesOut++;
-    connection.send({ type: "reply", id: frame.id, ok: true, data });
-  }
-
-  private sendError(connection: Connection, id: ClientFrame["id"], error: unknown): void {
-    let body;
-    if (error instanceof SwitchboardError) body = error.toBody();
-    else {
-      this.logError(error, connection);
-      body = { code: "internal", message: "Internal error." } as const;
-    }
-    this.observer.errorReplied(body.code);
-    this.counters.framesOut++;
-    connection.send(id === undefined ? { type: "error", error: body } : { type: "reply", id, ok: false, error: body });
-  }
-
-  private logError(error: unknown, connection: Connection | undefined): void {
-    this.logger.error({ err: error, connection: connection?.id }, "handler failed");
-    this.emitLifecycle("error", error, connection);
-  }
-
-  // ---- Connection lifecycle ---------------------------------------------------------------
-
-  private scheduleExpiry(connection: Connection): void {
-    clearTimeout(connection.expiryTimer);
-    connection.expiryTimer = undefined;
-    const expiresAt = connection.identity.expiresAt;
-    if (expiresAt === undefined) return;
-    const delay = expiresAt - Date.now();
-    if (delay <= 0) return connection.close(CloseCode.tokenExpired, "token expired");
-    connection.expiryTimer = setTimeout(() => this.scheduleExpiry(connection), Math.min(delay, MAX_TIMER_MS));
-    connection.expiryTimer.unref();
-  }
-
-  private startTimers(): void {
-    const heartbeat = setInterval(() => {
-      for (const connection of this.hub.connections.values()) {
-        if (!connection.alive) {
-          dropSocket(connection.socket);
-          continue;
-        }
-        connection.alive = false;
-        connection.socket.ping();
-      }
-    }, this.options.heartbeatMs);
-    heartbeat.unref();
-    this.timers.push(heartbeat);
-    this.timers.push(this.protection.startSweep(() => this.hub.connections.values()));
-    const idleTimeoutMs = this.options.idleTimeoutMs;
-    if (idleTimeoutMs > 0) {
-      const idle = setInterval(
-        () => {
-          const cutoff = Date.now() - idleTimeoutMs;
-          for (const connection of this.hub.connections.values()) if (connection.lastFrameAt < cutoff) connection.close(CloseCode.normal, "idle timeout");
-        },
-        Math.max(100, Math.min(idleTimeoutMs / 4, 5_000)),
-      );
-      idle.unref();
-      this.timers.push(idle);
-    }
-  }
-
-  /**
-   * Runs an event's listeners in order. A throw is logged; promises they return are
-   * tracked (shutdown waits for them) and returned, settled, for the caller to await.
-   */
-  private emitLifecycle<Event extends keyof LifecycleEvents>(event: Event, ...args: LifecycleEvents[Event]): Promise<void> | undefined {
-    if (this.events.listenerCount(event) === 0) return undefined;
-    let waits: Array<Promise<unknown>> | undefined;
-    // rawListeners: `once` wrappers remove themselves and pass on the listener's return value.
-    for (const listener of this.events.rawListeners(event) as Array<(...values: unknown[]) => unknown>) {
-      try {
-        const result = listener.apply(this.events, args);
-        if (result instanceof Promise) (waits ??= []).push(result);
-      } catch (error) {
-        this.logger.error({ err: error, event }, "lifecycle listener failed");
-      }
-    }
-    if (waits === undefined) return undefined;
-    const settled = Promise.allSettled(waits).then((outcomes) => {
-      for (const outcome of outcomes) if (outcome.status === "rejected") this.logger.error({ err: outcome.reason, event }, "lifecycle listener failed");
-    });
-    this.lifecycle.track(settled);
-    return settled;
+    this.events.emit("connect", connection);
   }
 
   // ---- Broadcast API --------------------------------------------------------------------
 
-  to(rooms: string | readonly string[]): BroadcastOperator {
+  to(rooms: string | readonly string[]): BroadcastOperator<EventsOf<Map>> {
     return this.baseOperator.to(rooms);
   }
 
-  toUser(userIds: string | readonly string[]): BroadcastOperator {
+  toUser(userIds: string | readonly string[]): BroadcastOperator<EventsOf<Map>> {
     return this.baseOperator.toUser(userIds);
   }
 
-  toConnection(connectionIds: string | readonly string[]): BroadcastOperator {
+  toConnection(connectionIds: string | readonly string[]): BroadcastOperator<EventsOf<Map>> {
     return this.baseOperator.toConnection(connectionIds);
   }
 
-  toAll(): BroadcastOperator {
+  toAll(): BroadcastOperator<EventsOf<Map>> {
     return this.baseOperator.toAll();
   }
 
@@ -666,9 +503,7 @@ export class Switchboard implements BroadcastApi, EmitSink {
   async joinConnection(connection: Connection | string, room: string, request: Pick<JoinRequest, "authorized"> = {}): Promise<JoinResult> {
     const target = typeof connection === "string" ? this.hub.connections.get(connection) : connection;
     if (target === undefined) throw new SwitchboardError("not_found", "No such connection on this node.");
-    const pending = await this.admission.join(target, room, { authorized: request.authorized === true });
-    pending.flush();
-    return pending.result;
+    return joinFromServer(this.admission, target, room, request);
   }
 
   presence(room: string): Promise<PresenceMember[]> {
@@ -713,7 +548,7 @@ export class Switchboard implements BroadcastApi, EmitSink {
   }
 
   private async shutdown(code: number, reason: string): Promise<void> {
-    for (const timer of this.timers) clearInterval(timer);
+    this.heartbeat.stop();
     // From here on, upgrades in every mode are answered 503 with Retry-After (handleUpgrade checks `closing`).
     for (const connection of this.hub.connections.values()) connection.close(code, reason);
     const timeoutMs = this.options.shutdownTimeoutMs;
@@ -752,8 +587,9 @@ function settleWithin(work: Promise<void>, ms: number): Promise<boolean> {
   return Promise.race([work.then(() => true), timeout]).finally(() => clearTimeout(timer));
 }
 
-export function createSwitchboard(options?: SwitchboardOptions): Switchboard {
-  return new Switchboard(options);
+/** `createSwitchboard<AppEvents>(options)` types handlers and emits with the app's EventMap. */
+export function createSwitchboard<Map extends EventMap = DefaultEventMap>(options?: SwitchboardOptions): Switchboard<Map> {
+  return new Switchboard<Map>(options);
 }
 
 export type { RoomAccessHook };

@@ -170,7 +170,7 @@ describe("the packed package, installed into an empty project", { timeout: 420_0
   for (const resolution of ["bundler", "node16", "nodenext"] as const) {
     it(`type-checks under moduleResolution ${resolution} with skipLibCheck false`, async () => {
       const module = resolution === "bundler" ? "esnext" : resolution;
-      const config = { compilerOptions: { strict: true, skipLibCheck: false, noEmit: true, target: "es2022", module, moduleResolution: resolution, lib: ["es2022", "dom"], types: ["node"] }, files: ["consumer.ts"] };
+      const config = { compilerOptions: { strict: true, skipLibCheck: false, noEmit: true, target: "es2022", module, moduleResolution: resolution, lib: ["es2022", "dom"], types: ["node"] }, files: ["consumer.ts", "typed-consumer.ts"] };
       writeFileSync(join(project, `tsconfig.${resolution}.json`), JSON.stringify(config));
       ok(await run(process.execPath, [TSC, "-p", `tsconfig.${resolution}.json`], project, 90_000), `tsc (${resolution})`);
     });
