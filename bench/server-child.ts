@@ -2,14 +2,15 @@
  * The server under test, in its own process (pinned to its own core by the
  * parent). Answers the parent's requests for its CPU time and memory.
  */
-import { readFileSync, writeFileSync } from "node:fs";
-import { Session } from "node:inspector/promises";
+import { readFileSync } from "node:fs";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { cpuMicros, serveRpc } from "./rpc.js";
+import { ServerProfiles } from "./server-profile.js";
 import type { RunningTarget, ServerConfig } from "./targets/target.js";
 
 let running: RunningTarget | undefined;
-let profiler: Session | undefined;
+let target = "server";
+const profiles = new ServerProfiles(process.env.SWITCHBOARD_BENCH_CPU_PROFILE || undefined);
 const loopDelay = monitorEventLoopDelay({ resolution: 10 });
 loopDelay.enable();
 
@@ -32,6 +33,7 @@ function bytesWritten(): number {
 
 serveRpc({
   async start(config: ServerConfig) {
+    target = config.target;
     // Imported on demand: a process loads only the server it runs (faster start, smaller baseline RSS).
     if (config.target === "switchboard") running = await (await import("./targets/switchboard.js")).startSwitchboard(config);
     else if (config.target === "socketio") running = await (await import("./targets/socketio.js")).startSocketIo(config);
@@ -39,32 +41,18 @@ serveRpc({
     return { port: running.port };
   },
   /** CPU time so far, bytes written (sockets included), and the event-loop delay p99 (ms) since the previous call. */
-  cpu() {
+  async cpu() {
     const loopDelayP99Ms = loopDelay.percentile(99) / 1e6;
     loopDelay.reset();
-    return { cpuMicros: cpuMicros(), at: performance.now(), loopDelayP99Ms, bytesWritten: bytesWritten() };
+    const figures = { cpuMicros: cpuMicros(), at: performance.now(), loopDelayP99Ms, bytesWritten: bytesWritten() };
+    // After the figures are read, so writing a profile is not counted in the phase it ends.
+    await profiles.mark(target);
+    return figures;
   },
   memory() {
     collectGarbage();
     const usage = process.memoryUsage();
     return { rss: usage.rss, heapUsed: usage.heapUsed };
-  },
-  /** Starts a CPU profile of this process (V8's sampling profiler, as `node --cpu-prof`). */
-  async profileStart() {
-    if (profiler === undefined) {
-      profiler = new Session();
-      profiler.connect();
-      await profiler.post("Profiler.enable");
-    }
-    await profiler.post("Profiler.start");
-    return {};
-  },
-  /** Stops the profile and writes it to `file` (open it in Chrome DevTools or speedscope). */
-  async profileStop(args: { file: string }) {
-    if (profiler === undefined) return {};
-    const { profile } = await profiler.post("Profiler.stop");
-    writeFileSync(args.file, JSON.stringify(profile));
-    return { file: args.file };
   },
   async stop() {
     await running?.close();

@@ -2,7 +2,23 @@ export { Switchboard, createSwitchboard } from "./server/switchboard.js";
 export type { CloseOptions, DisconnectRequest, LifecycleEvents } from "./server/switchboard.js";
 export type { SwitchboardOptions } from "./server/options.js";
 export type { HandlerContext } from "./server/context.js";
-export type { Handler, Middleware, Route } from "./server/router.js";
+export type { Handler, Middleware, RequestHandler, Route } from "./server/router.js";
+export type {
+  DefaultEventMap,
+  DefaultEvents,
+  DefaultRequests,
+  EmitArgs,
+  EventData,
+  EventMap,
+  EventType,
+  EventsOf,
+  RequestData,
+  RequestReply,
+  RequestShape,
+  RequestType,
+  RequestsOf,
+  ReservedEventType,
+} from "./protocol/event-map.js";
 export { CLIENT_BUNDLE_PATH, serveClientBundle } from "./server/client-bundle.js";
 export { BroadcastOperator } from "./delivery/broadcast-operator.js";
 export type { BroadcastApi, ConnectionFilter, ConnectionView, PublishOptions, PublishResult } from "./delivery/broadcast-operator.js";
@@ -14,7 +30,8 @@ export type { Broker, BrokerHealth, BrokerMessage, BrokerMessageHandler, Broadca
 export { MemoryBroker } from "./broker/memory-broker.js";
 export type { PresenceEntry, PresenceStore } from "./presence/presence-store.js";
 export { MemoryPresenceStore } from "./presence/memory-presence-store.js";
-export type { AppendedMessage, HistoryPage, HistoryPolicy, HistoryStore, StoredMessage } from "./history/history-store.js";
+export type { HistoryPage, HistoryPolicy, HistoryStore, PublishedMessage, StoredMessage, StreamPublication } from "./history/history-store.js";
+export { sendAppended } from "./history/history-store.js";
 export { MemoryHistoryStore } from "./history/memory-history-store.js";
 export type { RoomPolicyOptions, RoomRule, RoomAccessSubject } from "./rooms/room-policy.js";
 export type { JoinResult } from "./rooms/room-service.js";
@@ -57,7 +74,6 @@ export type { RedisConnectionOptions } from "./redis/redis-connections.js";
 export { RedisHistoryStore } from "./redis/redis-history-store.js";
 export { RedisPresenceStore } from "./redis/redis-presence-store.js";
 export type { RedisPresenceOptions } from "./redis/redis-presence-store.js";
-export type { AtomicPublish } from "./history/history-store.js";
 export type { ExpiredPresenceListener } from "./presence/presence-store.js";
 export * from "./integrations/index.js";
 export { PROTECTION_DEFAULTS } from "./protection/protection-options.js";

@@ -7,12 +7,12 @@ import type { Frame, TestClient } from "./support/client.js";
 import { startTestServer } from "./support/server.js";
 import type { TestServer } from "./support/server.js";
 
-/** A history store with only the asynchronous methods, as a store in another process would offer. */
+/** A history store that answers a turn later, as a store in another process would. */
 function asyncOnlyStore(): HistoryStore {
   const inner = new MemoryHistoryStore();
   return {
     name: "async-only",
-    append: (room, head, policy) => new Promise((resolve) => setImmediate(() => resolve(inner.append(room, head, policy)))),
+    publish: (room, publication, broker) => new Promise<void>((resolve) => setImmediate(resolve)).then(() => inner.publish(room, publication, broker)),
     position: (room) => inner.position(room),
     read: (room, since, limit) => inner.read(room, since, limit),
     close: () => inner.close(),

@@ -9,14 +9,6 @@ import type { Figures, ScenarioContext } from "./types.js";
 
 /** Not a `bench:` room: Switchboard's bench policy turns presence off there, and this scenario is about presence. */
 const ROOM = "storm:room";
-/** With BENCH_CPU_PROF=<dir>, each server writes a CPU profile of the storm and one of the publication there. */
-const PROFILE_DIR = process.env.BENCH_CPU_PROF;
-
-async function profile(servers: ServerUnderTest[], step: "start" | "stop", name: string): Promise<void> {
-  if (PROFILE_DIR === undefined) return;
-  await Promise.all(servers.map((server, index) => server.rpc?.call(step === "start" ? "profileStart" : "profileStop", { file: `${PROFILE_DIR}/${name}-${servers.length}x-${index + 1}.cpuprofile` }, 60_000)));
-}
-
 /** Presence frames of the last joins go out up to one coalescing interval (100 ms) after them; wait that out before the last sample. */
 const SETTLE_MS = 400;
 
@@ -77,7 +69,6 @@ export async function joinStorm(context: ScenarioContext, plan: StormPlan, runCl
     }
     const connectSeconds = (performance.now() - connectStarted) / 1000;
     await resetAll(generators, false);
-    await profile(servers, "start", `storm-${members}`);
     const before = await Promise.all(servers.map(serverCpu));
     context.progress(`${members.toLocaleString("en-US")} joining`);
     const joins = await Promise.all(
@@ -90,8 +81,6 @@ export async function joinStorm(context: ScenarioContext, plan: StormPlan, runCl
     if (replied < members) throw new Error(`${members - replied} joins got no reply within 300 s`);
     // The storm is over when its last presence frames are in: no frame arrives for a while.
     await quiet(generators, 180_000);
-    await profile(servers, "stop", `storm-${members}`);
-    await profile(servers, "start", `publication-${members}`);
     const beforePublish = await Promise.all(servers.map(serverCpu));
     context.progress("publishing once");
     const publisher = generators.findIndex((_, process) => ranges[process]!.some((range) => range.count > 0));
@@ -99,7 +88,6 @@ export async function joinStorm(context: ScenarioContext, plan: StormPlan, runCl
     let reports: Report[] = await waitDelivered(generators, members, Math.max(60_000, members * 3));
     const deliveredAt = Math.max(...reports.map((report) => report.lastAt));
     const afterPublish = await Promise.all(servers.map(serverCpu));
-    await profile(servers, "stop", `publication-${members}`);
     await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
     reports = await reportAll(generators);
     const after = await Promise.all(servers.map(serverCpu));

@@ -1,11 +1,10 @@
 import { NODES_TOPIC, preciseNow, roomTopic } from "../broker/broker.js";
 import type { BroadcastTargets, Broker, BrokerMessage } from "../broker/broker.js";
-import type { HistoryPolicy, HistoryStore } from "../history/history-store.js";
+import type { HistoryStore, StreamPublication } from "../history/history-store.js";
 import type { Logger } from "../log/logger.js";
 import type { PresenceChanges } from "../presence/presence-diff.js";
 import { SwitchboardError } from "../protocol/error-codes.js";
 import type { PresenceDiff, PresenceFrame } from "../protocol/frames.js";
-import { volatileMessageFrame } from "../protocol/message-frame.js";
 import { assertCarriable, assertDataSize } from "../protocol/payload-limits.js";
 import { assertRoomName } from "../protocol/room-name.js";
 import type { SwitchboardObserver } from "../protection/observer.js";
@@ -33,16 +32,11 @@ export interface FanOutDeps {
   maxRoomNameLength: number;
 }
 
-/** A room publication as the room service hands it over, after admission and its policy. */
-export interface RoomPublication {
-  /** The message frame without its offset and epoch (messageFrameHead). */
-  head: string;
-  /** When it was made (preciseNow()): carried to every node for the latency metric. */
-  sentAt: number;
-  history: HistoryPolicy;
-  volatile: boolean;
-  except: string | undefined;
-}
+/**
+ * A room publication as the room service hands it over, after admission: kept in the
+ * room's stream, or volatile (the whole frame, never stored, no offset).
+ */
+export type RoomPublication = (StreamPublication & { volatile: false }) | { volatile: true; frame: string; except: string | undefined; sentAt: number };
 
 export interface DisconnectMessage {
   userId?: string | undefined;
@@ -89,40 +83,31 @@ export class FanOut implements EmitSink {
   // ---- Publishing -----------------------------------------------------------------------
 
   /**
-   * Publishes a `message` to a room: appended to its history (unless volatile) and sent
-   * to every node with members there. With a store held in process memory and the memory
-   * broker, local members receive it before this returns, on the publisher's call stack.
+   * Publishes a `message` to a room: through the room's stream (appended to its history,
+   * then or at once sent to every node with members there; see HistoryStore.publish), or
+   * straight to the broker when volatile. With the in-memory store and broker, local
+   * members receive it before this returns, on the publisher's call stack.
    */
-  async publishRoom(room: string, publication: RoomPublication): Promise<PublishResult> {
-    const { history, broker } = this.deps;
-    const topic = roomTopic(room);
-    const { head, sentAt, except } = publication;
+  publishRoom(room: string, publication: RoomPublication): Promise<PublishResult> {
+    const { broker, history } = this.deps;
+    // One promise per publication beyond the broker's or store's own: the caller's reply is all that waits.
+    const failed = (error: unknown): never => {
+      throw this.failed(error, roomTopic(room));
+    };
     try {
-      let result: PublishResult;
       if (publication.volatile) {
-        await broker.publish(topic, withExcept({ kind: "room", room, frame: volatileMessageFrame(head), sentAt }, except));
-        result = { offset: undefined, epoch: undefined };
-      } else {
-        // A store in process memory appends synchronously, so with the memory broker the
-        // publication is delivered before the first await, on the publisher's call stack.
-        const stored = history.appendNow?.(room, head, publication.history);
-        if (stored !== undefined) {
-          await broker.publish(topic, withExcept({ kind: "room", room, frame: stored.frame, offset: stored.offset, sentAt }, except));
-          result = { offset: stored.offset, epoch: stored.epoch };
-        } else {
-          const atomic = await history.appendAndPublish?.(room, head, publication.history, { broker, topic, except, sentAt });
-          if (atomic !== undefined) result = { offset: atomic.offset, epoch: atomic.epoch };
-          else {
-            const { offset, epoch, frame } = await history.append(room, head, publication.history);
-            await broker.publish(topic, withExcept({ kind: "room", room, frame, offset, sentAt }, except));
-            result = { offset, epoch };
-          }
-        }
+        const message = withExcept({ kind: "room", room, frame: publication.frame, sentAt: publication.sentAt }, publication.except);
+        return broker.publish(roomTopic(room), message).then(() => {
+          this.published(true);
+          return { offset: undefined, epoch: undefined };
+        }, failed);
       }
-      this.published(true);
-      return result;
+      return history.publish(room, publication, broker).then((published) => {
+        this.published(true);
+        return { offset: published.offset, epoch: published.epoch };
+      }, failed);
     } catch (error) {
-      throw this.failed(error, topic);
+      return Promise.reject(this.failed(error, roomTopic(room)));
     }
   }
 

@@ -1,5 +1,8 @@
-import type { Broker } from "../broker/broker.js";
+import { roomTopic } from "../broker/broker.js";
+import type { Broker, BrokerMessage } from "../broker/broker.js";
 import type { RecoveryPosition } from "../protocol/frames.js";
+
+type RoomMessage = Extract<BrokerMessage, { kind: "room" }>;
 
 /** How much of a room's past is kept. */
 export interface HistoryPolicy {
@@ -27,47 +30,54 @@ export interface HistoryPage {
   complete: boolean;
 }
 
-/** What an append assigned: the offset, the room's epoch and the sealed frame. */
-export interface AppendedMessage {
+/**
+ * One publication to a room's stream: the message frame without its offset and
+ * epoch, which the stream assigns and seals into it (see sealMessageFrame).
+ */
+export interface StreamPublication {
+  /** `messageFrameHead(...)`: the frame up to `"offset":`. */
+  head: string;
+  policy: HistoryPolicy;
+  /** A connection the delivery leaves out (the publisher, with `echo: false`). */
+  except: string | undefined;
+  /** When the publication was made (preciseNow()), carried to every node for the latency metric. */
+  sentAt: number;
+}
+
+/** What a publication was given: its offset, the room's epoch and the sealed frame. */
+export interface PublishedMessage {
   offset: number;
   epoch: string;
   frame: string;
 }
 
-/** Where appendAndPublish sends the sealed frame. */
-export interface AtomicPublish {
-  broker: Broker;
-  topic: string;
-  /** A connection the publication skips. */
-  except: string | undefined;
-  /** When the publication was made (preciseNow()), carried to every node for latency metrics. */
-  sentAt?: number;
-}
-
 /**
- * Recent messages per room, each with a monotonic offset; the room's epoch changes
- * whenever its history is lost, so a client knows its offset no longer applies.
+ * A stream per room: recent messages, each with a monotonic offset, and an epoch that
+ * changes whenever the room's history is lost, so a client knows its offset no longer
+ * applies. Publishing to a room and appending to its history are one operation.
  */
 export interface HistoryStore {
   readonly name: string;
   /**
-   * Assigns the next offset and stores `frameHead + offset + ',"epoch":"' + epoch + '"}'` (see
-   * sealMessageFrame). Returns the offset, epoch and sealed frame.
+   * Appends a publication to the room's stream and sends the sealed frame, as a `room`
+   * message with its offset, to every node subscribed to the room's topic through `broker`.
+   * Resolves with what the publication was given; rejects when the append or the send failed.
+   *
+   * Atomicity, which every implementation states:
+   * - Offsets of a room are assigned once each, in increasing order, and a node receives a
+   *   room's messages in offset order whenever the append and the send are one step.
+   * - In process memory (MemoryHistoryStore) the append and the send are one synchronous
+   *   step: with the in-memory broker this node's members have the frame before `publish`
+   *   returns, on the publisher's call stack.
+   * - On Redis (RedisHistoryStore) with a RedisBroker on the same connections, one script
+   *   assigns the offset, stores the frame and publishes it: every node sees a room's
+   *   offsets in order even when several nodes publish to it at once.
+   * - Otherwise (a broker the store cannot publish through itself) the store appends, then
+   *   sends: offsets stay unique and increasing, but two nodes publishing at once may have
+   *   their messages delivered out of offset order. A send that fails after the append
+   *   leaves the message in history, so a recovery still finds it.
    */
-  append(room: string, frameHead: string, policy: HistoryPolicy): Promise<AppendedMessage>;
-  /**
-   * Optional: `append` done synchronously, for stores held in process memory.
-   * The room service then publishes on the publisher's call stack, so a
-   * publication costs no turn of the microtask queue before its delivery.
-   */
-  appendNow?(room: string, frameHead: string, policy: HistoryPolicy): AppendedMessage;
-  /**
-   * Optional: append and publish the sealed frame in one atomic step, so every
-   * node sees a room's offsets in order even when several nodes publish to it.
-   * Resolves undefined when it cannot publish through `publish.broker`; the
-   * caller then publishes itself.
-   */
-  appendAndPublish?(room: string, frameHead: string, policy: HistoryPolicy, publish: AtomicPublish): Promise<{ offset: number; epoch: string; frame: string } | undefined>;
+  publish(room: string, publication: StreamPublication, broker: Broker): Promise<PublishedMessage>;
   /**
    * Optional: the room got its first member on this node (`occupied`) or lost its last
    * (`vacated`). A store held in process memory keeps a vacant room's history only
@@ -82,4 +92,14 @@ export interface HistoryStore {
   /** Messages after `since` (all kept messages without it), oldest first, at most `limit`. */
   read(room: string, since: RecoveryPosition | undefined, limit: number): Promise<HistoryPage>;
   close(): Promise<void>;
+}
+
+/**
+ * The send half of a publication that was appended first: the sealed frame as a `room`
+ * message with its offset, on the room's topic. For stores whose append and send are not one step.
+ */
+export function sendAppended(broker: Broker, room: string, appended: PublishedMessage, publication: StreamPublication): Promise<PublishedMessage> {
+  const message: RoomMessage = { kind: "room", room, frame: appended.frame, offset: appended.offset, sentAt: publication.sentAt };
+  if (publication.except !== undefined) message.except = publication.except;
+  return broker.publish(roomTopic(room), message).then(() => appended);
 }

@@ -1,7 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { sealMessageFrame } from "../protocol/message-frame.js";
 import type { RecoveryPosition } from "../protocol/frames.js";
-import type { AppendedMessage, HistoryPage, HistoryPolicy, HistoryStore, StoredMessage } from "./history-store.js";
+import type { Broker } from "../broker/broker.js";
+import { sendAppended } from "./history-store.js";
+import type { HistoryPage, HistoryPolicy, HistoryStore, PublishedMessage, StoredMessage, StreamPublication } from "./history-store.js";
 import { resolveHistoryLimits } from "./history-limits.js";
 import type { HistoryLimits, ResolvedHistoryLimits } from "./history-limits.js";
 
@@ -63,11 +65,17 @@ export class MemoryHistoryStore implements HistoryStore {
     return this.bytes;
   }
 
-  async append(room: string, frameHead: string, policy: HistoryPolicy): Promise<AppendedMessage> {
-    return this.appendNow(room, frameHead, policy);
+  /**
+   * Appends and sends in one synchronous step (see HistoryStore.publish): the broker is
+   * handed the sealed frame before anything is awaited, so the in-memory broker delivers
+   * it on the publisher's call stack and one process's offsets reach it in order.
+   */
+  publish(room: string, publication: StreamPublication, broker: Broker): Promise<PublishedMessage> {
+    return sendAppended(broker, room, this.appendNow(room, publication.head, publication.policy), publication);
   }
 
-  appendNow(room: string, frameHead: string, policy: HistoryPolicy): AppendedMessage {
+  /** The synchronous append under `publish`: assigns the next offset and keeps the sealed frame (also for filling a store directly). */
+  appendNow(room: string, frameHead: string, policy: HistoryPolicy): PublishedMessage {
     const now = Date.now();
     const stream = this.live(room, now) ?? this.create(room);
     stream.offset += 1;

@@ -6,13 +6,8 @@ import type { MessageSender, VolatileMessageFrame } from "./frames.js";
  * re-serializing the payload.
  */
 export function messageFrameHead(room: string, data: unknown, ts: number, from: MessageSender | undefined, event?: string): string {
-  // Field by field in the order of MessageFrame, typed by it; offset and epoch are appended as text.
-  const fields: Partial<VolatileMessageFrame> = { type: "message", room };
-  if (event !== undefined) fields.event = event;
-  fields.data = data;
-  if (from !== undefined) fields.from = from;
-  fields.ts = ts;
-  const json = JSON.stringify(fields);
+  // Offset and epoch are appended as text.
+  const json = volatileMessageFrame(room, data, ts, from, event);
   return `${json.slice(0, -1)},"offset":`;
 }
 
@@ -26,7 +21,13 @@ export function sealMessageFrame(head: string, offset: number, epoch: string): s
   return `${head}${offset},"epoch":"${epoch}"}`;
 }
 
-/** A volatile publication has no offset: it is never stored and never replayed. */
-export function volatileMessageFrame(head: string): string {
-  return `${head.slice(0, -10)}}`;
+/** A volatile publication's whole frame: no offset, since it is never stored and never replayed. */
+export function volatileMessageFrame(room: string, data: unknown, ts: number, from: MessageSender | undefined, event?: string): string {
+  // Field by field in the order of MessageFrame, typed by it.
+  const fields: Partial<VolatileMessageFrame> = { type: "message", room };
+  if (event !== undefined) fields.event = event;
+  fields.data = data;
+  if (from !== undefined) fields.from = from;
+  fields.ts = ts;
+  return JSON.stringify(fields);
 }

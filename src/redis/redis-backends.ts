@@ -39,8 +39,8 @@ export function createRedisBackends(url: string, options: RedisBackendOptions = 
   const nodeId = options.nodeId ?? `node-${randomBytes(4).toString("hex")}`;
   const connections = new RedisConnections({ url, ...options });
   const broker = new RedisBroker(connections, { node: nodeId, sharded: options.sharded ?? false, ...(options.startTimeoutMs === undefined ? {} : { startTimeoutMs: options.startTimeoutMs }) });
+  // On the broker's connections: each publication is appended and published in one script.
   const history = new RedisHistoryStore(connections);
-  history.pairWith(broker);
   const presence = new RedisPresenceStore(connections, { node: nodeId, ...(options.nodeTtlMs === undefined ? {} : { nodeTtlMs: options.nodeTtlMs }) });
   presence.pairWith(broker);
   return { nodeId, broker, presence, history };

@@ -131,6 +131,14 @@ export class RedisBroker implements Broker {
     }
   }
 
+  /**
+   * Whether this open broker publishes on `connections`: a history store on the same
+   * ones can then publish a room frame in the script that appends it (see RedisHistoryStore).
+   */
+  sharesConnections(connections: RedisConnections): boolean {
+    return !this.closed && connections === this.connections;
+  }
+
   /** Whether Redis is reachable; a health check turns 503 while it is not. */
   health(): BrokerHealth {
     if (this.closed) return { ok: false, detail: "closed" };

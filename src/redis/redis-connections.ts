@@ -72,7 +72,8 @@ export class RedisConnections {
   async usableCommands(firstConnectTimeoutMs = 5_000): Promise<RedisClient> {
     const commands = this.commands;
     if (commands.status === "ready") return commands;
-    if (!this.everReady && (commands.status === "connecting" || commands.status === "wait")) {
+    // "connect": the socket is open and ioredis is running its ready check; that is still the first connection.
+    if (!this.everReady && (commands.status === "connecting" || commands.status === "connect" || commands.status === "wait")) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(done, firstConnectTimeoutMs);
         timer.unref();

@@ -1,8 +1,10 @@
 import { randomBytes } from "node:crypto";
+import { roomTopic } from "../broker/broker.js";
 import type { Broker } from "../broker/broker.js";
-import type { AtomicPublish, HistoryPage, HistoryPolicy, HistoryStore, StoredMessage } from "../history/history-store.js";
+import { sendAppended } from "../history/history-store.js";
+import type { HistoryPage, HistoryPolicy, HistoryStore, PublishedMessage, StoredMessage, StreamPublication } from "../history/history-store.js";
 import type { RecoveryPosition } from "../protocol/frames.js";
-import type { RedisBroker } from "./redis-broker.js";
+import { RedisBroker } from "./redis-broker.js";
 import type { RedisClient, RedisConnections } from "./redis-connections.js";
 import { roomEnvelopeHeaderTail } from "./redis-envelope.js";
 
@@ -77,11 +79,15 @@ interface ScriptedClient {
  * message frames (id 0-<offset>, field e = expiry time) and a counter hash with
  * the offset and epoch. Both expire after the room's history TTL without traffic.
  * Messages past their own TTL are filtered on read.
+ *
+ * Atomicity of `publish`: with a RedisBroker on the same connections (what
+ * createRedisBackends builds) the append and the PUBLISH/SPUBLISH are one script,
+ * so every node receives a room's offsets in order, whichever nodes publish. With
+ * any other broker the store appends, then hands the frame to that broker.
  */
 export class RedisHistoryStore implements HistoryStore {
   readonly name = "redis";
   private readonly connections: RedisConnections;
-  private companion: RedisBroker | undefined;
 
   constructor(connections: RedisConnections) {
     this.connections = connections.acquire();
@@ -91,20 +97,13 @@ export class RedisHistoryStore implements HistoryStore {
     client.defineCommand("switchboardRead", { numberOfKeys: 2, lua: READ_SCRIPT });
   }
 
-  /** Lets appendAndPublish publish through this broker's connection in the same script. */
-  pairWith(broker: RedisBroker): void {
-    this.companion = broker;
-  }
-
-  async append(room: string, frameHead: string, policy: HistoryPolicy): Promise<{ offset: number; epoch: string; frame: string }> {
-    return this.run(room, frameHead, policy, "", "", "PUBLISH");
-  }
-
-  async appendAndPublish(room: string, frameHead: string, policy: HistoryPolicy, publish: AtomicPublish): Promise<{ offset: number; epoch: string; frame: string } | undefined> {
-    const broker: Broker = publish.broker;
-    if (this.companion === undefined || broker !== this.companion) return undefined;
-    const channel = this.connections.keys.channel(publish.topic);
-    return this.run(room, frameHead, policy, channel, roomEnvelopeHeaderTail(this.companion.node, room, publish.except, publish.sentAt), this.companion.sharded ? "SPUBLISH" : "PUBLISH");
+  publish(room: string, publication: StreamPublication, broker: Broker): Promise<PublishedMessage> {
+    const { head, policy, except, sentAt } = publication;
+    if (broker instanceof RedisBroker && broker.sharesConnections(this.connections)) {
+      const channel = this.connections.keys.channel(roomTopic(room));
+      return this.run(room, head, policy, channel, roomEnvelopeHeaderTail(broker.node, room, except, sentAt), broker.sharded ? "SPUBLISH" : "PUBLISH");
+    }
+    return this.run(room, head, policy, "", "", "PUBLISH").then((appended) => sendAppended(broker, room, appended, publication));
   }
 
   async position(room: string): Promise<RecoveryPosition> {
@@ -130,11 +129,10 @@ export class RedisHistoryStore implements HistoryStore {
   }
 
   async close(): Promise<void> {
-    this.companion = undefined;
     await this.connections.release();
   }
 
-  private async run(room: string, head: string, policy: HistoryPolicy, channel: string, headerTail: string, command: string): Promise<{ offset: number; epoch: string; frame: string }> {
+  private async run(room: string, head: string, policy: HistoryPolicy, channel: string, headerTail: string, command: string): Promise<PublishedMessage> {
     const client = (await this.connections.usableCommands()) as RedisClient & ScriptedClient;
     const keys = this.connections.keys;
     const expiresAt = Date.now() + policy.ttlMs;

@@ -4,7 +4,7 @@ import type { PublishOptions, PublishResult } from "../delivery/broadcast-operat
 import type { Connection } from "../delivery/connection.js";
 import type { RefusalReason } from "../protection/observer.js";
 import { assertRoomName } from "../protocol/room-name.js";
-import type { RoomAccessSubject, RoomPolicies } from "./room-policy.js";
+import type { ResolvedRoomPolicy, RoomAccessSubject, RoomPolicies } from "./room-policy.js";
 import { ruleAllows } from "./room-policy.js";
 import type { PendingJoin, RoomService } from "./room-service.js";
 
@@ -112,15 +112,16 @@ export class Admission {
     // Built-in rules answer synchronously; with no hook the publication then starts on this
     // call stack, so an in-memory broker delivers it before the next frame is read.
     const ruled = ruleAllows(policy.publish, connection, room, policy.params, connection.rooms.has(room));
-    if (ruled === true && this.deps.canPublish === undefined) return this.deps.rooms.publish(room, data, { ...options, from });
+    // The policy is resolved once: the room service takes it from here.
+    if (ruled === true && this.deps.canPublish === undefined) return this.deps.rooms.publish(room, data, { ...options, from }, policy);
     if (ruled === false) return Promise.reject(forbiddenPublish(room));
-    return this.publishChecked(connection, room, data, { ...options, from }, ruled);
+    return this.publishChecked(connection, room, data, { ...options, from }, ruled, policy);
   }
 
-  private async publishChecked(connection: Connection, room: string, data: unknown, options: PublishOptions, ruled: boolean | Promise<boolean>): Promise<PublishResult> {
+  private async publishChecked(connection: Connection, room: string, data: unknown, options: PublishOptions, ruled: boolean | Promise<boolean>, policy: ResolvedRoomPolicy): Promise<PublishResult> {
     const allowed = (await ruled) && (this.deps.canPublish === undefined || (await this.deps.canPublish(connection, room)));
     if (!allowed) throw forbiddenPublish(room);
-    return this.deps.rooms.publish(room, data, options);
+    return this.deps.rooms.publish(room, data, options, policy);
   }
 
   /** Checks the rooms cap and the join rate and reserves both; returns the release of the reservation. */

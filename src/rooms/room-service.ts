@@ -8,10 +8,10 @@ import type { PresenceMember, PresencePage, PresenceSnapshot, RecoveryPosition }
 import type { JoinReply } from "../protocol/replies.js";
 import { assertCarriable, assertDataSize } from "../protocol/payload-limits.js";
 import { PreparedFrame } from "../delivery/prepared-frame.js";
-import { messageFrameHead } from "../protocol/message-frame.js";
+import { messageFrameHead, volatileMessageFrame } from "../protocol/message-frame.js";
 import type { PublishOptions, PublishResult } from "../delivery/broadcast-operator.js";
 import type { Connection } from "../delivery/connection.js";
-import type { FanOut } from "../delivery/fan-out.js";
+import type { FanOut, RoomPublication } from "../delivery/fan-out.js";
 import type { Hub } from "../delivery/hub.js";
 import { PresenceAnnouncer } from "./presence-announcer.js";
 import { PresenceMeta } from "./presence-meta.js";
@@ -183,20 +183,31 @@ export class RoomService {
     await Promise.all([...connection.rooms].map((room) => this.leave(connection, room)));
   }
 
-  publish(room: string, data: unknown, options: PublishOptions = {}): Promise<PublishResult> {
-    let head: string;
-    let sentAt: number;
+  /**
+   * Builds a publication's frame (serialized once, here) and hands it to the fan-out.
+   * `policy`: the room's policy when the caller resolved it already (admission did, for a connection).
+   */
+  publish(room: string, data: unknown, options: PublishOptions = {}, policy?: ResolvedRoomPolicy): Promise<PublishResult> {
+    let publication: RoomPublication;
     try {
       // Every publishing path (frames, server API, library) passes here: refuse what an encoding could not carry before anything is stored.
       assertCarriable(data, "data");
-      sentAt = preciseNow();
-      head = messageFrameHead(room, data, Math.floor(sentAt), options.from, options.event);
-      assertDataSize(head, "data");
+      const sentAt = preciseNow();
+      const ts = Math.floor(sentAt);
+      const except = options.except;
+      if (options.volatile === true) {
+        const frame = volatileMessageFrame(room, data, ts, options.from, options.event);
+        assertDataSize(frame, "data");
+        publication = { volatile: true, frame, except, sentAt };
+      } else {
+        const head = messageFrameHead(room, data, ts, options.from, options.event);
+        assertDataSize(head, "data");
+        publication = { volatile: false, head, policy: (policy ?? this.deps.policies.resolve(room)).history, except, sentAt };
+      }
     } catch (error) {
       return Promise.reject(error);
     }
-    const policy = this.deps.policies.resolve(room);
-    return this.deps.fanOut.publishRoom(room, { head, sentAt, history: policy.history, volatile: options.volatile === true, except: options.except });
+    return this.deps.fanOut.publishRoom(room, publication);
   }
 
   async readHistory(room: string, since: RecoveryPosition | undefined, limit: number): Promise<HistoryPage> {

@@ -10,6 +10,10 @@ import type { RoomPolicies } from "../rooms/room-policy.js";
 import type { RoomService } from "../rooms/room-service.js";
 import { readJoinMeta } from "../rooms/presence-meta.js";
 import type { Connection } from "../delivery/connection.js";
+import type { JoinRequest } from "../rooms/admission.js";
+import type { JoinResult } from "../rooms/room-service.js";
+import type { Heartbeat } from "./heartbeat.js";
+import type { Replier } from "./replier.js";
 
 export type { RoomAccessHook } from "../rooms/admission.js";
 
@@ -22,9 +26,10 @@ export interface CommandHost {
   readonly maxRoomNameLength: number;
   /** Verifies a fresh token sent in an `auth` frame; undefined when tokens cannot be refreshed. */
   readonly refreshToken: ((token: string) => Promise<Identity>) | undefined;
-  onIdentityRefreshed(connection: Connection): void;
-  /** Sends a reply frame; built-ins reply themselves so a join can flush its replay after the reply. */
-  reply(connection: Connection, frame: ClientFrame, data: unknown): void;
+  /** Re-arms the token-expiry close after a refresh. */
+  readonly expiry: Pick<Heartbeat, "scheduleExpiry">;
+  /** Built-ins reply themselves, so that a join can flush its replay after the reply. */
+  readonly replier: Pick<Replier, "reply">;
 }
 
 /** Default and largest page for the `history` command. */
@@ -58,7 +63,7 @@ export async function runBuiltInCommand(host: CommandHost, connection: Connectio
     case "leave": {
       const room = roomOf(host, frame);
       if (!(await host.rooms.leave(connection, room))) throw new SwitchboardError("not_found", `Not a member of ${room}.`);
-      return host.reply(connection, frame, { room } satisfies LeaveReply);
+      return host.replier.reply(connection, frame, { room } satisfies LeaveReply);
     }
     case "publish":
       return publish(host, connection, frame);
@@ -67,12 +72,12 @@ export async function runBuiltInCommand(host: CommandHost, connection: Connectio
       const policy = host.policies.resolve(room);
       if (!(await host.admission.mayEnter(connection, room))) throw new SwitchboardError("forbidden", `Not allowed to see presence in ${room}.`);
       if (!policy.presence) throw new SwitchboardError("not_found", `Presence is not tracked in ${room}.`);
-      if (frame.meta !== undefined) return host.reply(connection, frame, await host.rooms.meta.set(connection, room, frame.meta, frame.ttlMs));
+      if (frame.meta !== undefined) return host.replier.reply(connection, frame, await host.rooms.meta.set(connection, room, frame.meta, frame.ttlMs));
       if (frame.cursor !== undefined || frame.limit !== undefined) {
         const { cursor, limit } = readPresencePaging(frame.cursor, frame.limit);
-        return host.reply(connection, frame, await host.rooms.presencePage(room, cursor, limit));
+        return host.replier.reply(connection, frame, await host.rooms.presencePage(room, cursor, limit));
       }
-      return host.reply(connection, frame, { members: await host.rooms.members(room) });
+      return host.replier.reply(connection, frame, { members: await host.rooms.members(room) });
     }
     case "history":
       return history(host, connection, frame);
@@ -83,11 +88,21 @@ export async function runBuiltInCommand(host: CommandHost, connection: Connectio
   }
 }
 
+/**
+ * A join decided by server code (`sb.joinConnection`, `ctx.join`): the same admission as a
+ * client's `join`, with the replay flushed at once since there is no reply to send first.
+ */
+export async function joinFromServer(admission: Admission, connection: Connection, room: string, request: Pick<JoinRequest, "authorized"> = {}): Promise<JoinResult> {
+  const pending = await admission.join(connection, room, { authorized: request.authorized === true });
+  pending.flush();
+  return pending.result;
+}
+
 async function join(host: CommandHost, connection: Connection, frame: ClientFrame): Promise<void> {
   const since = readRecoveryPosition(frame.since);
   const meta = readJoinMeta(frame.meta);
   const pending = await host.admission.join(connection, frame.room ?? "", { since, meta });
-  host.reply(connection, frame, pending.result);
+  host.replier.reply(connection, frame, pending.result);
   pending.flush();
 }
 
@@ -103,7 +118,7 @@ async function publish(host: CommandHost, connection: Connection, frame: ClientF
     ...(typeof frame.event === "string" ? { event: frame.event } : {}),
   });
   const reply: PublishReply = result.offset === undefined || result.epoch === undefined ? {} : { offset: result.offset, epoch: result.epoch };
-  host.reply(connection, frame, reply);
+  host.replier.reply(connection, frame, reply);
 }
 
 async function history(host: CommandHost, connection: Connection, frame: ClientFrame): Promise<void> {
@@ -114,7 +129,7 @@ async function history(host: CommandHost, connection: Connection, frame: ClientF
     throw new SwitchboardError("bad_request", `"limit" must be an integer from 1 to ${HISTORY_MAX_LIMIT}.`);
   }
   const page = await host.rooms.readHistory(room, readRecoveryPosition(frame.since), limit);
-  host.reply(connection, frame, toHistoryReply(page));
+  host.replier.reply(connection, frame, toHistoryReply(page));
 }
 
 async function refreshAuth(host: CommandHost, connection: Connection, frame: ClientFrame): Promise<void> {
@@ -128,6 +143,6 @@ async function refreshAuth(host: CommandHost, connection: Connection, frame: Cli
   }
   if (identity.userId !== connection.userId) throw new SwitchboardError("forbidden", "A refreshed token must be for the same user.");
   connection.identity = identity;
-  host.onIdentityRefreshed(connection);
-  host.reply(connection, frame, { expiresAt: identity.expiresAt ?? null } satisfies AuthReply);
+  host.expiry.scheduleExpiry(connection);
+  host.replier.reply(connection, frame, { expiresAt: identity.expiresAt ?? null } satisfies AuthReply);
 }

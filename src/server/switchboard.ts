@@ -5,17 +5,13 @@ import type { Server as HttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import type { StandardSchemaV1 } from "@standard-schema/spec";
-import { WebSocketServer } from "ws";
-import type { WebSocket } from "ws";
 import { Authenticator } from "../auth/authenticator.js";
 import { ClusterBus } from "../cluster/cluster-bus.js";
-import { AuthenticationError } from "../auth/identity.js";
-import type { Identity } from "../auth/identity.js";
 import type { BroadcastTargets, Broker } from "../broker/broker.js";
 import { MemoryBroker } from "../broker/memory-broker.js";
 import type { HistoryPage, HistoryStore } from "../history/history-store.js";
 import { MemoryHistoryStore } from "../history/memory-history-store.js";
-import { createLogger, redactUrl } from "../log/logger.js";
+import { createLogger } from "../log/logger.js";
 import type { Logger } from "../log/logger.js";
 import { MemoryPresenceStore } from "../presence/memory-presence-store.js";
 import type { PresenceStore } from "../presence/presence-store.js";
@@ -24,12 +20,10 @@ import type { Codec } from "../protocol/codec.js";
 import { msgpackCodec } from "../protocol/msgpack-codec.js";
 import { CloseCode } from "../protocol/close-codes.js";
 import { SwitchboardError } from "../protocol/error-codes.js";
-import { PROTOCOL_VERSION, isFrameId, toClientFrame } from "../protocol/frames.js";
 import type { SwitchboardStats } from "../protocol/stats.js";
 import { Protection } from "../protection/protection.js";
-import type { UpgradeRefusal } from "../protection/protection.js";
 import type { RateLimit } from "../protection/protection-options.js";
-import type { ClientFrame, PresenceMember, PresencePage, RecoveryPosition, WelcomeData } from "../protocol/frames.js";
+import type { PresenceMember, PresencePage, RecoveryPosition } from "../protocol/frames.js";
 import { assertRoomName } from "../protocol/room-name.js";
 import { RoomPolicies } from "../rooms/room-policy.js";
 import { RoomService } from "../rooms/room-service.js";
@@ -39,32 +33,28 @@ import type { JoinResult } from "../rooms/room-service.js";
 import { BroadcastOperator } from "../delivery/broadcast-operator.js";
 import { serveClientBundle } from "./client-bundle.js";
 import type { BroadcastApi, ConnectionFilter, ConnectionView, EmitSink, PublishOptions, PublishResult } from "../delivery/broadcast-operator.js";
-import { runBuiltInCommand } from "./commands.js";
-import type { CommandHost, RoomAccessHook } from "./commands.js";
-import { Connection } from "../delivery/connection.js";
+import { joinFromServer } from "./commands.js";
+import type { RoomAccessHook } from "./commands.js";
+import { Dispatcher } from "./dispatch.js";
+import { Replier } from "./replier.js";
+import { UpgradeHandler } from "./upgrade.js";
+import type { Connection } from "../delivery/connection.js";
 import { ConnectionLifecycle } from "./connection-lifecycle.js";
 import { Heartbeat } from "./heartbeat.js";
 import { LifecycleEmitter } from "./lifecycle-events.js";
 import { PendingWork } from "./pending-work.js";
 import { DeliveryFailures } from "../delivery/delivery-failures.js";
-import { assertEventType } from "../delivery/event-type.js";
 import { FanOut } from "../delivery/fan-out.js";
-import type { HandlerContext } from "./context.js";
 import { Hub } from "../delivery/hub.js";
 import { resolveOptions } from "./options.js";
 import type { ResolvedOptions, SwitchboardOptions } from "./options.js";
-import { BUILT_IN_TYPES, Router, runMiddleware } from "./router.js";
-import { validatePayload } from "../protocol/payload-schema.js";
+import { Router } from "./router.js";
 import type { LifecycleEvents } from "../cluster/lifecycle-publisher.js";
 import type { Handler, Middleware, RequestHandler, Route } from "./router.js";
-import type { DefaultEventMap, EventMap, EventsOf, RequestData, RequestReply, RequestType, RequestsOf } from "../protocol/event-map.js";
-import { rejectUpgrade } from "./upgrade-response.js";
+import type { AcceptsData, DefaultEventMap, EventMap, EventsOf, RequestData, RequestReply, RequestType, RequestsOf } from "../protocol/event-map.js";
 import type { SwitchboardObserver } from "../protection/observer.js";
 import { ObserverList } from "./observer-list.js";
-import { WireLink } from "./wire-link.js";
-import type { WireHost } from "./wire-link.js";
 import { WireMounts } from "./wire-mounts.js";
-import { WireRefusal } from "../wire/wire-adapter.js";
 import type { WireAdapter } from "../wire/wire-adapter.js";
 
 export interface DisconnectRequest {
@@ -118,12 +108,13 @@ export class Switchboard<Map extends EventMap = DefaultEventMap> implements Broa
   private readonly middleware: Middleware[] = [];
   private readonly events: LifecycleEmitter;
   private readonly heartbeat: Heartbeat;
-  private readonly wss: WebSocketServer;
+  private readonly upgrades: UpgradeHandler;
   private readonly codecs = new Map<string, Codec>([
     [jsonCodec.subprotocol, jsonCodec],
     [msgpackCodec.subprotocol, msgpackCodec],
   ]);
-  private readonly commandHost: CommandHost;
+  private readonly policies: RoomPolicies;
+  private readonly dispatcher: Dispatcher;
   private ownServer: HttpServer | undefined;
   private closing: Promise<void> | undefined;
   /** Owns the end of every connection; shutdown waits on it (src/server/connection-lifecycle.ts). */
@@ -133,7 +124,6 @@ export class Switchboard<Map extends EventMap = DefaultEventMap> implements Broa
   private readonly baseOperator: BroadcastOperator<EventsOf<Map>>;
   private readonly deliveryFailures: DeliveryFailures;
   private readonly wires = new WireMounts();
-  private readonly wireHost: WireHost;
 
   constructor(options: SwitchboardOptions = {}) {
     this.options = resolveOptions(options);
@@ -146,7 +136,7 @@ export class Switchboard<Map extends EventMap = DefaultEventMap> implements Broa
     this.broker = options.broker ?? new MemoryBroker();
     this.presenceStore = options.presence ?? new MemoryPresenceStore();
     this.historyStore = options.history ?? new MemoryHistoryStore(options.historyLimits);
-    const policies = new RoomPolicies(options.rooms);
+    const policies = (this.policies = new RoomPolicies(options.rooms));
     const work = new PendingWork(this.logger);
     const events = (this.events = new LifecycleEmitter(this.logger, work));
     this.heartbeat = new Heartbeat({ hub: this.hub, protection: this.protection, heartbeatMs: this.options.heartbeatMs, idleTimeoutMs: this.options.idleTimeoutMs });
@@ -196,36 +186,61 @@ export class Switchboard<Map extends EventMap = DefaultEventMap> implements Broa
       takeJoin: (connection) => connection.guard?.admitJoin() ?? true,
       refused: (reason) => this.observer.refused(reason),
     });
-    this.commandHost = {
-      rooms: this.roomService,
-      admission: this.admission,
-      policies,
-      maxRoomNameLength: this.options.maxRoomNameLength,
-      refreshToken: verifier === undefined ? undefined : (token) => verifier.verify(token),
-      onIdentityRefreshed: (connection) => this.heartbeat.scheduleExpiry(connection),
-      reply: (connection, frame, data) => this.reply(connection, frame, data),
-    };
-    this.wss = new WebSocketServer({
-      noServer: true,
-      clientTracking: false,
-      maxPayload: this.options.maxPayload,
-      // Off by default; when on, ws bounds the decompressed size by maxPayload too.
-      perMessageDeflate: this.protection.settings.compression,
-      handleProtocols: (protocols) => this.chooseSubprotocol(protocols),
-    });
-    this.wireHost = {
-      node: this.node,
-      dispatch: (connection, frame) => void this.dispatch(connection, frame).catch((error: unknown) => this.sendError(connection, frame.id, error)),
-      setUser: (connection, userId, claims) => this.hub.setIdentity(connection, { userId, claims }),
-      failed: (connection, error) => {
-        this.logError(error, connection);
-        connection.close(CloseCode.internalError, "internal error");
-      },
-    };
     this.baseOperator = new BroadcastOperator<EventsOf<Map>>(this.fanOut);
+    const base = this.baseOperator;
+    const admission = this.admission;
+    const replier = new Replier({ counters: this.counters, observer: this.observer, logger: this.logger, events });
+    this.dispatcher = new Dispatcher({
+      node: this.node,
+      protection: this.protection,
+      observer: this.observer,
+      counters: this.counters,
+      replier,
+      events,
+      router: this.router,
+      middleware: this.middleware,
+      commands: {
+        rooms: this.roomService,
+        admission,
+        policies,
+        maxRoomNameLength: this.options.maxRoomNameLength,
+        refreshToken: verifier === undefined ? undefined : (token) => verifier.verify(token),
+        expiry: this.heartbeat,
+        replier,
+      },
+      rooms: this.roomService,
+      admission,
+      // The same API as the Switchboard's own to()/publish(), without handing handlers the Switchboard.
+      broadcast: {
+        to: (rooms) => base.to(rooms),
+        toUser: (userIds) => base.toUser(userIds),
+        toConnection: (connectionIds) => base.toConnection(connectionIds),
+        toAll: () => base.toAll(),
+        publish: (room, data, publishOptions) => admission.publish(room, data, publishOptions),
+      },
+    });
     this.cluster = new ClusterBus(this, this.fanOut, options.cluster);
     this.ready = this.fanOut.start();
     this.ready.catch((error: unknown) => this.logger.error({ err: error }, "broker failed to start"));
+    this.upgrades = new UpgradeHandler({
+      node: this.node,
+      maxPayload: this.options.maxPayload,
+      heartbeatMs: this.options.heartbeatMs,
+      protection: this.protection,
+      authenticator: this.authenticator,
+      hub: this.hub,
+      ready: this.ready,
+      wires: this.wires,
+      codecs: this.codecs,
+      logger: this.logger,
+      observer: this.observer,
+      deliveryFailures: this.deliveryFailures,
+      lifecycle: this.lifecycle,
+      events,
+      dispatcher: this.dispatcher,
+      replier,
+      heartbeat: this.heartbeat,
+    });
     this.heartbeat.start();
   }
 
@@ -238,12 +253,12 @@ export class Switchboard<Map extends EventMap = DefaultEventMap> implements Broa
 
   /**
    * Registers a handler for a frame type (and optional action), with a Standard Schema for its
-   * payload. With an EventMap the type must be one of its `requests`, the schema's output its
-   * `data` (or narrower) and the reply its `reply`.
+   * payload. With an EventMap the type must be one of its `requests`, the schema must accept its
+   * `data` (the handler gets the schema's output) and the reply must be its `reply`.
    */
-  handle<Type extends RequestType<RequestsOf<Map>>, Schema extends StandardSchemaV1<unknown, RequestData<RequestsOf<Map>, Type>>>(
+  handle<Type extends RequestType<RequestsOf<Map>>, Schema extends StandardSchemaV1>(
     route: Route<Type>,
-    schema: Schema,
+    schema: Schema & AcceptsData<StandardSchemaV1.InferInput<Schema>, RequestData<RequestsOf<Map>, Type>>,
     handler: Handler<InferOutput<Schema>, RequestReply<RequestsOf<Map>, Type>, Map>,
   ): this;
   handle<Type extends RequestType<RequestsOf<Map>>>(route: Route<Type>, handler: RequestHandler<Map, Type>): this;
@@ -294,7 +309,7 @@ export class Switchboard<Map extends EventMap = DefaultEventMap> implements Broa
    */
   mount(path: string, adapter: WireAdapter): this {
     this.wires.add(path, adapter);
-    for (const guard of adapter.roomGuards ?? []) this.commandHost.policies.guard(guard.match, guard.join);
+    for (const guard of adapter.roomGuards ?? []) this.policies.guard(guard.match, guard.join);
     return this;
   }
 
@@ -302,70 +317,13 @@ export class Switchboard<Map extends EventMap = DefaultEventMap> implements Broa
 
   /** Serves WebSocket upgrades on `path` of an existing HTTP(S) server. */
   attach(server: HttpServer | HttpsServer, options: { path?: string } = {}): this {
-    const path = options.path ?? this.options.path;
-    const listener = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
-      const url = request.url ?? "/";
-      const query = url.indexOf("?");
-      const pathname = query === -1 ? url : url.slice(0, query);
-      if (pathname !== path && this.wires.find(pathname) === undefined) {
-        // Other upgrade listeners (a dev server's HMR, say) may own this path.
-        if (server.listenerCount("upgrade") === 1) rejectUpgrade(socket, 404, "not_found", `No WebSocket endpoint at this path; use ${path}.`);
-        return;
-      }
-      this.handleUpgrade(request, socket, head);
-    };
-    // Never removed, not even by close(): while the app's server listens, upgrades during and
-    // after shutdown get 503 + Retry-After rather than no answer at all.
-    server.on("upgrade", listener);
+    this.upgrades.attach(server, options.path ?? this.options.path);
     return this;
   }
 
   /** Takes over one upgrade request (for servers that route upgrades themselves). */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
-    if (this.closing !== undefined) return this.refuseWhileClosing(socket);
-    const refusal = this.protection.checkUpgrade(request, this.hub.connections.size);
-    if (refusal !== undefined) return this.refuseUpgrade(request, socket, refusal);
-    this.protection.upgradeStarted();
-    const url = request.url ?? "/";
-    const adapter = this.wires.find(url.split("?", 1)[0]!);
-    const onEarlyError = (): void => {
-      socket.destroy();
-    };
-    socket.on("error", onEarlyError);
-    const identity = adapter === undefined ? this.authenticator.authenticate(request) : Promise.resolve().then(() => adapter.authenticate?.(request) ?? { userId: null, claims: {} });
-    Promise.all([this.ready, identity]).then(
-      ([, identity]) => {
-        this.protection.upgradeFinished();
-        socket.off("error", onEarlyError);
-        if (socket.destroyed) return;
-        if (this.closing !== undefined) return this.refuseWhileClosing(socket);
-        const userRefusal = this.protection.checkUser(identity.userId, identity.userId === null ? undefined : this.hub.userConnections(identity.userId));
-        if (userRefusal !== undefined) return this.refuseUpgrade(request, socket, userRefusal);
-        this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, request, identity, adapter));
-      },
-      (error: unknown) => {
-        this.protection.upgradeFinished();
-        socket.off("error", onEarlyError);
-        if (error instanceof WireRefusal) return rejectUpgrade(socket, error.status, error.status === 401 ? "unauthorized" : error.status === 404 ? "not_found" : "forbidden", error.message);
-        if (error instanceof AuthenticationError) {
-          this.logger.info({ url: redactUrl(request.url), reason: error.message }, "upgrade refused: unauthorized");
-          this.observer.refused("unauthorized");
-          return rejectUpgrade(socket, 401, "unauthorized", `Unauthorized: ${error.message}.`, { "WWW-Authenticate": "Bearer" });
-        }
-        this.logger.error({ err: error }, "upgrade failed");
-        rejectUpgrade(socket, 503, "unavailable", "The server cannot accept connections right now.");
-      },
-    );
-  }
-
-  /** During and after shutdown: a clear answer, so clients reconnecting in a deploy go elsewhere at once. */
-  private refuseWhileClosing(socket: Duplex): void {
-    rejectUpgrade(socket, 503, "unavailable", "The server is shutting down; retry on another node.", { "Retry-After": "1" });
-  }
-
-  private refuseUpgrade(request: IncomingMessage, socket: Duplex, refusal: UpgradeRefusal): void {
-    this.logger.info({ url: redactUrl(request.url), ip: this.protection.clientIp(request), reason: refusal.reason }, `upgrade refused: ${refusal.status}`);
-    rejectUpgrade(socket, refusal.status, refusal.code, refusal.message, refusal.headers);
+    this.upgrades.handleUpgrade(request, socket, head);
   }
 
   /** Starts a standalone HTTP server serving the WebSocket endpoint and the browser client (/switchboard.js). */
@@ -387,192 +345,6 @@ export class Switchboard<Map extends EventMap = DefaultEventMap> implements Broa
     });
     await this.ready;
     return server.address() as AddressInfo;
-  }
-
-  private chooseSubprotocol(offered: Set<string>): string | false {
-    for (const protocol of offered) if (this.codecs.has(protocol)) return protocol;
-    return false;
-  }
-
-  private accept(ws: WebSocket, request: IncomingMessage, identity: Identity, adapter: WireAdapter | undefined): void {
-    const codec = adapter === undefined ? (this.codecs.get(ws.protocol) ?? jsonCodec) : jsonCodec;
-    const ip = this.protection.clientIp(request);
-    const connection = new Connection(adapter?.connectionId?.() ?? randomBytes(9).toString("base64url"), ws, codec, identity, ip);
-    this.hub.add(connection);
-    this.protection.connectionAccepted(connection, connection.userId === null ? undefined : this.hub.userConnections(connection.userId));
-    connection.slowConsumers = this.protection.slowConsumers;
-    connection.failures = this.deliveryFailures;
-    ws.on("message", (data, isBinary) => this.onFrame(connection, data as Buffer, isBinary));
-    ws.on("pong", () => {
-      connection.alive = true;
-    });
-    ws.on("error", (error) => this.logger.debug({ err: error, connection: connection.id }, "socket error"));
-    ws.on("close", (code, reason) => {
-      connection.wire?.closed(code, reason.toString());
-      this.lifecycle.ended(connection, code, reason.toString());
-    });
-    if (adapter !== undefined) {
-      const link = new WireLink(connection, adapter, this.wireHost);
-      connection.wire = link;
-      this.observer.connectionOpened();
-      try {
-        link.handler = adapter.open(link, request);
-      } catch (error) {
-        this.wireHost.failed(connection, error);
-        return;
-      }
-      this.events.emit("connect", connection);
-      return;
-    }
-    const welcome: WelcomeData = {
-      connectionId: connection.id,
-      userId: connection.userId,
-      node: this.node,
-      heartbeatMs: this.options.heartbeatMs,
-      protocol: PROTOCOL_VERSION,
-    };
-    connection.send({ type: "welcome", data: welcome });
-    this.heartbeat.scheduleExpiry(connection);
-    this.observer.connectionOpened();
-    this.events.emit("connect", connection);
-  }
-
-  // ---- Inbound frames -------------------------------------------------------------------
-
-  private onFrame(connection: Connection, data: Buffer, isBinary: boolean): void {
-    connection.lastFrameAt = Date.now();
-    connection.alive = true;
-    this.counters.framesIn++;
-    this.counters.bytesIn += data.length;
-    this.observer.frameReceived(data.length);
-    const verdict = this.protection.admitFrame(connection);
-    if (verdict !== "ok") {
-      if (verdict === "limited") {
-        if (connection.wire !== undefined) connection.wire.rateLimited();
-        else this.replyRateLimited(connection, data, isBinary);
-      }
-      return;
-    }
-    if (connection.wire !== undefined) return connection.wire.receive(data, isBinary);
-    let decoded: unknown;
-    let frame: ClientFrame;
-    try {
-      decoded = connection.codec.decode(data, isBinary);
-      frame = toClientFrame(decoded);
-    } catch (error) {
-      const id = typeof decoded === "object" && decoded !== null ? (decoded as { id?: unknown }).id : undefined;
-      this.sendError(connection, isFrameId(id) ? id : undefined, error);
-      return;
-    }
-    this.dispatch(connection, frame).catch((error: unknown) => this.sendError(connection, frame.id, error));
-  }
-
-  /** Answers a frame over the rate limit without processing it; its id is read only to address the reply. */
-  private replyRateLimited(connection: Connection, data: Buffer, isBinary: boolean): void {
-    let id: unknown;
-    try {
-      const decoded = connection.codec.decode(data, isBinary);
-      if (typeof decoded === "object" && decoded !== null) id = (decoded as { id?: unknown }).id;
-    } catch {
-      // Undecodable: answer without an id.
-    }
-    this.sendError(connection, isFrameId(id) ? id : undefined, new SwitchboardError("rate_limited", "Too many frames; this one was not processed. Slow down."));
-  }
-
-  private async dispatch(connection: Connection, frame: ClientFrame): Promise<void> {
-    if (this.events.has("message")) this.events.emit("message", connection, frame);
-    if (frame.type === "ping") {
-      connection.send(frame.id === undefined ? { type: "pong", ts: Date.now() } : { type: "pong", id: frame.id, ts: Date.now() });
-      return;
-    }
-    this.protection.checkFrame(connection, frame);
-    if (this.middleware.length === 0 && BUILT_IN_TYPES.has(frame.type)) {
-      // Built-in commands reply themselves and use no handler context: none is built for them.
-      try {
-        await runBuiltInCommand(this.commandHost, connection, frame);
-      } catch (error) {
-        this.sendError(connection, frame.id, error);
-      }
-      return;
-    }
-    let replied = false;
-    const reply = (data: unknown): void => {
-      if (replied) return;
-      replied = true;
-      this.reply(connection, frame, data);
-    };
-    const ctx = this.createContext(connection, frame, reply);
-    const run = async (): Promise<void> => {
-      if (BUILT_IN_TYPES.has(frame.type)) return runBuiltInCommand(this.commandHost, connection, frame);
-      const registered = this.router.find(frame.type, frame.action);
-      if (registered === undefined) {
-        throw new SwitchboardError("unknown_type", `No handler for type "${frame.type}"${frame.action === undefined ? "" : ` and action "${frame.action}"`}.`);
-      }
-      const data = await validatePayload(registered.schema, frame.data);
-      const started = performance.now();
-      try {
-        reply((await registered.handler(ctx, data)) ?? null);
-      } finally {
-        this.observer.handlerFinished(registered.type, performance.now() - started);
-      }
-    };
-    try {
-      await (this.middleware.length === 0 ? run() : runMiddleware(this.middleware, ctx, run));
-    } catch (error) {
-      if (!replied) {
-        replied = true;
-        this.sendError(connection, frame.id, error);
-      } else this.logError(error, connection);
-    }
-  }
-
-  private createContext(connection: Connection, frame: ClientFrame, reply: (data: unknown) => void): HandlerContext {
-    return {
-      connectionId: connection.id,
-      userId: connection.userId,
-      claims: connection.claims,
-      node: this.node,
-      type: frame.type,
-      action: frame.action,
-      frame,
-      rooms: connection.rooms,
-      get state() {
-        return connection.state;
-      },
-      join: (room, request) => this.joinConnection(connection, room, request),
-      leave: async (room) => {
-        await this.roomService.leave(connection, room);
-      },
-      reply,
-      emit: (type, data) => {
-        assertEventType(type);
-        connection.send({ type, data, ts: Date.now() });
-      },
-      broadcast: this,
-    };
-  }
-
-  private reply(connection: Connection, frame: ClientFrame, data: unknown): void {
-    if (frame.id === undefined) return;
-    this.counters.framesOut++;
-    connection.send({ type: "reply", id: frame.id, ok: true, data });
-  }
-
-  private sendError(connection: Connection, id: ClientFrame["id"], error: unknown): void {
-    let body;
-    if (error instanceof SwitchboardError) body = error.toBody();
-    else {
-      this.logError(error, connection);
-      body = { code: "internal", message: "Internal error." } as const;
-    }
-    this.observer.errorReplied(body.code);
-    this.counters.framesOut++;
-    connection.send(id === undefined ? { type: "error", error: body } : { type: "reply", id, ok: false, error: body });
-  }
-
-  private logError(error: unknown, connection: Connection | undefined): void {
-    this.logger.error({ err: error, connection: connection?.id }, "handler failed");
-    this.events.emit("error", error, connection);
   }
 
   // ---- Broadcast API --------------------------------------------------------------------
@@ -617,9 +389,7 @@ export class Switchboard<Map extends EventMap = DefaultEventMap> implements Broa
   async joinConnection(connection: Connection | string, room: string, request: Pick<JoinRequest, "authorized"> = {}): Promise<JoinResult> {
     const target = typeof connection === "string" ? this.hub.connections.get(connection) : connection;
     if (target === undefined) throw new SwitchboardError("not_found", "No such connection on this node.");
-    const pending = await this.admission.join(target, room, { authorized: request.authorized === true });
-    pending.flush();
-    return pending.result;
+    return joinFromServer(this.admission, target, room, request);
   }
 
   presence(room: string): Promise<PresenceMember[]> {
@@ -665,7 +435,8 @@ export class Switchboard<Map extends EventMap = DefaultEventMap> implements Broa
 
   private async shutdown(code: number, reason: string): Promise<void> {
     this.heartbeat.stop();
-    // From here on, upgrades in every mode are answered 503 with Retry-After (handleUpgrade checks `closing`).
+    // From here on, upgrades in every mode are answered 503 with Retry-After.
+    this.upgrades.refuseAll();
     for (const connection of this.hub.connections.values()) connection.close(code, reason);
     const timeoutMs = this.options.shutdownTimeoutMs;
     const terminate = setTimeout(() => {

@@ -5,9 +5,10 @@ import { createServer } from "node:http";
 import * as v from "valibot";
 import { z } from "zod";
 import { createServerApi, createSwitchboard } from "switchboard";
-import type { BroadcastOperator, HandlerContext, Middleware, Switchboard } from "switchboard";
+import type { BroadcastOperator, HandlerContext, Middleware, RequestHandler, Switchboard } from "switchboard";
 import { connect } from "switchboard/client";
 import type { Room, SwitchboardClient } from "switchboard/client";
+import { useRoom } from "switchboard/react";
 import type { AppEvents } from "./app-events.js";
 
 // ---- Server -----------------------------------------------------------------------------
@@ -26,6 +27,12 @@ sb.handle("lobby:create", z.object({ name: z.string().min(1) }), (ctx, data) => 
   ctx.reply({ room: data.name.toUpperCase() });
 });
 sb.handle("lobby:create", v.object({ name: v.string() }), async (_ctx, data) => ({ room: data.name }));
+// A schema that transforms: it accepts the declared data, the handler gets its output.
+sb.handle(
+  { type: "lobby:create", action: "sized" },
+  z.object({ name: z.string().transform((name) => name.length) }),
+  (_ctx, data) => ({ room: data.name.toFixed() }),
+);
 sb.handle("lobby:list", () => ["lobby:a", "lobby:b"]);
 
 void sb.to("lobby:a").emit("match_found", { matchId: "m2", players: [] });
@@ -45,6 +52,10 @@ function createLobby(ctx: HandlerContext<AppEvents, { room: string }>, data: { n
   return { room: data.name };
 }
 sb.handle({ type: "lobby:create", action: "named" }, createLobby);
+const listLobbies: RequestHandler<AppEvents, "lobby:list"> = async (ctx) => [ctx.node];
+sb.handle("lobby:list", listLobbies);
+const typedServer: Switchboard<AppEvents> = sb;
+void typedServer;
 
 // A typed server is still a Switchboard for code that takes any.
 const plain: Switchboard = sb;
@@ -59,8 +70,10 @@ sb.handle("lobby:create", () => ({ room: 42 }));
 sb.handle("lobby:list", (ctx) => ctx.reply([1, 2]));
 // @ts-expect-error: not a declared request
 sb.handle("lobby:delete", () => null);
-// @ts-expect-error: the schema's output is not the declared data
+// @ts-expect-error: the schema does not accept the declared data
 sb.handle("lobby:create", z.object({ name: z.number() }), (_ctx, data) => ({ room: String(data.name) }));
+// @ts-expect-error: the schema requires a field clients are not declared to send
+sb.handle("lobby:create", z.object({ name: z.string(), owner: z.string() }), (_ctx, data) => ({ room: data.owner }));
 // @ts-expect-error: wrong event data
 void sb.to("lobby:a").emit("score", "three");
 // @ts-expect-error: not a declared event
@@ -109,9 +122,11 @@ export async function client(): Promise<void> {
     if (type === "match_lost") console.log(type);
   });
 
-  // The client of a typed map still fits code that takes any client.
+  // The client of a typed map still fits code that takes any client, and the React hooks.
   const any: SwitchboardClient<object, object> = client;
   void any;
+  const useLobby = () => useRoom<{ text: string }>(client, "lobby:alpha", { keep: 10 }).messages;
+  void useLobby;
 
   // The earlier form, events and requests apart, keeps working.
   const legacy = connect<AppEvents["events"], AppEvents["requests"]>("ws://localhost:8080/ws");
