@@ -5,9 +5,12 @@
 import { readFileSync } from "node:fs";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { cpuMicros, serveRpc } from "./rpc.js";
+import { ServerProfiles } from "./server-profile.js";
 import type { RunningTarget, ServerConfig } from "./targets/target.js";
 
 let running: RunningTarget | undefined;
+let target = "server";
+const profiles = new ServerProfiles(process.env.SWITCHBOARD_BENCH_CPU_PROFILE || undefined);
 const loopDelay = monitorEventLoopDelay({ resolution: 10 });
 loopDelay.enable();
 
@@ -30,6 +33,7 @@ function bytesWritten(): number {
 
 serveRpc({
   async start(config: ServerConfig) {
+    target = config.target;
     // Imported on demand: a process loads only the server it runs (faster start, smaller baseline RSS).
     if (config.target === "switchboard") running = await (await import("./targets/switchboard.js")).startSwitchboard(config);
     else if (config.target === "socketio") running = await (await import("./targets/socketio.js")).startSocketIo(config);
@@ -37,10 +41,13 @@ serveRpc({
     return { port: running.port };
   },
   /** CPU time so far, bytes written (sockets included), and the event-loop delay p99 (ms) since the previous call. */
-  cpu() {
+  async cpu() {
     const loopDelayP99Ms = loopDelay.percentile(99) / 1e6;
     loopDelay.reset();
-    return { cpuMicros: cpuMicros(), at: performance.now(), loopDelayP99Ms, bytesWritten: bytesWritten() };
+    const figures = { cpuMicros: cpuMicros(), at: performance.now(), loopDelayP99Ms, bytesWritten: bytesWritten() };
+    // After the figures are read, so writing a profile is not counted in the phase it ends.
+    await profiles.mark(target);
+    return figures;
   },
   memory() {
     collectGarbage();

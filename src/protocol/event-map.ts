@@ -57,6 +57,13 @@ export type RequestReply<Requests, Type extends keyof Requests> = Requests[Type]
 export type EventData<Events, Type extends keyof Events> = Events[Type];
 
 /**
+ * What a handler's schema must be for a request: one that accepts the `data` the map lets a
+ * client send (its input takes the declared data; its output, what the handler gets, may be
+ * transformed). Untyped requests (`unknown` data) take any schema.
+ */
+export type AcceptsData<Input, Data> = unknown extends Data ? unknown : [Data] extends [Input] ? unknown : { readonly "~accepts": Data };
+
+/**
  * The arguments of an `emit`: for each declared event type, `[type, data]`. A union of tuples
  * rather than a generic `Type` parameter, so that a typed server or operator is still
  * assignable where an untyped one is expected (a plain `Switchboard`).

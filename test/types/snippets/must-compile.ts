@@ -27,6 +27,12 @@ sb.handle("lobby:create", z.object({ name: z.string().min(1) }), (ctx, data) => 
   ctx.reply({ room: data.name.toUpperCase() });
 });
 sb.handle("lobby:create", v.object({ name: v.string() }), async (_ctx, data) => ({ room: data.name }));
+// A schema that transforms: it accepts the declared data, the handler gets its output.
+sb.handle(
+  { type: "lobby:create", action: "sized" },
+  z.object({ name: z.string().transform((name) => name.length) }),
+  (_ctx, data) => ({ room: data.name.toFixed() }),
+);
 sb.handle("lobby:list", () => ["lobby:a", "lobby:b"]);
 
 void sb.to("lobby:a").emit("match_found", { matchId: "m2", players: [] });
@@ -64,8 +70,10 @@ sb.handle("lobby:create", () => ({ room: 42 }));
 sb.handle("lobby:list", (ctx) => ctx.reply([1, 2]));
 // @ts-expect-error: not a declared request
 sb.handle("lobby:delete", () => null);
-// @ts-expect-error: the schema's output is not the declared data
+// @ts-expect-error: the schema does not accept the declared data
 sb.handle("lobby:create", z.object({ name: z.number() }), (_ctx, data) => ({ room: String(data.name) }));
+// @ts-expect-error: the schema requires a field clients are not declared to send
+sb.handle("lobby:create", z.object({ name: z.string(), owner: z.string() }), (_ctx, data) => ({ room: data.owner }));
 // @ts-expect-error: wrong event data
 void sb.to("lobby:a").emit("score", "three");
 // @ts-expect-error: not a declared event

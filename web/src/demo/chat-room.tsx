@@ -40,7 +40,7 @@ export function ChatRoom({ client, room, name, onLeave, onNotice }: Props) {
     };
     const loadHistory = async (target: DemoRoom): Promise<void> => {
       const page = await target.history({ limit: HISTORY_ON_JOIN });
-      const history = (page.messages as MessageFrame[]).map(toChatLine).filter((line): line is ChatLine => line !== undefined);
+      const history = page.messages.map(toChatLine).filter((line): line is ChatLine => line !== undefined);
       if (active) setLines((existing) => mergeLines(existing, history));
     };
     (async () => {

@@ -18,8 +18,8 @@ sb.handle("lobby:create", () => ({ room: 42 }));
 // error TS2345: Argument of type '"lobby:delete"' is not assignable to parameter of type 'Route<RequestType<
 sb.handle("lobby:delete", () => null);
 
-// A schema whose output is not the declared payload (and so no handler type for its data).
-// error TS2345: Argument of type 'ZodObject<{ name: ZodNumber; }, $strip>' is not assignable to parameter of type 'StandardSchemaV1<unknown, { name: string; }>'.
+// A schema that does not accept the declared payload (and so no handler type for its data).
+// error TS2345: is not assignable to parameter of type 'ZodObject<{ name: ZodNumber; }, $strip> & { readonly "~accepts": { name: string; }; }'.
 // error TS2339: Property 'name' does not exist on type 'never'.
 sb.handle("lobby:create", z.object({ name: z.number() }), (_ctx, data) => ({ room: String(data.name) }));
 
