@@ -5,17 +5,13 @@ import type { Server as HttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import type { StandardSchemaV1 } from "@standard-schema/spec";
-import { WebSocketServer } from "ws";
-import type { WebSocket } from "ws";
 import { Authenticator } from "../auth/authenticator.js";
 import { ClusterBus } from "../cluster/cluster-bus.js";
-import { AuthenticationError } from "../auth/identity.js";
-import type { Identity } from "../auth/identity.js";
 import type { BroadcastTargets, Broker } from "../broker/broker.js";
 import { MemoryBroker } from "../broker/memory-broker.js";
 import type { HistoryPage, HistoryStore } from "../history/history-store.js";
 import { MemoryHistoryStore } from "../history/memory-history-store.js";
-import { createLogger, redactUrl } from "../log/logger.js";
+import { createLogger } from "../log/logger.js";
 import type { Logger } from "../log/logger.js";
 import { MemoryPresenceStore } from "../presence/memory-presence-store.js";
 import type { PresenceStore } from "../presence/presence-store.js";
@@ -24,12 +20,10 @@ import type { Codec } from "../protocol/codec.js";
 import { msgpackCodec } from "../protocol/msgpack-codec.js";
 import { CloseCode } from "../protocol/close-codes.js";
 import { SwitchboardError } from "../protocol/error-codes.js";
-import { PROTOCOL_VERSION } from "../protocol/frames.js";
 import type { SwitchboardStats } from "../protocol/stats.js";
 import { Protection } from "../protection/protection.js";
-import type { UpgradeRefusal } from "../protection/protection.js";
 import type { RateLimit } from "../protection/protection-options.js";
-import type { PresenceMember, PresencePage, RecoveryPosition, WelcomeData } from "../protocol/frames.js";
+import type { PresenceMember, PresencePage, RecoveryPosition } from "../protocol/frames.js";
 import { assertRoomName } from "../protocol/room-name.js";
 import { RoomPolicies } from "../rooms/room-policy.js";
 import { RoomService } from "../rooms/room-service.js";
@@ -43,7 +37,8 @@ import { joinFromServer } from "./commands.js";
 import type { RoomAccessHook } from "./commands.js";
 import { Dispatcher } from "./dispatch.js";
 import { Replier } from "./replier.js";
-import { Connection } from "../delivery/connection.js";
+import { UpgradeHandler } from "./upgrade.js";
+import type { Connection } from "../delivery/connection.js";
 import { ConnectionLifecycle } from "./connection-lifecycle.js";
 import { Heartbeat } from "./heartbeat.js";
 import { LifecycleEmitter } from "./lifecycle-events.js";
@@ -57,13 +52,9 @@ import { Router } from "./router.js";
 import type { LifecycleEvents } from "../cluster/lifecycle-publisher.js";
 import type { Handler, Middleware, RequestHandler, Route } from "./router.js";
 import type { AcceptsData, DefaultEventMap, EventMap, EventsOf, RequestData, RequestReply, RequestType, RequestsOf } from "../protocol/event-map.js";
-import { rejectUpgrade } from "./upgrade-response.js";
 import type { SwitchboardObserver } from "../protection/observer.js";
 import { ObserverList } from "./observer-list.js";
-import { WireLink } from "./wire-link.js";
-import type { WireHost } from "./wire-link.js";
 import { WireMounts } from "./wire-mounts.js";
-import { WireRefusal } from "../wire/wire-adapter.js";
 import type { WireAdapter } from "../wire/wire-adapter.js";
 
 export interface DisconnectRequest {
@@ -117,7 +108,7 @@ export class Switchboard<Map extends EventMap = DefaultEventMap> implements Broa
   private readonly middleware: Middleware[] = [];
   private readonly events: LifecycleEmitter;
   private readonly heartbeat: Heartbeat;
-  private readonly wss: WebSocketServer;
+  private readonly upgrades: UpgradeHandler;
   private readonly codecs = new Map<string, Codec>([
     [jsonCodec.subprotocol, jsonCodec],
     [msgpackCodec.subprotocol, msgpackCodec],
@@ -133,7 +124,6 @@ export class Switchboard<Map extends EventMap = DefaultEventMap> implements Broa
   private readonly baseOperator: BroadcastOperator<EventsOf<Map>>;
   private readonly deliveryFailures: DeliveryFailures;
   private readonly wires = new WireMounts();
-  private readonly wireHost: WireHost;
 
   constructor(options: SwitchboardOptions = {}) {
     this.options = resolveOptions(options);
@@ -229,27 +219,28 @@ export class Switchboard<Map extends EventMap = DefaultEventMap> implements Broa
         publish: (room, data, publishOptions) => admission.publish(room, data, publishOptions),
       },
     });
-    const dispatcher = this.dispatcher;
-    this.wss = new WebSocketServer({
-      noServer: true,
-      clientTracking: false,
-      maxPayload: this.options.maxPayload,
-      // Off by default; when on, ws bounds the decompressed size by maxPayload too.
-      perMessageDeflate: this.protection.settings.compression,
-      handleProtocols: (protocols) => this.chooseSubprotocol(protocols),
-    });
-    this.wireHost = {
-      node: this.node,
-      dispatch: (connection, frame) => dispatcher.dispatchSafely(connection, frame),
-      setUser: (connection, userId, claims) => this.hub.setIdentity(connection, { userId, claims }),
-      failed: (connection, error) => {
-        replier.logError(error, connection);
-        connection.close(CloseCode.internalError, "internal error");
-      },
-    };
     this.cluster = new ClusterBus(this, this.fanOut, options.cluster);
     this.ready = this.fanOut.start();
     this.ready.catch((error: unknown) => this.logger.error({ err: error }, "broker failed to start"));
+    this.upgrades = new UpgradeHandler({
+      node: this.node,
+      maxPayload: this.options.maxPayload,
+      heartbeatMs: this.options.heartbeatMs,
+      protection: this.protection,
+      authenticator: this.authenticator,
+      hub: this.hub,
+      ready: this.ready,
+      wires: this.wires,
+      codecs: this.codecs,
+      logger: this.logger,
+      observer: this.observer,
+      deliveryFailures: this.deliveryFailures,
+      lifecycle: this.lifecycle,
+      events,
+      dispatcher: this.dispatcher,
+      replier,
+      heartbeat: this.heartbeat,
+    });
     this.heartbeat.start();
   }
 
@@ -326,70 +317,13 @@ export class Switchboard<Map extends EventMap = DefaultEventMap> implements Broa
 
   /** Serves WebSocket upgrades on `path` of an existing HTTP(S) server. */
   attach(server: HttpServer | HttpsServer, options: { path?: string } = {}): this {
-    const path = options.path ?? this.options.path;
-    const listener = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
-      const url = request.url ?? "/";
-      const query = url.indexOf("?");
-      const pathname = query === -1 ? url : url.slice(0, query);
-      if (pathname !== path && this.wires.find(pathname) === undefined) {
-        // Other upgrade listeners (a dev server's HMR, say) may own this path.
-        if (server.listenerCount("upgrade") === 1) rejectUpgrade(socket, 404, "not_found", `No WebSocket endpoint at this path; use ${path}.`);
-        return;
-      }
-      this.handleUpgrade(request, socket, head);
-    };
-    // Never removed, not even by close(): while the app's server listens, upgrades during and
-    // after shutdown get 503 + Retry-After rather than no answer at all.
-    server.on("upgrade", listener);
+    this.upgrades.attach(server, options.path ?? this.options.path);
     return this;
   }
 
   /** Takes over one upgrade request (for servers that route upgrades themselves). */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
-    if (this.closing !== undefined) return this.refuseWhileClosing(socket);
-    const refusal = this.protection.checkUpgrade(request, this.hub.connections.size);
-    if (refusal !== undefined) return this.refuseUpgrade(request, socket, refusal);
-    this.protection.upgradeStarted();
-    const url = request.url ?? "/";
-    const adapter = this.wires.find(url.split("?", 1)[0]!);
-    const onEarlyError = (): void => {
-      socket.destroy();
-    };
-    socket.on("error", onEarlyError);
-    const identity = adapter === undefined ? this.authenticator.authenticate(request) : Promise.resolve().then(() => adapter.authenticate?.(request) ?? { userId: null, claims: {} });
-    Promise.all([this.ready, identity]).then(
-      ([, identity]) => {
-        this.protection.upgradeFinished();
-        socket.off("error", onEarlyError);
-        if (socket.destroyed) return;
-        if (this.closing !== undefined) return this.refuseWhileClosing(socket);
-        const userRefusal = this.protection.checkUser(identity.userId, identity.userId === null ? undefined : this.hub.userConnections(identity.userId));
-        if (userRefusal !== undefined) return this.refuseUpgrade(request, socket, userRefusal);
-        this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, request, identity, adapter));
-      },
-      (error: unknown) => {
-        this.protection.upgradeFinished();
-        socket.off("error", onEarlyError);
-        if (error instanceof WireRefusal) return rejectUpgrade(socket, error.status, error.status === 401 ? "unauthorized" : error.status === 404 ? "not_found" : "forbidden", error.message);
-        if (error instanceof AuthenticationError) {
-          this.logger.info({ url: redactUrl(request.url), reason: error.message }, "upgrade refused: unauthorized");
-          this.observer.refused("unauthorized");
-          return rejectUpgrade(socket, 401, "unauthorized", `Unauthorized: ${error.message}.`, { "WWW-Authenticate": "Bearer" });
-        }
-        this.logger.error({ err: error }, "upgrade failed");
-        rejectUpgrade(socket, 503, "unavailable", "The server cannot accept connections right now.");
-      },
-    );
-  }
-
-  /** During and after shutdown: a clear answer, so clients reconnecting in a deploy go elsewhere at once. */
-  private refuseWhileClosing(socket: Duplex): void {
-    rejectUpgrade(socket, 503, "unavailable", "The server is shutting down; retry on another node.", { "Retry-After": "1" });
-  }
-
-  private refuseUpgrade(request: IncomingMessage, socket: Duplex, refusal: UpgradeRefusal): void {
-    this.logger.info({ url: redactUrl(request.url), ip: this.protection.clientIp(request), reason: refusal.reason }, `upgrade refused: ${refusal.status}`);
-    rejectUpgrade(socket, refusal.status, refusal.code, refusal.message, refusal.headers);
+    this.upgrades.handleUpgrade(request, socket, head);
   }
 
   /** Starts a standalone HTTP server serving the WebSocket endpoint and the browser client (/switchboard.js). */
@@ -411,54 +345,6 @@ export class Switchboard<Map extends EventMap = DefaultEventMap> implements Broa
     });
     await this.ready;
     return server.address() as AddressInfo;
-  }
-
-  private chooseSubprotocol(offered: Set<string>): string | false {
-    for (const protocol of offered) if (this.codecs.has(protocol)) return protocol;
-    return false;
-  }
-
-  private accept(ws: WebSocket, request: IncomingMessage, identity: Identity, adapter: WireAdapter | undefined): void {
-    const codec = adapter === undefined ? (this.codecs.get(ws.protocol) ?? jsonCodec) : jsonCodec;
-    const ip = this.protection.clientIp(request);
-    const connection = new Connection(adapter?.connectionId?.() ?? randomBytes(9).toString("base64url"), ws, codec, identity, ip);
-    this.hub.add(connection);
-    this.protection.connectionAccepted(connection, connection.userId === null ? undefined : this.hub.userConnections(connection.userId));
-    connection.slowConsumers = this.protection.slowConsumers;
-    connection.failures = this.deliveryFailures;
-    ws.on("message", (data, isBinary) => this.dispatcher.onFrame(connection, data as Buffer, isBinary));
-    ws.on("pong", () => {
-      connection.alive = true;
-    });
-    ws.on("error", (error) => this.logger.debug({ err: error, connection: connection.id }, "socket error"));
-    ws.on("close", (code, reason) => {
-      connection.wire?.closed(code, reason.toString());
-      this.lifecycle.ended(connection, code, reason.toString());
-    });
-    if (adapter !== undefined) {
-      const link = new WireLink(connection, adapter, this.wireHost);
-      connection.wire = link;
-      this.observer.connectionOpened();
-      try {
-        link.handler = adapter.open(link, request);
-      } catch (error) {
-        this.wireHost.failed(connection, error);
-        return;
-      }
-      this.events.emit("connect", connection);
-      return;
-    }
-    const welcome: WelcomeData = {
-      connectionId: connection.id,
-      userId: connection.userId,
-      node: this.node,
-      heartbeatMs: this.options.heartbeatMs,
-      protocol: PROTOCOL_VERSION,
-    };
-    connection.send({ type: "welcome", data: welcome });
-    this.heartbeat.scheduleExpiry(connection);
-    this.observer.connectionOpened();
-    this.events.emit("connect", connection);
   }
 
   // ---- Broadcast API --------------------------------------------------------------------
@@ -549,7 +435,8 @@ export class Switchboard<Map extends EventMap = DefaultEventMap> implements Broa
 
   private async shutdown(code: number, reason: string): Promise<void> {
     this.heartbeat.stop();
-    // From here on, upgrades in every mode are answered 503 with Retry-After (handleUpgrade checks `closing`).
+    // From here on, upgrades in every mode are answered 503 with Retry-After.
+    this.upgrades.refuseAll();
     for (const connection of this.hub.connections.values()) connection.close(code, reason);
     const timeoutMs = this.options.shutdownTimeoutMs;
     const terminate = setTimeout(() => {
