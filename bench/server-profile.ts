@@ -5,7 +5,7 @@ import { Session } from "node:inspector/promises";
 /**
  * CPU profiles of the server under test, opt in with SWITCHBOARD_BENCH_CPU_PROFILE=<folder>.
  * Scenarios read the server's CPU time just before and just after the phase they measure, so
- * each read ends the running profile (written as <target>-<n>.cpuprofile, for Chrome DevTools
+ * each read ends the running profile (written as <target>-<pid>-<n>.cpuprofile, for Chrome DevTools
  * or speedscope) and starts the next: a profile holds exactly one measured phase, not the
  * connecting before it. `node --cpu-prof` cannot do this: it writes at exit, and the bench
  * ends its servers with SIGKILL.
@@ -25,7 +25,8 @@ export class ServerProfiles {
       await this.session.post("Profiler.enable");
     } else {
       const { profile } = await this.session.post("Profiler.stop");
-      writeFileSync(join(this.folder, `${target}-${++this.written}.cpuprofile`), JSON.stringify(profile));
+      // The pid tells apart the workers of one run (the large join storm starts seven).
+      writeFileSync(join(this.folder, `${target}-${process.pid}-${++this.written}.cpuprofile`), JSON.stringify(profile));
     }
     await this.session.post("Profiler.start");
   }

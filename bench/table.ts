@@ -11,6 +11,7 @@ export const SHOWN: Record<string, Array<{ key: string; label: string }>> = {
     { key: "p90Ms", label: "p90 ms" },
     { key: "p99Ms", label: "p99 ms" },
     { key: "maxMs", label: "max ms" },
+    { key: "serverCpuMicrosPerPublication", label: "server CPU µs/publication" },
   ],
   idle: [
     { key: "rssBytesPerConnection", label: "RSS bytes/conn" },

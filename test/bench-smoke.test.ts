@@ -29,7 +29,7 @@ function run(args: string[], timeoutMs: number): Promise<{ code: number | null; 
 
 const FIGURES: Record<string, string[]> = {
   fanout: ["deliveredPerSecond", "serverCpuMicrosPerDelivery"],
-  latency: ["p50Ms", "p90Ms", "p99Ms", "maxMs"],
+  latency: ["p50Ms", "p90Ms", "p99Ms", "maxMs", "serverCpuMicrosPerPublication"],
   idle: ["rssBytesPerConnection", "heapBytesPerConnection"],
   connect: ["connectionsPerSecond"],
   redis: ["deliveredPerSecond"],

@@ -53,6 +53,8 @@ export async function latency(context: ScenarioContext, variant: Variant, client
       published,
       delivered,
       lost: expected - delivered,
+      // Steadier than the percentiles on a shared machine: time waiting for a core is not in it.
+      serverCpuMicrosPerPublication: round((cpuAfter.cpuMicros - cpuBefore.cpuMicros) / Math.max(1, published), 1),
       ...serverFigures(cpuBefore, cpuAfter),
       ...generatorFigures(reports),
     };

@@ -1,5 +1,7 @@
 import type { Broker, BrokerHealth, BrokerMessage, BrokerMessageHandler } from "./broker.js";
 
+const DELIVERED: Promise<void> = Promise.resolve();
+
 /**
  * The reference Broker: one process, delivery on the publisher's call stack so
  * a broadcast costs no serialization and no extra turn of the event loop.
@@ -14,9 +16,16 @@ export class MemoryBroker implements Broker {
     this.onMessage = onMessage;
   }
 
-  async publish(topic: string, message: BrokerMessage): Promise<void> {
-    if (this.closed) throw new Error("broker closed");
-    if (this.onMessage !== undefined && this.topics.has(topic)) this.onMessage(topic, message);
+  /** Delivers before it returns; the promise it returns is settled already. */
+  publish(topic: string, message: BrokerMessage): Promise<void> {
+    if (this.closed) return Promise.reject(new Error("broker closed"));
+    try {
+      if (this.onMessage !== undefined && this.topics.has(topic)) this.onMessage(topic, message);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    // One settled promise for every publication: a broadcast allocates none here.
+    return DELIVERED;
   }
 
   async subscribe(topic: string): Promise<void> {

@@ -115,28 +115,39 @@ export class FanOut implements EmitSink {
    * Sends `{type, room?, data, ts}` to the union of targets on every node, each connection
    * once. A filter cannot cross nodes: a filtered broadcast reaches this node's connections only.
    */
-  async emitToTargets(targets: BroadcastTargets, type: string, data: unknown, filter: ConnectionFilter | undefined): Promise<void> {
-    assertEventType(type);
-    for (const room of targets.rooms ?? []) assertRoomName(room, this.deps.maxRoomNameLength);
-    assertCarriable(data, "data");
+  emitToTargets(targets: BroadcastTargets, type: string, data: unknown, filter: ConnectionFilter | undefined): Promise<void> {
+    let frame: string;
+    let sentAt: number;
     const rooms = targets.rooms ?? [];
     const singleRoom = rooms.length === 1 && !targets.all && (targets.userIds?.length ?? 0) === 0 && (targets.connectionIds?.length ?? 0) === 0;
-    const sentAt = preciseNow();
-    const ts = Math.floor(sentAt);
-    const frame = JSON.stringify(singleRoom ? { type, room: rooms[0], data, ts } : { type, data, ts });
-    assertDataSize(frame, "data");
+    try {
+      assertEventType(type);
+      for (const room of rooms) assertRoomName(room, this.deps.maxRoomNameLength);
+      assertCarriable(data, "data");
+      sentAt = preciseNow();
+      const ts = Math.floor(sentAt);
+      frame = JSON.stringify(singleRoom ? { type, room: rooms[0], data, ts } : { type, data, ts });
+      assertDataSize(frame, "data");
+    } catch (error) {
+      return Promise.reject(error);
+    }
     if (filter !== undefined) {
       const prepared = new PreparedFrame(frame);
-      this.recordDelivery(this.deps.hub.deliverToTargets(targets, prepared, filter), prepared, sentAt);
+      try {
+        this.recordDelivery(this.deps.hub.deliverToTargets(targets, prepared, filter), prepared, sentAt);
+      } catch (error) {
+        // The filter is the caller's code.
+        return Promise.reject(error);
+      }
       this.deps.observer.broadcastPublished();
-      return;
+      return Promise.resolve();
     }
     const except = targets.except ?? [];
     const message: BrokerMessage =
       singleRoom && except.length <= 1
         ? withExcept({ kind: "room", room: rooms[0]!, frame, sentAt }, except[0])
         : { kind: "targets", targets, frame, sentAt };
-    await this.publish(message.kind === "room" ? roomTopic(message.room) : NODES_TOPIC, message, true);
+    return this.publish(message.kind === "room" ? roomTopic(message.room) : NODES_TOPIC, message, true);
   }
 
   /** Closes a user's or a connection's sockets on whichever node holds them. */
@@ -207,13 +218,19 @@ export class FanOut implements EmitSink {
 
   // ---- The one publish, its error mapping and its counts --------------------------------
 
-  private async publish(topic: string, message: BrokerMessage, broadcast: boolean): Promise<void> {
+  private publish(topic: string, message: BrokerMessage, broadcast: boolean): Promise<void> {
+    let sent: Promise<void>;
     try {
-      await this.deps.broker.publish(topic, message);
+      sent = this.deps.broker.publish(topic, message);
     } catch (error) {
-      throw this.failed(error, topic);
+      return Promise.reject(this.failed(error, topic));
     }
-    this.published(broadcast);
+    return sent.then(
+      () => this.published(broadcast),
+      (error: unknown) => {
+        throw this.failed(error, topic);
+      },
+    );
   }
 
   /** Counts a publication that reached the broker; `broadcast`: one a user sees (a message or event). */

@@ -14,7 +14,7 @@ export class MemoryPresenceStore implements PresenceStore {
   readonly name = "memory";
   private readonly byRoom = new Map<string, RoomEntries>();
 
-  async add(room: string, entry: PresenceEntry): Promise<void> {
+  async add(room: string, entry: PresenceEntry): Promise<number> {
     let state = this.byRoom.get(room);
     if (state === undefined) {
       state = { entries: new Map(), nextSeq: 1 };
@@ -22,6 +22,7 @@ export class MemoryPresenceStore implements PresenceStore {
     }
     state.entries.delete(entry.connectionId);
     state.entries.set(entry.connectionId, { entry, seq: state.nextSeq++ });
+    return state.entries.size;
   }
 
   async update(room: string, connectionId: string, meta: Record<string, unknown> | undefined): Promise<boolean> {

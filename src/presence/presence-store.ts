@@ -29,7 +29,12 @@ export interface PresenceEntryPage {
  */
 export interface PresenceStore {
   readonly name: string;
-  add(room: string, entry: PresenceEntry): Promise<void>;
+  /**
+   * Adds (or replaces) the connection's entry. May resolve with the room's connection
+   * count right after the add, when the store learns it in the same round trip: a join
+   * then needs no separate `count`.
+   */
+  add(room: string, entry: PresenceEntry): Promise<number | void>;
   /** Replaces the meta of an existing entry; resolves false when the connection is not present. */
   update(room: string, connectionId: string, meta: Record<string, unknown> | undefined): Promise<boolean>;
   remove(room: string, connectionId: string): Promise<void>;

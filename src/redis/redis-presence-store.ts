@@ -94,12 +94,22 @@ export class RedisPresenceStore implements PresenceStore {
     this.listeners.push(listener);
   }
 
-  async add(room: string, entry: PresenceEntry): Promise<void> {
+  /** Resolves with the room's count after the add (HLEN pipelined behind the HSET, one round trip). */
+  async add(room: string, entry: PresenceEntry): Promise<number> {
     this.pendingRemovals.delete(member(room, entry.connectionId));
     let entries = this.local.get(room);
     if (entries === undefined) this.local.set(room, (entries = new Map()));
     entries.set(entry.connectionId, entry);
-    await this.write(room, entry);
+    const keys = this.connections.keys;
+    const commands = await this.client();
+    // Sent together on one connection: Redis runs them in this order, so the count includes the entry.
+    const [, , , count] = await Promise.all([
+      commands.hset(keys.presence(room), entry.connectionId, storedValue(entry, this.epoch)),
+      commands.sadd(keys.nodeEntries(this.node), member(room, entry.connectionId)),
+      commands.zadd(keys.presenceRooms(), 0, room),
+      commands.hlen(keys.presence(room)),
+    ]);
+    return count;
   }
 
   async update(room: string, connectionId: string, meta: Record<string, unknown> | undefined): Promise<boolean> {
@@ -219,16 +229,6 @@ export class RedisPresenceStore implements PresenceStore {
     const commands = await this.client();
     await Promise.all([commands.hdel(keys.presence(room), connectionId), commands.srem(keys.nodeEntries(this.node), member(room, connectionId))]);
     if ((await commands.hlen(keys.presence(room))) === 0) await commands.zrem(keys.presenceRooms(), room);
-  }
-
-  private async write(room: string, entry: PresenceEntry): Promise<void> {
-    const keys = this.connections.keys;
-    const commands = await this.client();
-    await Promise.all([
-      commands.hset(keys.presence(room), entry.connectionId, storedValue(entry, this.epoch)),
-      commands.sadd(keys.nodeEntries(this.node), member(room, entry.connectionId)),
-      commands.zadd(keys.presenceRooms(), 0, room),
-    ]);
   }
 
   /**

@@ -2,7 +2,7 @@ import type { Broker } from "../broker/broker.js";
 import { preciseNow, roomTopic } from "../broker/broker.js";
 import type { HistoryPage, HistoryStore } from "../history/history-store.js";
 import type { Logger } from "../log/logger.js";
-import type { PresenceStore } from "../presence/presence-store.js";
+import type { PresenceEntry, PresenceStore } from "../presence/presence-store.js";
 import { SwitchboardError } from "../protocol/error-codes.js";
 import type { PresenceMember, PresencePage, PresenceSnapshot, RecoveryPosition } from "../protocol/frames.js";
 import type { JoinReply } from "../protocol/replies.js";
@@ -90,28 +90,32 @@ export class RoomService {
     }
     let page: HistoryPage | undefined;
     let position: RecoveryPosition;
+    const entry: PresenceEntry | undefined = policy.presence ? { connectionId: connection.id, userId: connection.userId, node: this.deps.node, ...(meta === undefined ? {} : { meta }) } : undefined;
+    let added: Promise<number | void> | undefined;
     try {
       await this.subscriptions.get(room);
+      // The presence entry is written while the position is read: on a shared store one round trip instead of two.
+      // Not for a connection that left meanwhile: its leave has run, and nothing would remove the entry.
+      if (entry !== undefined && connection.rooms.has(room)) {
+        added = presence.add(room, entry);
+        // Observed below, once the history read is done.
+        added.catch(() => undefined);
+      }
       if (since !== undefined) {
         page = await history.read(room, since, Math.min(MAX_RECOVERY_MESSAGES, Math.max(policy.history.size, 1)));
         position = { offset: page.offset, epoch: page.epoch };
       } else position = await history.position(room);
     } catch (error) {
       connection.stopHolding(room);
+      if (added !== undefined) await presence.remove(room, connection.id).catch(() => undefined);
       await this.leave(connection, room, false);
       throw unavailable(error, this.deps.logger);
     }
-    if (!connection.rooms.has(room)) {
-      // The connection closed or left while the join was in flight.
-      connection.stopHolding(room);
-      throw new SwitchboardError("conflict", "The room was left before the join completed.");
-    }
     const result: JoinResult = { room, ...position };
-    if (policy.presence) {
+    if (added !== undefined) {
       try {
-        await presence.add(room, { connectionId: connection.id, userId: connection.userId, node: this.deps.node, ...(meta === undefined ? {} : { meta }) });
-        result.presence = await this.snapshot(room, policy);
-        this.announcer.announce(room, { kind: "join", connectionId: connection.id, userId: connection.userId, ...(meta === undefined ? {} : { meta }) });
+        const count = await added;
+        if (connection.rooms.has(room)) result.presence = await this.snapshot(room, policy, typeof count === "number" ? count : undefined);
       } catch (error) {
         // A shared store or broker went away mid-join: undo the membership so nothing half-joined remains.
         connection.stopHolding(room);
@@ -120,6 +124,13 @@ export class RoomService {
         throw unavailable(error, this.deps.logger);
       }
     }
+    if (!connection.rooms.has(room)) {
+      // The connection closed or left while the join was in flight; its leave removed the entry, and
+      // announcing the join now would list it again after its leave.
+      connection.stopHolding(room);
+      throw new SwitchboardError("conflict", "The room was left before the join completed.");
+    }
+    if (added !== undefined && entry !== undefined) this.announcer.announce(room, { kind: "join", connectionId: entry.connectionId, userId: entry.userId, ...(meta === undefined ? {} : { meta }) });
     const recovered = page?.complete;
     if (recovered !== undefined) result.recovered = recovered;
     this.deps.onJoin(connection, room);
@@ -237,8 +248,8 @@ export class RoomService {
   }
 
   /** The join reply's presence: the count, and the first page while the room lists its members. */
-  private async snapshot(room: string, policy: ResolvedRoomPolicy): Promise<PresenceSnapshot> {
-    const count = await this.deps.presence.count(room);
+  private async snapshot(room: string, policy: ResolvedRoomPolicy, known: number | undefined): Promise<PresenceSnapshot> {
+    const count = known ?? (await this.deps.presence.count(room));
     if (policy.presenceMode === "count" || count > policy.presenceListLimit) return { count, mode: "count" };
     const page = await this.presencePage(room, undefined, JOIN_PRESENCE_PAGE);
     return { count: page.count, mode: "list", entries: page.entries, cursor: page.cursor };

@@ -56,7 +56,16 @@ function roomOf(host: CommandHost, frame: ClientFrame): string {
   return room;
 }
 
-export async function runBuiltInCommand(host: CommandHost, connection: Connection, frame: ClientFrame): Promise<void> {
+/**
+ * Runs a built-in command and sends its reply. Throws (invalid frame) or rejects with the
+ * error to answer. Not `async`: a publication then costs no promise of its own on the
+ * way to the broker, only the one its reply waits on.
+ */
+export function runBuiltInCommand(host: CommandHost, connection: Connection, frame: ClientFrame): Promise<void> {
+  return frame.type === "publish" ? publish(host, connection, frame) : runOtherCommand(host, connection, frame);
+}
+
+async function runOtherCommand(host: CommandHost, connection: Connection, frame: ClientFrame): Promise<void> {
   switch (frame.type) {
     case "join":
       return join(host, connection, frame);
@@ -65,8 +74,6 @@ export async function runBuiltInCommand(host: CommandHost, connection: Connectio
       if (!(await host.rooms.leave(connection, room))) throw new SwitchboardError("not_found", `Not a member of ${room}.`);
       return host.replier.reply(connection, frame, { room } satisfies LeaveReply);
     }
-    case "publish":
-      return publish(host, connection, frame);
     case "presence": {
       const room = roomOf(host, frame);
       const policy = host.policies.resolve(room);
@@ -106,19 +113,22 @@ async function join(host: CommandHost, connection: Connection, frame: ClientFram
   pending.flush();
 }
 
-async function publish(host: CommandHost, connection: Connection, frame: ClientFrame): Promise<void> {
-  const room = roomOf(host, frame);
+function publish(host: CommandHost, connection: Connection, frame: ClientFrame): Promise<void> {
+  // The admission checks the room name, as it does for every publication.
+  const room = frame.room ?? "";
   if (frame.volatile !== undefined && typeof frame.volatile !== "boolean") throw new SwitchboardError("bad_request", '"volatile" must be a boolean.');
   if (frame.echo !== undefined && typeof frame.echo !== "boolean") throw new SwitchboardError("bad_request", '"echo" must be a boolean.');
   if (frame.event !== undefined && (typeof frame.event !== "string" || frame.event.length === 0 || frame.event.length > 200)) throw new SwitchboardError("bad_request", '"event" must be a string of 1 to 200 characters.');
-  const result = await host.admission.publish(room, frame.data ?? null, {
+  const published = host.admission.publish(room, frame.data ?? null, {
     as: connection,
     volatile: frame.volatile === true,
     ...(frame.echo === false ? { except: connection.id } : {}),
     ...(typeof frame.event === "string" ? { event: frame.event } : {}),
   });
-  const reply: PublishReply = result.offset === undefined || result.epoch === undefined ? {} : { offset: result.offset, epoch: result.epoch };
-  host.replier.reply(connection, frame, reply);
+  return published.then((result) => {
+    const reply: PublishReply = result.offset === undefined || result.epoch === undefined ? {} : { offset: result.offset, epoch: result.epoch };
+    host.replier.reply(connection, frame, reply);
+  });
 }
 
 async function history(host: CommandHost, connection: Connection, frame: ClientFrame): Promise<void> {

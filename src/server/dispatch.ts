@@ -74,7 +74,14 @@ export class Dispatcher {
 
   /** Dispatches a decoded frame (a wire adapter's translation too); a failure becomes an error reply. */
   dispatchSafely(connection: Connection, frame: ClientFrame): void {
-    this.dispatch(connection, frame).catch((error: unknown) => this.deps.replier.sendError(connection, frame.id, error));
+    let pending: Promise<void> | undefined;
+    try {
+      pending = this.dispatch(connection, frame);
+    } catch (error) {
+      this.deps.replier.sendError(connection, frame.id, error);
+      return;
+    }
+    pending?.catch((error: unknown) => this.deps.replier.sendError(connection, frame.id, error));
   }
 
   /** Answers a frame over the rate limit without processing it; its id is read only to address the reply. */
@@ -89,23 +96,26 @@ export class Dispatcher {
     this.deps.replier.sendError(connection, isFrameId(id) ? id : undefined, new SwitchboardError("rate_limited", "Too many frames; this one was not processed. Slow down."));
   }
 
-  private async dispatch(connection: Connection, frame: ClientFrame): Promise<void> {
-    const { events, protection, middleware, commands, replier, router, observer } = this.deps;
+  /**
+   * Throws or rejects with what is to be answered as an error. Not `async`: a built-in
+   * command's promise (a publication's) is the only one made for its frame.
+   */
+  private dispatch(connection: Connection, frame: ClientFrame): Promise<void> | undefined {
+    const { events, protection, middleware, commands } = this.deps;
     if (events.has("message")) events.emit("message", connection, frame);
     if (frame.type === "ping") {
       connection.send(frame.id === undefined ? { type: "pong", ts: Date.now() } : { type: "pong", id: frame.id, ts: Date.now() });
-      return;
+      return undefined;
     }
     protection.checkFrame(connection, frame);
-    if (middleware.length === 0 && BUILT_IN_TYPES.has(frame.type)) {
-      // Built-in commands reply themselves and use no handler context: none is built for them.
-      try {
-        await runBuiltInCommand(commands, connection, frame);
-      } catch (error) {
-        replier.sendError(connection, frame.id, error);
-      }
-      return;
-    }
+    // Built-in commands reply themselves and use no handler context: none is built for them.
+    if (middleware.length === 0 && BUILT_IN_TYPES.has(frame.type)) return runBuiltInCommand(commands, connection, frame);
+    return this.runHandler(connection, frame);
+  }
+
+  /** The middleware chain and the handler (or built-in command) behind it, with the handler context. */
+  private async runHandler(connection: Connection, frame: ClientFrame): Promise<void> {
+    const { middleware, commands, replier, router, observer } = this.deps;
     let replied = false;
     const reply = (data: unknown): void => {
       if (replied) return;
