@@ -64,6 +64,8 @@ const UNAVAILABLE = "The message broker or store is unavailable; retry later.";
 export class FanOut implements EmitSink {
   private readonly deps: FanOutDeps;
   private readonly receivers: { [Kind in RoutedKind]?: (message: MessageOf<Kind>) => void } = {};
+  /** Room subscriptions in progress or done, so that concurrent joins all wait for the same one. */
+  private readonly subscriptions = new Map<string, Promise<void>>();
 
   constructor(deps: FanOutDeps) {
     this.deps = deps;
@@ -78,6 +80,24 @@ export class FanOut implements EmitSink {
   /** Registers the receiver of one kind of broker message (one per kind; a later one replaces it). */
   route<Kind extends RoutedKind>(kind: Kind, receiver: (message: MessageOf<Kind>) => void): void {
     (this.receivers as Record<RoutedKind, (message: BrokerMessage) => void>)[kind] = receiver as (message: BrokerMessage) => void;
+  }
+
+  // ---- Room subscriptions ---------------------------------------------------------------
+
+  /** The room got its first member on this node: its traffic is wanted from now on. */
+  roomOccupied(room: string): void {
+    this.subscriptions.set(room, this.deps.broker.subscribe(roomTopic(room)));
+  }
+
+  /** Resolves once the room's traffic reaches this node; rejects when the broker refused the subscription. */
+  roomSubscribed(room: string): Promise<void> | undefined {
+    return this.subscriptions.get(room);
+  }
+
+  /** The room's last member on this node left: its traffic is no longer wanted. */
+  roomVacated(room: string): void {
+    this.subscriptions.delete(room);
+    this.deps.broker.unsubscribe(roomTopic(room)).catch((error: unknown) => this.deps.logger.warn({ err: error, room }, "broker unsubscribe failed"));
   }
 
   // ---- Publishing -----------------------------------------------------------------------

@@ -149,7 +149,6 @@ export class Switchboard<Map extends EventMap = DefaultEventMap> implements Broa
     this.roomService = new RoomService({
       node: this.node,
       hub,
-      broker: this.broker,
       fanOut: this.fanOut,
       presence: this.presenceStore,
       history: this.historyStore,
