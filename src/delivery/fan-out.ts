@@ -64,6 +64,8 @@ const UNAVAILABLE = "The message broker or store is unavailable; retry later.";
 export class FanOut implements EmitSink {
   private readonly deps: FanOutDeps;
   private readonly receivers: { [Kind in RoutedKind]?: (message: MessageOf<Kind>) => void } = {};
+  /** Room subscriptions in progress or done, so that concurrent joins all wait for the same one. */
+  private readonly subscriptions = new Map<string, Promise<void>>();
 
   constructor(deps: FanOutDeps) {
     this.deps = deps;
@@ -80,6 +82,24 @@ export class FanOut implements EmitSink {
     (this.receivers as Record<RoutedKind, (message: BrokerMessage) => void>)[kind] = receiver as (message: BrokerMessage) => void;
   }
 
+  // ---- Room subscriptions ---------------------------------------------------------------
+
+  /** The room got its first member on this node: its traffic is wanted from now on. */
+  roomOccupied(room: string): void {
+    this.subscriptions.set(room, this.deps.broker.subscribe(roomTopic(room)));
+  }
+
+  /** Resolves once the room's traffic reaches this node; rejects when the broker refused the subscription. */
+  roomSubscribed(room: string): Promise<void> | undefined {
+    return this.subscriptions.get(room);
+  }
+
+  /** The room's last member on this node left: its traffic is no longer wanted. */
+  roomVacated(room: string): void {
+    this.subscriptions.delete(room);
+    this.deps.broker.unsubscribe(roomTopic(room)).catch((error: unknown) => this.deps.logger.warn({ err: error, room }, "broker unsubscribe failed"));
+  }
+
   // ---- Publishing -----------------------------------------------------------------------
 
   /**
@@ -91,21 +111,24 @@ export class FanOut implements EmitSink {
   publishRoom(room: string, publication: RoomPublication): Promise<PublishResult> {
     const { broker, history } = this.deps;
     // One promise per publication beyond the broker's or store's own: the caller's reply is all that waits.
-    const failed = (error: unknown): never => {
-      throw this.failed(error, roomTopic(room));
-    };
     try {
       if (publication.volatile) {
         const message = withExcept({ kind: "room", room, frame: publication.frame, sentAt: publication.sentAt }, publication.except);
-        return broker.publish(roomTopic(room), message).then(() => {
-          this.published(true);
-          return { offset: undefined, epoch: undefined };
-        }, failed);
+        return broker.publish(roomTopic(room), message).then(
+          () => {
+            this.published(true);
+            return { offset: undefined, epoch: undefined };
+          },
+          (error: unknown) => this.rejected(error, room),
+        );
       }
-      return history.publish(room, publication, broker).then((published) => {
-        this.published(true);
-        return { offset: published.offset, epoch: published.epoch };
-      }, failed);
+      return history.publish(room, publication, broker).then(
+        (published) => {
+          this.published(true);
+          return { offset: published.offset, epoch: published.epoch };
+        },
+        (error: unknown) => this.rejected(error, room),
+      );
     } catch (error) {
       return Promise.reject(this.failed(error, roomTopic(room)));
     }
@@ -237,6 +260,10 @@ export class FanOut implements EmitSink {
   private published(broadcast: boolean): void {
     this.deps.observer.brokerPublished();
     if (broadcast) this.deps.observer.broadcastPublished();
+  }
+
+  private rejected(error: unknown, room: string): never {
+    throw this.failed(error, roomTopic(room));
   }
 
   private failed(error: unknown, topic: string): SwitchboardError {

@@ -1,5 +1,4 @@
-import type { Broker } from "../broker/broker.js";
-import { preciseNow, roomTopic } from "../broker/broker.js";
+import { preciseNow } from "../broker/broker.js";
 import type { HistoryPage, HistoryStore } from "../history/history-store.js";
 import type { Logger } from "../log/logger.js";
 import type { PresenceEntry, PresenceStore } from "../presence/presence-store.js";
@@ -30,8 +29,7 @@ export interface PendingJoin {
 export interface RoomServiceDeps {
   node: string;
   hub: Hub;
-  /** For room subscriptions; every publish goes through the fan-out. */
-  broker: Broker;
+  /** Every broker subscription and publish goes through it. */
   fanOut: FanOut;
   presence: PresenceStore;
   history: HistoryStore;
@@ -49,8 +47,9 @@ export const MAX_RECOVERY_MESSAGES = 10_000;
 export const JOIN_PRESENCE_PAGE = 100;
 
 /**
- * Room membership with its side effects: broker subscriptions (reference counted),
- * presence, join-time recovery from history, and publications.
+ * Room membership with its side effects: the room's broker subscription (held by the
+ * fan-out while the room has local members), presence, join-time recovery from
+ * history, and publications.
  */
 export class RoomService {
   /** Client-set presence meta (status, typing) with optional TTLs. */
@@ -59,8 +58,6 @@ export class RoomService {
   readonly announcer: PresenceAnnouncer;
   private readonly positionReads = new TurnBatches<undefined, RecoveryPosition>((room) => this.deps.history.position(room));
   private readonly deps: RoomServiceDeps;
-  /** Subscriptions in progress or done, so that concurrent joins all wait for the same one. */
-  private readonly subscriptions = new Map<string, Promise<void>>();
 
   constructor(deps: RoomServiceDeps) {
     this.deps = deps;
@@ -88,14 +85,14 @@ export class RoomService {
     // Subscribe before reading the position or history, so nothing published in between is missed.
     if (hub.joinRoom(connection, room)) {
       history.occupied?.(room);
-      this.subscriptions.set(room, this.deps.broker.subscribe(roomTopic(room)));
+      this.deps.fanOut.roomOccupied(room);
     }
     let page: HistoryPage | undefined;
     let position: RecoveryPosition;
     const entry: PresenceEntry | undefined = policy.presence ? { connectionId: connection.id, userId: connection.userId, node: this.deps.node, ...(meta === undefined ? {} : { meta }) } : undefined;
     let added: Promise<number | void> | undefined;
     try {
-      await this.subscriptions.get(room);
+      await this.deps.fanOut.roomSubscribed(room);
       // The presence entry is written while the position is read: on a shared store one round trip instead of two.
       // Not for a connection that left meanwhile: its leave has run, and nothing would remove the entry.
       if (entry !== undefined && connection.rooms.has(room)) {
@@ -165,9 +162,8 @@ export class RoomService {
     connection.stopHolding(room);
     this.meta.forget(connection.id, room);
     if (this.deps.hub.leaveRoom(connection, room)) {
-      this.subscriptions.delete(room);
       this.deps.history.vacated?.(room);
-      this.deps.broker.unsubscribe(roomTopic(room)).catch((error: unknown) => this.deps.logger.warn({ err: error, room }, "broker unsubscribe failed"));
+      this.deps.fanOut.roomVacated(room);
     }
     if (announce && this.deps.policies.resolve(room).presence) {
       try {

@@ -1,61 +1,61 @@
 import { randomBytes } from "node:crypto";
-import { createServer } from "node:http";
 import type { IncomingMessage, Server as HttpServer } from "node:http";
 import type { Server as HttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import { Authenticator } from "../auth/authenticator.js";
-import { ClusterBus } from "../cluster/cluster-bus.js";
 import type { BroadcastTargets, Broker } from "../broker/broker.js";
 import { MemoryBroker } from "../broker/memory-broker.js";
+import { ClusterBus } from "../cluster/cluster-bus.js";
+import type { LifecycleEvents } from "../cluster/lifecycle-publisher.js";
+import { BroadcastOperator } from "../delivery/broadcast-operator.js";
+import type { BroadcastApi, ConnectionFilter, ConnectionView, EmitSink, PublishOptions, PublishResult } from "../delivery/broadcast-operator.js";
+import type { Connection } from "../delivery/connection.js";
+import { DeliveryFailures } from "../delivery/delivery-failures.js";
+import { FanOut } from "../delivery/fan-out.js";
+import { Hub } from "../delivery/hub.js";
 import type { HistoryPage, HistoryStore } from "../history/history-store.js";
 import { MemoryHistoryStore } from "../history/memory-history-store.js";
 import { createLogger } from "../log/logger.js";
 import type { Logger } from "../log/logger.js";
 import { MemoryPresenceStore } from "../presence/memory-presence-store.js";
 import type { PresenceStore } from "../presence/presence-store.js";
+import type { SwitchboardObserver } from "../protection/observer.js";
+import type { RateLimit } from "../protection/protection-options.js";
+import { Protection } from "../protection/protection.js";
+import { CloseCode } from "../protocol/close-codes.js";
 import { jsonCodec } from "../protocol/codec.js";
 import type { Codec } from "../protocol/codec.js";
-import { msgpackCodec } from "../protocol/msgpack-codec.js";
-import { CloseCode } from "../protocol/close-codes.js";
 import { SwitchboardError } from "../protocol/error-codes.js";
-import type { SwitchboardStats } from "../protocol/stats.js";
-import { Protection } from "../protection/protection.js";
-import type { RateLimit } from "../protection/protection-options.js";
+import type { AcceptsData, DefaultEventMap, EventMap, EventsOf, RequestData, RequestReply, RequestType, RequestsOf } from "../protocol/event-map.js";
 import type { PresenceMember, PresencePage, RecoveryPosition } from "../protocol/frames.js";
+import { msgpackCodec } from "../protocol/msgpack-codec.js";
 import { assertRoomName } from "../protocol/room-name.js";
-import { RoomPolicies } from "../rooms/room-policy.js";
-import { RoomService } from "../rooms/room-service.js";
+import type { SwitchboardStats } from "../protocol/stats.js";
 import { Admission } from "../rooms/admission.js";
 import type { JoinRequest } from "../rooms/admission.js";
+import { RoomPolicies } from "../rooms/room-policy.js";
+import { RoomService } from "../rooms/room-service.js";
 import type { JoinResult } from "../rooms/room-service.js";
-import { BroadcastOperator } from "../delivery/broadcast-operator.js";
-import { serveClientBundle } from "./client-bundle.js";
-import type { BroadcastApi, ConnectionFilter, ConnectionView, EmitSink, PublishOptions, PublishResult } from "../delivery/broadcast-operator.js";
+import type { WireAdapter } from "../wire/wire-adapter.js";
 import { joinFromServer } from "./commands.js";
 import type { RoomAccessHook } from "./commands.js";
-import { Dispatcher } from "./dispatch.js";
-import { Replier } from "./replier.js";
-import { UpgradeHandler } from "./upgrade.js";
-import type { Connection } from "../delivery/connection.js";
 import { ConnectionLifecycle } from "./connection-lifecycle.js";
+import { Dispatcher } from "./dispatch.js";
 import { Heartbeat } from "./heartbeat.js";
 import { LifecycleEmitter } from "./lifecycle-events.js";
-import { PendingWork } from "./pending-work.js";
-import { DeliveryFailures } from "../delivery/delivery-failures.js";
-import { FanOut } from "../delivery/fan-out.js";
-import { Hub } from "../delivery/hub.js";
+import { ObserverList } from "./observer-list.js";
 import { resolveOptions } from "./options.js";
 import type { ResolvedOptions, SwitchboardOptions } from "./options.js";
+import { PendingWork } from "./pending-work.js";
+import { Replier } from "./replier.js";
 import { Router } from "./router.js";
-import type { LifecycleEvents } from "../cluster/lifecycle-publisher.js";
 import type { Handler, Middleware, RequestHandler, Route } from "./router.js";
-import type { AcceptsData, DefaultEventMap, EventMap, EventsOf, RequestData, RequestReply, RequestType, RequestsOf } from "../protocol/event-map.js";
-import type { SwitchboardObserver } from "../protection/observer.js";
-import { ObserverList } from "./observer-list.js";
+import { Shutdown } from "./shutdown.js";
+import { createStandaloneServer } from "./standalone-server.js";
+import { UpgradeHandler } from "./upgrade.js";
 import { WireMounts } from "./wire-mounts.js";
-import type { WireAdapter } from "../wire/wire-adapter.js";
 
 export interface DisconnectRequest {
   userId?: string;
@@ -70,16 +70,16 @@ export interface CloseOptions {
   reason?: string;
 }
 
-/** Longest wait for connection cleanups after shutdown terminated the stragglers. */
-const CLEANUP_GRACE_MS = 2_000;
-
 type InferOutput<Schema extends StandardSchemaV1> = StandardSchemaV1.InferOutput<Schema>;
 /** A handler typed by some EventMap, as the overloads of `handle` accept it. */
 type TypedHandler = (ctx: never, data: never) => unknown;
 
 /**
- * A Switchboard node: accepts WebSocket upgrades, routes frames to built-in
- * commands and registered handlers, and delivers broadcasts through its Broker.
+ * A Switchboard node. The facade: it keeps the public API and wires the collaborators
+ * that do the work, each handed what it needs (none gets the Switchboard itself):
+ * the upgrade (upgrade.ts), the frame pipeline (dispatch.ts, replier.ts, commands.ts),
+ * connection timers (heartbeat.ts), lifecycle listeners (lifecycle-events.ts), the end
+ * of connections (connection-lifecycle.ts), delivery (src/delivery/) and shutdown.
  */
 export class Switchboard<Map extends EventMap = DefaultEventMap> implements BroadcastApi<EventsOf<Map>>, EmitSink {
   readonly node: string;
@@ -105,25 +105,20 @@ export class Switchboard<Map extends EventMap = DefaultEventMap> implements Broa
   /** The one gate of every join and publication (src/rooms/admission.ts). */
   protected readonly admission: Admission;
   private readonly router = new Router();
+  /** Appended to by `use()`; the dispatcher reads the same array. */
   private readonly middleware: Middleware[] = [];
-  private readonly events: LifecycleEmitter;
-  private readonly heartbeat: Heartbeat;
-  private readonly upgrades: UpgradeHandler;
   private readonly codecs = new Map<string, Codec>([
     [jsonCodec.subprotocol, jsonCodec],
     [msgpackCodec.subprotocol, msgpackCodec],
   ]);
+  private readonly wires = new WireMounts();
   private readonly policies: RoomPolicies;
-  private readonly dispatcher: Dispatcher;
-  private ownServer: HttpServer | undefined;
-  private closing: Promise<void> | undefined;
-  /** Owns the end of every connection; shutdown waits on it (src/server/connection-lifecycle.ts). */
-  private readonly lifecycle: ConnectionLifecycle;
   private readonly counters = { framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0 };
   private readonly startedAt = Date.now();
+  private readonly events: LifecycleEmitter;
   private readonly baseOperator: BroadcastOperator<EventsOf<Map>>;
-  private readonly deliveryFailures: DeliveryFailures;
-  private readonly wires = new WireMounts();
+  private readonly upgrades: UpgradeHandler;
+  private readonly shutdown: Shutdown;
 
   constructor(options: SwitchboardOptions = {}) {
     this.options = resolveOptions(options);
@@ -132,116 +127,115 @@ export class Switchboard<Map extends EventMap = DefaultEventMap> implements Broa
     this.authenticator = new Authenticator(options.auth);
     this.observer = new ObserverList(options.observer);
     this.protection = new Protection(options.protection, this.observer, this.logger);
-    this.deliveryFailures = new DeliveryFailures(this.logger, this.observer);
     this.broker = options.broker ?? new MemoryBroker();
     this.presenceStore = options.presence ?? new MemoryPresenceStore();
     this.historyStore = options.history ?? new MemoryHistoryStore(options.historyLimits);
+    const { hub, logger, observer, protection } = this;
     const policies = (this.policies = new RoomPolicies(options.rooms));
-    const work = new PendingWork(this.logger);
-    const events = (this.events = new LifecycleEmitter(this.logger, work));
-    this.heartbeat = new Heartbeat({ hub: this.hub, protection: this.protection, heartbeatMs: this.options.heartbeatMs, idleTimeoutMs: this.options.idleTimeoutMs });
+    const work = new PendingWork(logger);
+    const events = (this.events = new LifecycleEmitter(logger, work));
+    const heartbeat = new Heartbeat({ hub, protection, heartbeatMs: this.options.heartbeatMs, idleTimeoutMs: this.options.idleTimeoutMs });
+
+    // Rooms and delivery.
     this.fanOut = new FanOut({
-      hub: this.hub,
+      hub,
       broker: this.broker,
       history: this.historyStore,
-      observer: this.observer,
-      logger: this.logger,
+      observer,
+      logger,
       counters: this.counters,
       maxRoomNameLength: this.options.maxRoomNameLength,
     });
     this.roomService = new RoomService({
       node: this.node,
-      hub: this.hub,
-      broker: this.broker,
+      hub,
       fanOut: this.fanOut,
       presence: this.presenceStore,
       history: this.historyStore,
       policies,
-      logger: this.logger,
+      logger,
       presenceIntervalMs: this.options.presenceIntervalMs,
       onJoin: (connection, room) => events.emit("join", connection, room),
       onLeave: (connection, room) => events.emit("leave", connection, room),
     });
-    this.lifecycle = new ConnectionLifecycle({
-      hub: this.hub,
-      rooms: this.roomService,
-      observer: this.observer,
-      logger: this.logger,
-      events,
-      work,
-    });
-    this.presenceStore.onExpired?.((room, entry) =>
-      Promise.all([this.roomService.announceExpired(room, entry.userId, entry.connectionId), this.cluster.memberLost(room, entry)]),
-    );
-    const verifier = this.authenticator.verifier;
-    this.admission = new Admission({
+    const lifecycle = new ConnectionLifecycle({ hub, rooms: this.roomService, observer, logger, events, work });
+    const admission = (this.admission = new Admission({
       rooms: this.roomService,
       policies,
       multipleRooms: this.options.multipleRooms,
       maxRoomNameLength: this.options.maxRoomNameLength,
-      maxRoomsPerConnection: this.protection.settings.maxRoomsPerConnection,
-      joinsPerMinute: this.protection.settings.joinsPerMinute,
+      maxRoomsPerConnection: protection.settings.maxRoomsPerConnection,
+      joinsPerMinute: protection.settings.joinsPerMinute,
       canJoin: options.canJoin,
       canPublish: options.canPublish,
       takeJoin: (connection) => connection.guard?.admitJoin() ?? true,
-      refused: (reason) => this.observer.refused(reason),
-    });
-    this.baseOperator = new BroadcastOperator<EventsOf<Map>>(this.fanOut);
-    const base = this.baseOperator;
-    const admission = this.admission;
-    const replier = new Replier({ counters: this.counters, observer: this.observer, logger: this.logger, events });
-    this.dispatcher = new Dispatcher({
-      node: this.node,
-      protection: this.protection,
-      observer: this.observer,
-      counters: this.counters,
-      replier,
-      events,
-      router: this.router,
-      middleware: this.middleware,
-      commands: {
-        rooms: this.roomService,
-        admission,
-        policies,
-        maxRoomNameLength: this.options.maxRoomNameLength,
-        refreshToken: verifier === undefined ? undefined : (token) => verifier.verify(token),
-        expiry: this.heartbeat,
-        replier,
-      },
-      rooms: this.roomService,
+      refused: (reason) => observer.refused(reason),
+    }));
+    const base = (this.baseOperator = new BroadcastOperator<EventsOf<Map>>(this.fanOut));
+    // What handlers and cluster subscribers broadcast with: the API of the Switchboard's own to()/publish().
+    const broadcast: BroadcastApi<EventsOf<Map>> = {
+      to: (rooms) => base.to(rooms),
+      toUser: (userIds) => base.toUser(userIds),
+      toConnection: (connectionIds) => base.toConnection(connectionIds),
+      toAll: () => base.toAll(),
+      publish: (room, data, publishOptions) => admission.publish(room, data, publishOptions),
+    };
+    const cluster = (this.cluster = new ClusterBus(
+      { ...broadcast, node: this.node, logger, observer, on: (event, listener) => events.on(event, listener), off: (event, listener) => events.off(event, listener) },
+      this.fanOut,
+      options.cluster,
+    ));
+    const rooms = this.roomService;
+    this.presenceStore.onExpired?.((room, entry) => Promise.all([rooms.announceExpired(room, entry.userId, entry.connectionId), cluster.memberLost(room, entry)]));
+
+    // Inbound frames, and the upgrade that opens connections.
+    const verifier = this.authenticator.verifier;
+    const replier = new Replier({ counters: this.counters, observer, logger, events });
+    const commands = {
+      rooms,
       admission,
-      // The same API as the Switchboard's own to()/publish(), without handing handlers the Switchboard.
-      broadcast: {
-        to: (rooms) => base.to(rooms),
-        toUser: (userIds) => base.toUser(userIds),
-        toConnection: (connectionIds) => base.toConnection(connectionIds),
-        toAll: () => base.toAll(),
-        publish: (room, data, publishOptions) => admission.publish(room, data, publishOptions),
-      },
-    });
-    this.cluster = new ClusterBus(this, this.fanOut, options.cluster);
+      policies,
+      maxRoomNameLength: this.options.maxRoomNameLength,
+      refreshToken: verifier === undefined ? undefined : (token: string) => verifier.verify(token),
+      expiry: heartbeat,
+      replier,
+    };
+    const dispatcher = new Dispatcher({ node: this.node, protection, observer, counters: this.counters, replier, events, router: this.router, middleware: this.middleware, commands, rooms, admission, broadcast });
     this.ready = this.fanOut.start();
-    this.ready.catch((error: unknown) => this.logger.error({ err: error }, "broker failed to start"));
+    this.ready.catch((error: unknown) => logger.error({ err: error }, "broker failed to start"));
     this.upgrades = new UpgradeHandler({
       node: this.node,
       maxPayload: this.options.maxPayload,
       heartbeatMs: this.options.heartbeatMs,
-      protection: this.protection,
+      protection,
       authenticator: this.authenticator,
-      hub: this.hub,
+      hub,
       ready: this.ready,
       wires: this.wires,
       codecs: this.codecs,
-      logger: this.logger,
-      observer: this.observer,
-      deliveryFailures: this.deliveryFailures,
-      lifecycle: this.lifecycle,
+      logger,
+      observer,
+      deliveryFailures: new DeliveryFailures(logger, observer),
+      lifecycle,
       events,
-      dispatcher: this.dispatcher,
+      dispatcher,
       replier,
-      heartbeat: this.heartbeat,
+      heartbeat,
     });
-    this.heartbeat.start();
+    this.shutdown = new Shutdown({
+      heartbeat,
+      upgrades: this.upgrades,
+      hub,
+      lifecycle,
+      cluster,
+      presenceStore: this.presenceStore,
+      rooms,
+      broker: this.broker,
+      historyStore: this.historyStore,
+      logger,
+      shutdownTimeoutMs: this.options.shutdownTimeoutMs,
+    });
+    heartbeat.start();
   }
 
   // ---- Handlers, middleware, lifecycle -------------------------------------------------
@@ -328,13 +322,8 @@ export class Switchboard<Map extends EventMap = DefaultEventMap> implements Broa
 
   /** Starts a standalone HTTP server serving the WebSocket endpoint and the browser client (/switchboard.js). */
   async listen(port: number, host = "0.0.0.0"): Promise<AddressInfo> {
-    const server = createServer(this.protection.httpServerOptions(), (request, response) => {
-      if (serveClientBundle(request, response)) return;
-      const status = (request.url ?? "/").split("?")[0] === this.options.path ? 426 : 404;
-      response.writeHead(status, { "Content-Type": "application/json" });
-      response.end(JSON.stringify({ error: { code: status === 426 ? "bad_request" : "not_found", message: status === 426 ? "WebSocket upgrade required." : "Not found." } }));
-    });
-    this.ownServer = server;
+    const server = createStandaloneServer(this.protection, this.options.path);
+    this.shutdown.ownServer = server;
     this.attach(server);
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
@@ -429,49 +418,8 @@ export class Switchboard<Map extends EventMap = DefaultEventMap> implements Broa
 
   /** Stops accepting, closes every connection with 1001 (or the given code), then closes the broker and stores. */
   close(options: CloseOptions = {}): Promise<void> {
-    this.closing ??= this.shutdown(options.code ?? CloseCode.goingAway, options.reason ?? "server shutting down");
-    return this.closing;
+    return this.shutdown.run(options.code ?? CloseCode.goingAway, options.reason ?? "server shutting down");
   }
-
-  private async shutdown(code: number, reason: string): Promise<void> {
-    this.heartbeat.stop();
-    // From here on, upgrades in every mode are answered 503 with Retry-After.
-    this.upgrades.refuseAll();
-    for (const connection of this.hub.connections.values()) connection.close(code, reason);
-    const timeoutMs = this.options.shutdownTimeoutMs;
-    const terminate = setTimeout(() => {
-      for (const connection of this.hub.connections.values()) connection.socket.terminate();
-    }, timeoutMs);
-    // Stragglers are terminated at the deadline; their cleanups (leaves, listeners: store and broker
-    // round trips) then get a fixed grace, bounded so that a process manager's kill deadline
-    // (10 s for `switchboard start`, with the default 5 s handshake deadline) is kept.
-    const finished = await settleWithin(this.lifecycle.settled(), timeoutMs + CLEANUP_GRACE_MS);
-    clearTimeout(terminate);
-    if (!finished) this.logger.warn(this.lifecycle.unfinished, "shutdown deadline passed with connection cleanups still running");
-    this.cluster.close();
-    // The presence store first: entries it still holds are announced as leaves, which needs the broker.
-    await this.presenceStore.close().catch((error: unknown) => this.logger.warn({ err: error }, "closing the presence store failed"));
-    // Then the coalesced announcements still pending (those leaves, and the connections just closed) go out.
-    await this.roomService.announcer.close();
-    await Promise.allSettled([this.broker.close(), this.historyStore.close()]);
-    if (this.ownServer !== undefined) {
-      const server = this.ownServer;
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-    }
-    this.logger.info("switchboard closed");
-  }
-}
-
-/** Resolves true when `work` settled within `ms`, false when the time ran out first. */
-function settleWithin(work: Promise<void>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  return Promise.race([work.then(() => true), timeout]).finally(() => clearTimeout(timer));
 }
 
 /** `createSwitchboard<AppEvents>(options)` types handlers and emits with the app's EventMap. */
