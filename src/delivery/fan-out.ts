@@ -111,21 +111,24 @@ export class FanOut implements EmitSink {
   publishRoom(room: string, publication: RoomPublication): Promise<PublishResult> {
     const { broker, history } = this.deps;
     // One promise per publication beyond the broker's or store's own: the caller's reply is all that waits.
-    const failed = (error: unknown): never => {
-      throw this.failed(error, roomTopic(room));
-    };
     try {
       if (publication.volatile) {
         const message = withExcept({ kind: "room", room, frame: publication.frame, sentAt: publication.sentAt }, publication.except);
-        return broker.publish(roomTopic(room), message).then(() => {
-          this.published(true);
-          return { offset: undefined, epoch: undefined };
-        }, failed);
+        return broker.publish(roomTopic(room), message).then(
+          () => {
+            this.published(true);
+            return { offset: undefined, epoch: undefined };
+          },
+          (error: unknown) => this.rejected(error, room),
+        );
       }
-      return history.publish(room, publication, broker).then((published) => {
-        this.published(true);
-        return { offset: published.offset, epoch: published.epoch };
-      }, failed);
+      return history.publish(room, publication, broker).then(
+        (published) => {
+          this.published(true);
+          return { offset: published.offset, epoch: published.epoch };
+        },
+        (error: unknown) => this.rejected(error, room),
+      );
     } catch (error) {
       return Promise.reject(this.failed(error, roomTopic(room)));
     }
@@ -257,6 +260,10 @@ export class FanOut implements EmitSink {
   private published(broadcast: boolean): void {
     this.deps.observer.brokerPublished();
     if (broadcast) this.deps.observer.broadcastPublished();
+  }
+
+  private rejected(error: unknown, room: string): never {
+    throw this.failed(error, roomTopic(room));
   }
 
   private failed(error: unknown, topic: string): SwitchboardError {

@@ -100,22 +100,24 @@ export class Admission {
    * `publish` rule and `canPublish`. From server code: the room name only.
    */
   publish(room: string, data: unknown, request: PublishRequest = {}): Promise<PublishResult> {
-    const { as: connection, ...options } = request;
     try {
       assertRoomName(room, this.deps.maxRoomNameLength);
     } catch (error) {
       return Promise.reject(error);
     }
-    if (connection === undefined) return this.deps.rooms.publish(room, data, options);
+    const connection = request.as;
+    // Server code: the request as it is (the room service reads the publish options only).
+    if (connection === undefined) return this.deps.rooms.publish(room, data, request);
     const policy = this.deps.policies.resolve(room);
-    const from = { userId: connection.userId, connectionId: connection.id };
+    // Field by field rather than a rest and a spread: this runs for every client publication.
+    const options: PublishOptions = { event: request.event, volatile: request.volatile, except: request.except, from: { userId: connection.userId, connectionId: connection.id } };
     // Built-in rules answer synchronously; with no hook the publication then starts on this
     // call stack, so an in-memory broker delivers it before the next frame is read.
     const ruled = ruleAllows(policy.publish, connection, room, policy.params, connection.rooms.has(room));
     // The policy is resolved once: the room service takes it from here.
-    if (ruled === true && this.deps.canPublish === undefined) return this.deps.rooms.publish(room, data, { ...options, from }, policy);
+    if (ruled === true && this.deps.canPublish === undefined) return this.deps.rooms.publish(room, data, options, policy);
     if (ruled === false) return Promise.reject(forbiddenPublish(room));
-    return this.publishChecked(connection, room, data, { ...options, from }, ruled, policy);
+    return this.publishChecked(connection, room, data, options, ruled, policy);
   }
 
   private async publishChecked(connection: Connection, room: string, data: unknown, options: PublishOptions, ruled: boolean | Promise<boolean>, policy: ResolvedRoomPolicy): Promise<PublishResult> {

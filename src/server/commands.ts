@@ -122,8 +122,8 @@ function publish(host: CommandHost, connection: Connection, frame: ClientFrame):
   const published = host.admission.publish(room, frame.data ?? null, {
     as: connection,
     volatile: frame.volatile === true,
-    ...(frame.echo === false ? { except: connection.id } : {}),
-    ...(typeof frame.event === "string" ? { event: frame.event } : {}),
+    except: frame.echo === false ? connection.id : undefined,
+    event: frame.event,
   });
   return published.then((result) => {
     const reply: PublishReply = result.offset === undefined || result.epoch === undefined ? {} : { offset: result.offset, epoch: result.epoch };
