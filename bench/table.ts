@@ -55,6 +55,9 @@ export const SHOWN: Record<string, Array<{ key: string; label: string }>> = {
     { key: "serverCpuSeconds", label: "server CPU s" },
     { key: "publishToLastDeliveryMs", label: "publication to last delivery, ms" },
     { key: "publicationCpuMicrosPerDelivery", label: "publication: server CPU µs/delivery" },
+    { key: "fanoutPublications", label: "then publications to the room (fan-out)" },
+    { key: "fanoutDeliveredPerSecond", label: "fan-out: delivered/s" },
+    { key: "fanoutCpuMicrosPerDelivery", label: "fan-out: server CPU µs/delivery" },
   ],
   feed: [
     { key: "p50Ms", label: "commit-to-delivery p50 ms" },
@@ -96,6 +99,7 @@ export function renderTables(results: Record<string, Record<string, Figures>>): 
       const figures = byTarget[column]!;
       const notes: string[] = [];
       if (typeof figures.lost === "number" && figures.lost !== 0) notes.push(`lost ${figures.lost}`);
+      if (typeof figures.fanoutLost === "number" && figures.fanoutLost !== 0) notes.push(`fan-out lost ${figures.fanoutLost}`);
       if (typeof figures.duplicates === "number" && figures.duplicates !== 0) notes.push(`duplicates ${figures.duplicates}`);
       if (figures.generatorSaturated === true) notes.push(`generator saturated (${String(figures.generatorCpu)} cores)`);
       else if (typeof figures.generatorCpu === "number") notes.push(`generator ${figures.generatorCpu} cores`);

@@ -83,7 +83,8 @@ describe("npm run bench -- --quick", () => {
       for (const [column, figures] of Object.entries(storm)) {
         assert.equal(figures.error, undefined, `${column} ran without error`);
         assert.equal(figures.lost, 0, `${column}: the publication reached every member`);
-        for (const key of ["joinSeconds", "serverFrames", "serverBytes", "serverBytesPerMember", "serverCpuSeconds"]) assert.equal(typeof figures[key], "number", `${column} has ${key}`);
+        assert.equal(figures.fanoutLost, 0, `${column}: every publication of the fan-out reached every member`);
+        for (const key of ["joinSeconds", "serverFrames", "serverBytes", "serverBytesPerMember", "serverCpuSeconds", "fanoutCpuMicrosPerDelivery"]) assert.equal(typeof figures[key], "number", `${column} has ${key}`);
         // Every member got at least its join reply and the publication.
         assert.ok((figures.serverFrames as number) >= 2 * (figures.members as number), `${column}: frames counted`);
       }

@@ -1,7 +1,7 @@
 import { startRedisServer } from "../../test/support/redis-server.js";
 import type { JoinAllResult, OpenResult, Report } from "../client-child.js";
 import type { ProtocolName } from "../client/protocols.js";
-import { generatorFigures, reportAll, resetAll, round, serverCpu, shares, startClients, startServer, stopAll, sumDelivered, waitDelivered } from "../harness.js";
+import { generatorFigures, lastDelivery, reportAll, resetAll, round, serverCpu, shares, startClients, startServer, stopAll, sumDelivered, waitDelivered } from "../harness.js";
 import type { ServerCpu, ServerUnderTest } from "../harness.js";
 import type { RpcClient } from "../rpc.js";
 import type { TargetName } from "../targets/target.js";
@@ -95,6 +95,7 @@ export async function joinStorm(context: ScenarioContext, plan: StormPlan, runCl
     const frames = reports.reduce((sum, report) => sum + report.framesIn, 0);
     const serverBytes = sum(after, before, (sample) => sample.bytesWritten);
     const cpuMicros = sum(after, before, (sample) => sample.cpuMicros);
+    const fanout = await roomFanout(context, servers, generators, ranges, members);
     return {
       members,
       joinSeconds: round((lastReplyAt - startedAt) / 1000, 2),
@@ -108,6 +109,7 @@ export async function joinStorm(context: ScenarioContext, plan: StormPlan, runCl
       publishToLastDeliveryMs: round(deliveredAt - sentAt, 1),
       // The one publication alone, once the storm is quiet: comparable with the fan-out scenario's figure.
       publicationCpuMicrosPerDelivery: round(sum(afterPublish, beforePublish, (sample) => sample.cpuMicros) / Math.max(1, delivered), 2),
+      ...fanout,
       delivered,
       lost: members - delivered,
       connectSeconds: round(connectSeconds, 1),
@@ -119,6 +121,39 @@ export async function joinStorm(context: ScenarioContext, plan: StormPlan, runCl
     await stopAll(servers, ownGenerators ?? []);
     await store?.stop();
   }
+}
+
+/** Deliveries of the fan-out phase (publications × members), whatever the room size: the same as the fan-out scenario's 2,000 × 1,000. */
+const FANOUT_DELIVERIES = 2_000_000;
+
+/**
+ * Once the room is built: publications to it as fast as delivery allows (the fan-out scenario's
+ * pump: a few ahead of a watcher in the room), so that server CPU per delivery is measured over
+ * millions of deliveries, like the fan-out scenario's, not over one publication.
+ */
+async function roomFanout(context: ScenarioContext, servers: ServerUnderTest[], generators: RpcClient[], ranges: Array<Array<{ from: number; count: number }>>, members: number): Promise<Figures> {
+  const process = generators.findIndex((_, index) => ranges[index]!.some((range) => range.count > 1));
+  if (process === -1) return {};
+  const range = ranges[process]!.find((candidate) => candidate.count > 1)!;
+  const publications = Math.max(1, Math.min(2_000, Math.round(FANOUT_DELIVERIES / members)));
+  context.progress(`publishing ${publications.toLocaleString("en-US")} to the room`);
+  await resetAll(generators, false);
+  const before = await Promise.all(servers.map(serverCpu));
+  const pumped = await generators[process]!.call<{ published: number; startedAt: number; timedOut: boolean }>(
+    "pump",
+    { rooms: [{ room: ROOM, publisher: range.from, watcher: range.from + range.count - 1 }], messagesPerRoom: publications, window: context.sizes.fanout.window, timeoutMs: 120_000 },
+    130_000,
+  );
+  const expected = pumped.published * members;
+  const reports = await waitDelivered(generators, expected, 120_000);
+  const after = await Promise.all(servers.map(serverCpu));
+  const delivered = sumDelivered(reports);
+  return {
+    fanoutPublications: pumped.published,
+    fanoutDeliveredPerSecond: round(delivered / ((lastDelivery(reports) - pumped.startedAt) / 1000)),
+    fanoutCpuMicrosPerDelivery: round(sum(after, before, (sample) => sample.cpuMicros) / Math.max(1, delivered), 2),
+    fanoutLost: expected - delivered,
+  };
 }
 
 /** Waits until no generator received a frame for a whole second (bounded by `timeoutMs`). */

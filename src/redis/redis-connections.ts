@@ -50,7 +50,7 @@ export class RedisConnections {
       this.commands = new Cluster(startup, { redisOptions: { ...redisOptions, commandTimeout, maxRetriesPerRequest: 1 }, enableOfflineQueue: false, clusterRetryStrategy: retryDelay });
       this.subscriber = new Cluster(startup, { redisOptions, shardedSubscribers: true, clusterRetryStrategy: retryDelay });
     } else {
-      this.commands = new Redis(options.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout, retryStrategy: retryDelay, enableAutoPipelining: true });
+      this.commands = new Redis(options.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout, retryStrategy: retryDelay });
       // Subscriptions are restored by RedisBroker itself on every "ready", from its own topic set.
       this.subscriber = new Redis(options.url, { autoResubscribe: false, maxRetriesPerRequest: null, retryStrategy: retryDelay });
     }

@@ -4,6 +4,8 @@ import type { ExpiredPresenceListener, PresenceEntry, PresenceEntryPage, Presenc
 import { SwitchboardError } from "../protocol/error-codes.js";
 import type { RedisBroker } from "./redis-broker.js";
 import type { RedisConnections } from "./redis-connections.js";
+import { TurnBatches } from "../presence/turn-batches.js";
+import { RedisNodeNames } from "./redis-node-names.js";
 import { ANY_EPOCH, PresenceScripts, byRoom, chunks, member, split, storedValue, toEntry } from "./redis-presence-scripts.js";
 import type { StoredEntry } from "./redis-presence-scripts.js";
 
@@ -13,12 +15,19 @@ export interface RedisPresenceOptions {
   /**
    * How long a silent node's entries survive it. Default 4000; the heartbeat runs every
    * quarter of it, so a crashed node's connections leave presence (announced) within
-   * about 1.25 × nodeTtlMs: 5 s by default.
+   * about 1.25 × nodeTtlMs: 5 s by default. A node that is late but still connected to
+   * Redis (stalled, not gone) gets STALLED_TTL_FACTOR times as long.
    */
   nodeTtlMs?: number;
 }
 
 export const DEFAULT_NODE_TTL_MS = 4_000;
+/**
+ * A node whose heartbeat is late but whose Redis connection is still open (slow, not
+ * gone) is swept only after this many TTLs: 20 s by default. A crashed process's
+ * connection closes with it, so crashes are still swept after one TTL.
+ */
+export const STALLED_TTL_FACTOR = 5;
 
 /**
  * A PresenceStore on Redis: one hash per room (connection id → entry), a set of
@@ -61,8 +70,11 @@ export class RedisPresenceStore implements PresenceStore {
   private beating: Promise<void> | undefined;
   private sweeping = false;
   private closed = false;
+  private readonly names: RedisNodeNames;
+  private readonly adds = new TurnBatches<string, number>((room, ids) => this.writeAdds(room, ids));
   private readonly onReady = (): void => {
     this.sweepAfter = Date.now() + this.nodeTtlMs;
+    this.names.register(this.node).catch(() => undefined);
     this.tick().catch(() => undefined);
   };
 
@@ -73,6 +85,7 @@ export class RedisPresenceStore implements PresenceStore {
     this.sweepAfter = Date.now() + this.nodeTtlMs;
     this.epoch = Date.now();
     this.scripts = new PresenceScripts(connections, this.node);
+    this.names = new RedisNodeNames(connections);
     const commands = connections.commands;
     commands.on("ready", this.onReady);
     this.timer = setInterval(() => this.tick().catch(() => undefined), Math.max(50, Math.floor(this.nodeTtlMs / 4)));
@@ -94,22 +107,17 @@ export class RedisPresenceStore implements PresenceStore {
     this.listeners.push(listener);
   }
 
-  /** Resolves with the room's count after the add (HLEN pipelined behind the HSET, one round trip). */
+  /**
+   * Resolves with the room's count after the add. The adds of one room in one turn of
+   * the event loop are written together (see writeAdds): a join storm costs Redis a
+   * few commands per room and turn, not four per join.
+   */
   async add(room: string, entry: PresenceEntry): Promise<number> {
     this.pendingRemovals.delete(member(room, entry.connectionId));
     let entries = this.local.get(room);
     if (entries === undefined) this.local.set(room, (entries = new Map()));
     entries.set(entry.connectionId, entry);
-    const keys = this.connections.keys;
-    const commands = await this.client();
-    // Sent together on one connection: Redis runs them in this order, so the count includes the entry.
-    const [, , , count] = await Promise.all([
-      commands.hset(keys.presence(room), entry.connectionId, storedValue(entry, this.epoch)),
-      commands.sadd(keys.nodeEntries(this.node), member(room, entry.connectionId)),
-      commands.zadd(keys.presenceRooms(), 0, room),
-      commands.hlen(keys.presence(room)),
-    ]);
-    return count;
+    return this.adds.add(room, entry.connectionId);
   }
 
   async update(room: string, connectionId: string, meta: Record<string, unknown> | undefined): Promise<boolean> {
@@ -224,6 +232,30 @@ export class RedisPresenceStore implements PresenceStore {
     await Promise.allSettled(this.listeners.map(async (listener) => listener(room, entry)));
   }
 
+  /**
+   * Writes a batch of adds: the entries as the local map holds them now (one removed
+   * meanwhile is left out: its removal was sent already), stamped with the current epoch.
+   * One connection, so Redis runs the commands in this order and the count includes them.
+   */
+  private async writeAdds(room: string, ids: string[]): Promise<number> {
+    const keys = this.connections.keys;
+    const commands = await this.client();
+    // Checked after the await, right before the commands go out: close() sweeps what is held, and nothing may follow it.
+    if (this.closed) throw new SwitchboardError("unavailable", "The presence store is closed.");
+    const held = this.local.get(room);
+    const entries = ids.flatMap((id) => held?.get(id) ?? []);
+    const writes: Array<Promise<unknown>> = [];
+    for (const batch of chunks(entries)) {
+      writes.push(commands.hset(keys.presence(room), ...batch.flatMap((entry) => [entry.connectionId, storedValue(entry, this.epoch)])));
+      writes.push(commands.sadd(keys.nodeEntries(this.node), ...batch.map((entry) => member(room, entry.connectionId))));
+    }
+    if (entries.length > 0) writes.push(commands.zadd(keys.presenceRooms(), 0, room));
+    // Sent last: the count includes the entries.
+    const counted = commands.hlen(keys.presence(room));
+    const [count] = await Promise.all([counted, ...writes]);
+    return count;
+  }
+
   private async delete(room: string, connectionId: string): Promise<void> {
     const keys = this.connections.keys;
     const commands = await this.client();
@@ -279,10 +311,13 @@ export class RedisPresenceStore implements PresenceStore {
     const now = Date.now();
     if (now < this.sweepAfter) return;
     const cutoff = now - this.nodeTtlMs;
-    const dead = await this.connections.commands.zrangebyscore(this.connections.keys.nodes(), "-inf", cutoff);
-    for (const node of dead) {
-      if (node === this.node || this.closed) continue;
-      const lastBeat = await this.scripts.claim(node, cutoff);
+    const late = (await this.connections.commands.zrangebyscore(this.connections.keys.nodes(), "-inf", cutoff)).filter((node) => node !== this.node);
+    if (late.length === 0) return;
+    // A late node whose connection is still open is slow, not gone: it gets STALLED_TTL_FACTOR times the TTL.
+    const open = await this.names.connected();
+    for (const node of late) {
+      if (this.closed) return;
+      const lastBeat = await this.scripts.claim(node, open?.has(node) === true ? now - STALLED_TTL_FACTOR * this.nodeTtlMs : cutoff);
       if (lastBeat !== null) await this.sweepNode(node, lastBeat);
     }
   }

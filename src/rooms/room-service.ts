@@ -2,6 +2,7 @@ import { preciseNow } from "../broker/broker.js";
 import type { HistoryPage, HistoryStore } from "../history/history-store.js";
 import type { Logger } from "../log/logger.js";
 import type { PresenceEntry, PresenceStore } from "../presence/presence-store.js";
+import { TurnBatches } from "../presence/turn-batches.js";
 import { SwitchboardError } from "../protocol/error-codes.js";
 import type { PresenceMember, PresencePage, PresenceSnapshot, RecoveryPosition } from "../protocol/frames.js";
 import type { JoinReply } from "../protocol/replies.js";
@@ -55,6 +56,7 @@ export class RoomService {
   readonly meta: PresenceMeta;
   /** Coalesced presence frames (src/rooms/presence-announcer.ts). */
   readonly announcer: PresenceAnnouncer;
+  private readonly positionReads = new TurnBatches<undefined, RecoveryPosition>((room) => this.deps.history.position(room));
   private readonly deps: RoomServiceDeps;
 
   constructor(deps: RoomServiceDeps) {
@@ -101,7 +103,7 @@ export class RoomService {
       if (since !== undefined) {
         page = await history.read(room, since, Math.min(MAX_RECOVERY_MESSAGES, Math.max(policy.history.size, 1)));
         position = { offset: page.offset, epoch: page.epoch };
-      } else position = await history.position(room);
+      } else position = await this.positionOf(room);
     } catch (error) {
       connection.stopHolding(room);
       if (added !== undefined) await presence.remove(room, connection.id).catch(() => undefined);
@@ -241,6 +243,17 @@ export class RoomService {
     // A store that published the leave with the removal (Redis) keeps it ordered before a write-back's join.
     if (this.deps.presence.announcesExpired === true) return;
     this.announcer.announce(room, { kind: "leave", connectionId, userId });
+  }
+
+  /**
+   * The room's position for a join without recovery. On a shared store the joins of one
+   * room in one turn of the event loop read it once: each of them joined the hub before the
+   * read is sent, so whatever is published after it reaches them, held until their reply.
+   * In memory a read costs nothing, so it is not deferred.
+   */
+  private positionOf(room: string): Promise<RecoveryPosition> {
+    const history = this.deps.history;
+    return history.name === "memory" ? history.position(room) : this.positionReads.add(room, undefined);
   }
 
   /** The join reply's presence: the count, and the first page while the room lists its members. */

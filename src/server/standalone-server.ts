@@ -15,3 +15,14 @@ export function createStandaloneServer(protection: Protection, path: string): Ht
     response.end(JSON.stringify({ error: { code: status === 426 ? "bad_request" : "not_found", message: status === 426 ? "WebSocket upgrade required." : "Not found." } }));
   });
 }
+
+/** Resolves once `server` listens on `port`/`host`; rejects with the listen error (EADDRINUSE…). */
+export function listenOn(server: HttpServer, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+}

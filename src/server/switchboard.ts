@@ -1,61 +1,42 @@
-import { randomBytes } from "node:crypto";
 import type { IncomingMessage, Server as HttpServer } from "node:http";
 import type { Server as HttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import type { StandardSchemaV1 } from "@standard-schema/spec";
-import { Authenticator } from "../auth/authenticator.js";
+import type { Authenticator } from "../auth/authenticator.js";
 import type { BroadcastTargets, Broker } from "../broker/broker.js";
-import { MemoryBroker } from "../broker/memory-broker.js";
-import { ClusterBus } from "../cluster/cluster-bus.js";
+import type { ClusterBus } from "../cluster/cluster-bus.js";
 import type { LifecycleEvents } from "../cluster/lifecycle-publisher.js";
-import { BroadcastOperator } from "../delivery/broadcast-operator.js";
-import type { BroadcastApi, ConnectionFilter, ConnectionView, EmitSink, PublishOptions, PublishResult } from "../delivery/broadcast-operator.js";
+import type { BroadcastApi, BroadcastOperator, ConnectionFilter, ConnectionView, EmitSink, PublishOptions, PublishResult } from "../delivery/broadcast-operator.js";
 import type { Connection } from "../delivery/connection.js";
-import { DeliveryFailures } from "../delivery/delivery-failures.js";
-import { FanOut } from "../delivery/fan-out.js";
-import { Hub } from "../delivery/hub.js";
+import type { FanOut } from "../delivery/fan-out.js";
+import type { Hub } from "../delivery/hub.js";
 import type { HistoryPage, HistoryStore } from "../history/history-store.js";
-import { MemoryHistoryStore } from "../history/memory-history-store.js";
-import { createLogger } from "../log/logger.js";
 import type { Logger } from "../log/logger.js";
-import { MemoryPresenceStore } from "../presence/memory-presence-store.js";
 import type { PresenceStore } from "../presence/presence-store.js";
 import type { SwitchboardObserver } from "../protection/observer.js";
 import type { RateLimit } from "../protection/protection-options.js";
-import { Protection } from "../protection/protection.js";
+import type { Protection } from "../protection/protection.js";
 import { CloseCode } from "../protocol/close-codes.js";
-import { jsonCodec } from "../protocol/codec.js";
 import type { Codec } from "../protocol/codec.js";
 import { SwitchboardError } from "../protocol/error-codes.js";
 import type { AcceptsData, DefaultEventMap, EventMap, EventsOf, RequestData, RequestReply, RequestType, RequestsOf } from "../protocol/event-map.js";
 import type { PresenceMember, PresencePage, RecoveryPosition } from "../protocol/frames.js";
-import { msgpackCodec } from "../protocol/msgpack-codec.js";
 import { assertRoomName } from "../protocol/room-name.js";
 import type { SwitchboardStats } from "../protocol/stats.js";
-import { Admission } from "../rooms/admission.js";
+import type { Admission } from "../rooms/admission.js";
 import type { JoinRequest } from "../rooms/admission.js";
-import { RoomPolicies } from "../rooms/room-policy.js";
-import { RoomService } from "../rooms/room-service.js";
+import type { RoomService } from "../rooms/room-service.js";
 import type { JoinResult } from "../rooms/room-service.js";
 import type { WireAdapter } from "../wire/wire-adapter.js";
 import { joinFromServer } from "./commands.js";
 import type { RoomAccessHook } from "./commands.js";
-import { ConnectionLifecycle } from "./connection-lifecycle.js";
-import { Dispatcher } from "./dispatch.js";
-import { Heartbeat } from "./heartbeat.js";
-import { LifecycleEmitter } from "./lifecycle-events.js";
-import { ObserverList } from "./observer-list.js";
-import { resolveOptions } from "./options.js";
+import type { ObserverList } from "./observer-list.js";
 import type { ResolvedOptions, SwitchboardOptions } from "./options.js";
-import { PendingWork } from "./pending-work.js";
-import { Replier } from "./replier.js";
-import { Router } from "./router.js";
 import type { Handler, Middleware, RequestHandler, Route } from "./router.js";
-import { Shutdown } from "./shutdown.js";
-import { createStandaloneServer } from "./standalone-server.js";
-import { UpgradeHandler } from "./upgrade.js";
-import { WireMounts } from "./wire-mounts.js";
+import { createStandaloneServer, listenOn } from "./standalone-server.js";
+import { wireSwitchboard } from "./wiring.js";
+import type { SwitchboardParts } from "./wiring.js";
 
 export interface DisconnectRequest {
   userId?: string;
@@ -75,11 +56,11 @@ type InferOutput<Schema extends StandardSchemaV1> = StandardSchemaV1.InferOutput
 type TypedHandler = (ctx: never, data: never) => unknown;
 
 /**
- * A Switchboard node. The facade: it keeps the public API and wires the collaborators
- * that do the work, each handed what it needs (none gets the Switchboard itself):
- * the upgrade (upgrade.ts), the frame pipeline (dispatch.ts, replier.ts, commands.ts),
- * connection timers (heartbeat.ts), lifecycle listeners (lifecycle-events.ts), the end
- * of connections (connection-lifecycle.ts), delivery (src/delivery/) and shutdown.
+ * A Switchboard node. The facade: its public API delegates to collaborators that do
+ * the work, built by wiring.ts and each handed what it needs (none gets the Switchboard
+ * itself): the upgrade (upgrade.ts), the frame pipeline (dispatch.ts, replier.ts,
+ * commands.ts), connection timers (heartbeat.ts), lifecycle listeners (lifecycle-events.ts),
+ * the end of connections (connection-lifecycle.ts), delivery (src/delivery/) and shutdown.
  */
 export class Switchboard<Map extends EventMap = DefaultEventMap> implements BroadcastApi<EventsOf<Map>>, EmitSink {
   readonly node: string;
@@ -98,144 +79,33 @@ export class Switchboard<Map extends EventMap = DefaultEventMap> implements Broa
   /** Server-side events across nodes: `cluster.emit(channel, payload)`, `cluster.on({ channel }, handler)`. */
   readonly cluster: ClusterBus;
 
-  protected readonly hub = new Hub();
+  protected readonly hub: Hub;
   /** Every broker publish and receipt, and the delivery of frames to the hub (src/delivery/fan-out.ts). */
   protected readonly fanOut: FanOut;
   protected readonly roomService: RoomService;
   /** The one gate of every join and publication (src/rooms/admission.ts). */
   protected readonly admission: Admission;
-  private readonly router = new Router();
-  /** Appended to by `use()`; the dispatcher reads the same array. */
-  private readonly middleware: Middleware[] = [];
-  private readonly codecs = new Map<string, Codec>([
-    [jsonCodec.subprotocol, jsonCodec],
-    [msgpackCodec.subprotocol, msgpackCodec],
-  ]);
-  private readonly wires = new WireMounts();
-  private readonly policies: RoomPolicies;
-  private readonly counters = { framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0 };
+  /** The collaborators the public API delegates to (built in wiring.ts). */
+  private readonly parts: SwitchboardParts<Map>;
   private readonly startedAt = Date.now();
-  private readonly events: LifecycleEmitter;
-  private readonly baseOperator: BroadcastOperator<EventsOf<Map>>;
-  private readonly upgrades: UpgradeHandler;
-  private readonly shutdown: Shutdown;
 
   constructor(options: SwitchboardOptions = {}) {
-    this.options = resolveOptions(options);
-    this.node = this.options.nodeId ?? `node-${randomBytes(4).toString("hex")}`;
-    this.logger = (options.logger ?? createLogger(options.logLevel)).child({ node: this.node });
-    this.authenticator = new Authenticator(options.auth);
-    this.observer = new ObserverList(options.observer);
-    this.protection = new Protection(options.protection, this.observer, this.logger);
-    this.broker = options.broker ?? new MemoryBroker();
-    this.presenceStore = options.presence ?? new MemoryPresenceStore();
-    this.historyStore = options.history ?? new MemoryHistoryStore(options.historyLimits);
-    const { hub, logger, observer, protection } = this;
-    const policies = (this.policies = new RoomPolicies(options.rooms));
-    const work = new PendingWork(logger);
-    const events = (this.events = new LifecycleEmitter(logger, work));
-    const heartbeat = new Heartbeat({ hub, protection, heartbeatMs: this.options.heartbeatMs, idleTimeoutMs: this.options.idleTimeoutMs });
-
-    // Rooms and delivery.
-    this.fanOut = new FanOut({
-      hub,
-      broker: this.broker,
-      history: this.historyStore,
-      observer,
-      logger,
-      counters: this.counters,
-      maxRoomNameLength: this.options.maxRoomNameLength,
-    });
-    this.roomService = new RoomService({
-      node: this.node,
-      hub,
-      fanOut: this.fanOut,
-      presence: this.presenceStore,
-      history: this.historyStore,
-      policies,
-      logger,
-      presenceIntervalMs: this.options.presenceIntervalMs,
-      onJoin: (connection, room) => events.emit("join", connection, room),
-      onLeave: (connection, room) => events.emit("leave", connection, room),
-    });
-    const lifecycle = new ConnectionLifecycle({ hub, rooms: this.roomService, observer, logger, events, work });
-    const admission = (this.admission = new Admission({
-      rooms: this.roomService,
-      policies,
-      multipleRooms: this.options.multipleRooms,
-      maxRoomNameLength: this.options.maxRoomNameLength,
-      maxRoomsPerConnection: protection.settings.maxRoomsPerConnection,
-      joinsPerMinute: protection.settings.joinsPerMinute,
-      canJoin: options.canJoin,
-      canPublish: options.canPublish,
-      takeJoin: (connection) => connection.guard?.admitJoin() ?? true,
-      refused: (reason) => observer.refused(reason),
-    }));
-    const base = (this.baseOperator = new BroadcastOperator<EventsOf<Map>>(this.fanOut));
-    // What handlers and cluster subscribers broadcast with: the API of the Switchboard's own to()/publish().
-    const broadcast: BroadcastApi<EventsOf<Map>> = {
-      to: (rooms) => base.to(rooms),
-      toUser: (userIds) => base.toUser(userIds),
-      toConnection: (connectionIds) => base.toConnection(connectionIds),
-      toAll: () => base.toAll(),
-      publish: (room, data, publishOptions) => admission.publish(room, data, publishOptions),
-    };
-    const cluster = (this.cluster = new ClusterBus(
-      { ...broadcast, node: this.node, logger, observer, on: (event, listener) => events.on(event, listener), off: (event, listener) => events.off(event, listener) },
-      this.fanOut,
-      options.cluster,
-    ));
-    const rooms = this.roomService;
-    this.presenceStore.onExpired?.((room, entry) => Promise.all([rooms.announceExpired(room, entry.userId, entry.connectionId), cluster.memberLost(room, entry)]));
-
-    // Inbound frames, and the upgrade that opens connections.
-    const verifier = this.authenticator.verifier;
-    const replier = new Replier({ counters: this.counters, observer, logger, events });
-    const commands = {
-      rooms,
-      admission,
-      policies,
-      maxRoomNameLength: this.options.maxRoomNameLength,
-      refreshToken: verifier === undefined ? undefined : (token: string) => verifier.verify(token),
-      expiry: heartbeat,
-      replier,
-    };
-    const dispatcher = new Dispatcher({ node: this.node, protection, observer, counters: this.counters, replier, events, router: this.router, middleware: this.middleware, commands, rooms, admission, broadcast });
-    this.ready = this.fanOut.start();
-    this.ready.catch((error: unknown) => logger.error({ err: error }, "broker failed to start"));
-    this.upgrades = new UpgradeHandler({
-      node: this.node,
-      maxPayload: this.options.maxPayload,
-      heartbeatMs: this.options.heartbeatMs,
-      protection,
-      authenticator: this.authenticator,
-      hub,
-      ready: this.ready,
-      wires: this.wires,
-      codecs: this.codecs,
-      logger,
-      observer,
-      deliveryFailures: new DeliveryFailures(logger, observer),
-      lifecycle,
-      events,
-      dispatcher,
-      replier,
-      heartbeat,
-    });
-    this.shutdown = new Shutdown({
-      heartbeat,
-      upgrades: this.upgrades,
-      hub,
-      lifecycle,
-      cluster,
-      presenceStore: this.presenceStore,
-      rooms,
-      broker: this.broker,
-      historyStore: this.historyStore,
-      logger,
-      shutdownTimeoutMs: this.options.shutdownTimeoutMs,
-    });
-    heartbeat.start();
+    const parts = (this.parts = wireSwitchboard<Map>(options));
+    this.options = parts.options;
+    this.node = parts.node;
+    this.logger = parts.logger;
+    this.authenticator = parts.authenticator;
+    this.broker = parts.broker;
+    this.presenceStore = parts.presenceStore;
+    this.historyStore = parts.historyStore;
+    this.observer = parts.observer;
+    this.protection = parts.protection;
+    this.ready = parts.ready;
+    this.cluster = parts.cluster;
+    this.hub = parts.hub;
+    this.fanOut = parts.fanOut;
+    this.roomService = parts.roomService;
+    this.admission = parts.admission;
   }
 
   // ---- Handlers, middleware, lifecycle -------------------------------------------------
@@ -258,15 +128,15 @@ export class Switchboard<Map extends EventMap = DefaultEventMap> implements Broa
   handle<Type extends RequestType<RequestsOf<Map>>>(route: Route<Type>, handler: RequestHandler<Map, Type>): this;
   handle(route: Route, schemaOrHandler: StandardSchemaV1 | TypedHandler, maybeHandler?: TypedHandler): this {
     // The map's types hold at compile time only; the router keeps handlers untyped.
-    if (typeof schemaOrHandler === "function") this.router.add(route, undefined, schemaOrHandler as Handler);
-    else if (typeof maybeHandler === "function") this.router.add(route, schemaOrHandler, maybeHandler as Handler);
+    if (typeof schemaOrHandler === "function") this.parts.router.add(route, undefined, schemaOrHandler as Handler);
+    else if (typeof maybeHandler === "function") this.parts.router.add(route, schemaOrHandler, maybeHandler as Handler);
     else throw new TypeError("handle(): a handler function is required");
     return this;
   }
 
   use(middleware: Middleware<Map>): this {
     if (typeof middleware !== "function") throw new TypeError("use(): middleware must be a function");
-    this.middleware.push(middleware as Middleware);
+    this.parts.middleware.push(middleware as Middleware);
     return this;
   }
 
@@ -275,12 +145,12 @@ export class Switchboard<Map extends EventMap = DefaultEventMap> implements Broa
    * closes the broker and stores only once every `leave`/`disconnect` listener settled.
    */
   on<Event extends keyof LifecycleEvents>(event: Event, listener: (...args: LifecycleEvents[Event]) => unknown): this {
-    this.events.on(event, listener);
+    this.parts.events.on(event, listener);
     return this;
   }
 
   off<Event extends keyof LifecycleEvents>(event: Event, listener: (...args: LifecycleEvents[Event]) => unknown): this {
-    this.events.off(event, listener);
+    this.parts.events.off(event, listener);
     return this;
   }
 
@@ -293,7 +163,7 @@ export class Switchboard<Map extends EventMap = DefaultEventMap> implements Broa
 
   /** Adds an encoding selectable by subprotocol (e.g. MessagePack). */
   addCodec(codec: Codec): this {
-    this.codecs.set(codec.subprotocol, codec);
+    this.parts.codecs.set(codec.subprotocol, codec);
     return this;
   }
 
@@ -302,8 +172,8 @@ export class Switchboard<Map extends EventMap = DefaultEventMap> implements Broa
    * this node is attached to (see docs/server.md, "Wire adapters").
    */
   mount(path: string, adapter: WireAdapter): this {
-    this.wires.add(path, adapter);
-    for (const guard of adapter.roomGuards ?? []) this.policies.guard(guard.match, guard.join);
+    this.parts.wires.add(path, adapter);
+    for (const guard of adapter.roomGuards ?? []) this.parts.policies.guard(guard.match, guard.join);
     return this;
   }
 
@@ -311,27 +181,21 @@ export class Switchboard<Map extends EventMap = DefaultEventMap> implements Broa
 
   /** Serves WebSocket upgrades on `path` of an existing HTTP(S) server. */
   attach(server: HttpServer | HttpsServer, options: { path?: string } = {}): this {
-    this.upgrades.attach(server, options.path ?? this.options.path);
+    this.parts.upgrades.attach(server, options.path ?? this.options.path);
     return this;
   }
 
   /** Takes over one upgrade request (for servers that route upgrades themselves). */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
-    this.upgrades.handleUpgrade(request, socket, head);
+    this.parts.upgrades.handleUpgrade(request, socket, head);
   }
 
   /** Starts a standalone HTTP server serving the WebSocket endpoint and the browser client (/switchboard.js). */
   async listen(port: number, host = "0.0.0.0"): Promise<AddressInfo> {
     const server = createStandaloneServer(this.protection, this.options.path);
-    this.shutdown.ownServer = server;
+    this.parts.shutdown.ownServer = server;
     this.attach(server);
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(port, host, () => {
-        server.off("error", reject);
-        resolve();
-      });
-    });
+    await listenOn(server, port, host);
     await this.ready;
     return server.address() as AddressInfo;
   }
@@ -339,19 +203,19 @@ export class Switchboard<Map extends EventMap = DefaultEventMap> implements Broa
   // ---- Broadcast API --------------------------------------------------------------------
 
   to(rooms: string | readonly string[]): BroadcastOperator<EventsOf<Map>> {
-    return this.baseOperator.to(rooms);
+    return this.parts.baseOperator.to(rooms);
   }
 
   toUser(userIds: string | readonly string[]): BroadcastOperator<EventsOf<Map>> {
-    return this.baseOperator.toUser(userIds);
+    return this.parts.baseOperator.toUser(userIds);
   }
 
   toConnection(connectionIds: string | readonly string[]): BroadcastOperator<EventsOf<Map>> {
-    return this.baseOperator.toConnection(connectionIds);
+    return this.parts.baseOperator.toConnection(connectionIds);
   }
 
   toAll(): BroadcastOperator<EventsOf<Map>> {
-    return this.baseOperator.toAll();
+    return this.parts.baseOperator.toAll();
   }
 
   publish(room: string, data: unknown, options?: PublishOptions): Promise<PublishResult> {
@@ -393,7 +257,7 @@ export class Switchboard<Map extends EventMap = DefaultEventMap> implements Broa
   }
 
   stats(): SwitchboardStats {
-    return { node: this.node, connections: this.hub.connections.size, users: this.hub.userCount, rooms: this.hub.roomCount, ...this.counters, startedAt: this.startedAt };
+    return { node: this.node, connections: this.hub.connections.size, users: this.hub.userCount, rooms: this.hub.roomCount, ...this.parts.counters, startedAt: this.startedAt };
   }
 
   /** This node's rooms with their local member counts. */
@@ -418,7 +282,7 @@ export class Switchboard<Map extends EventMap = DefaultEventMap> implements Broa
 
   /** Stops accepting, closes every connection with 1001 (or the given code), then closes the broker and stores. */
   close(options: CloseOptions = {}): Promise<void> {
-    return this.shutdown.run(options.code ?? CloseCode.goingAway, options.reason ?? "server shutting down");
+    return this.parts.shutdown.run(options.code ?? CloseCode.goingAway, options.reason ?? "server shutting down");
   }
 }
 

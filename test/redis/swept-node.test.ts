@@ -38,7 +38,7 @@ function ids(room: Room): string[] {
   return (room.presenceConnections ?? []).map((entry) => entry.connectionId).sort();
 }
 
-describe("a node swept while its heartbeat was late (paused past the node TTL), then resumed", () => {
+describe("a node whose heartbeat was late (paused past the node TTL), then resumed", () => {
   let redis: PrivateRedis;
   let store: Redis;
   let steady: ServerProcess;
@@ -66,7 +66,7 @@ describe("a node swept while its heartbeat was late (paused past the node TTL), 
     return (await store.hkeys(`switchboard:{room:${ROOM}}:presence`)).sort();
   }
 
-  it("re-announces its members as joins after the sweep's leaves: every client's list ends equal to the store's", async () => {
+  it("is not swept for a short stall; swept after a long one, it re-announces its members as joins after the sweep's leaves: every client's list ends equal to the store's", async () => {
     watcher = await connect(steady.url);
     const counts = new ChangeCounts(watcher);
     await watcher.ok({ type: "join", room: ROOM });
@@ -89,7 +89,18 @@ describe("a node swept while its heartbeat was late (paused past the node TTL), 
     // From here on the counts are of what the stall causes.
     counts.joins.clear();
 
-    // The stalled node stops heartbeating (and everything else) past the TTL: the steady node sweeps it.
+    // A short stall (past the TTL, its Redis connection open): slow, not gone, so nobody is swept.
+    process.kill(stalled.child.pid!, "SIGSTOP");
+    paused = true;
+    await waitForAsync(async () => Number(await store.zscore("switchboard:nodes", "stalled")) < Date.now() - 2.5 * NODE_TTL_MS, 10_000);
+    process.kill(stalled.child.pid!, "SIGCONT");
+    paused = false;
+    const resumedAt = Date.now();
+    await waitForAsync(async () => Number(await store.zscore("switchboard:nodes", "stalled")) > resumedAt, 10_000);
+    assert.deepEqual([...counts.leaves.keys()], [], "a stall with the connection open swept nobody");
+    assert.deepEqual((await storeMembers()).sort(), everyone);
+
+    // A long stall (past five TTLs): the steady node sweeps it, as it would a host that vanished.
     process.kill(stalled.child.pid!, "SIGSTOP");
     paused = true;
     await waitFor(() => onStalled.every((id) => counts.leaves.get(id) === 1), "the sweep's leaves of the stalled node's connections", 15_000);
