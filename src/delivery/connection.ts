@@ -100,14 +100,21 @@ export class Connection {
   /** Sends a frame encoded (and, on the fast path, framed) once for all its recipients. */
   sendPrepared(frame: PreparedFrame): void {
     if (this.socket.readyState !== 1) return;
-    if (this.slowConsumers?.blocksSend(this) === true) return;
     // Never throws: callers loop over recipients, and one that cannot take a frame must not stop the rest.
     try {
-      if (this.wire !== undefined) return this.wire.deliverPrepared(frame);
-      if (this.raw !== undefined) {
+      const raw = this.raw;
+      if (raw !== undefined && this.wire === undefined) {
         const framed = frame.framedFor(this.codec);
-        if (framed !== undefined && writeFrame(this, framed)) return;
+        // On the fast path nothing waits in ws's sender (no compression; Switchboard sends no
+        // Blobs), so the socket's queue is all that is unsent: read from the socket about to be
+        // written, not through ws.
+        if (framed !== undefined) {
+          if (this.slowConsumers?.blocksWrite(this, raw.writableLength) === true) return;
+          if (writeFrame(this, framed)) return;
+        }
       }
+      if (this.slowConsumers?.blocksSend(this) === true) return;
+      if (this.wire !== undefined) return this.wire.deliverPrepared(frame);
       this.socket.send(frame.bytesFor(this.codec), this.codec.binary ? BINARY : TEXT);
     } catch (error) {
       if (this.failures === undefined) throw error;
@@ -121,8 +128,12 @@ export class Connection {
    */
   writeEncoded(bytes: Buffer | string, binary: boolean, framed?: Buffer): void {
     if (this.socket.readyState !== 1) return;
+    const raw = this.raw;
+    if (framed !== undefined && raw !== undefined) {
+      if (this.slowConsumers?.blocksWrite(this, raw.writableLength) === true) return;
+      if (writeFrame(this, framed)) return;
+    }
     if (this.slowConsumers?.blocksSend(this) === true) return;
-    if (framed !== undefined && this.raw !== undefined && writeFrame(this, framed)) return;
     this.socket.send(bytes, binary ? BINARY : TEXT);
   }
 

@@ -37,7 +37,9 @@ export interface RawSocket {
   cork(): void;
   uncork(): void;
   write(chunk: Buffer): boolean;
-  readonly destroyed: boolean;
+  /** False once the socket is ended, errored or destroyed: a write then would fail. */
+  readonly writable: boolean;
+  /** Bytes queued in the socket (corked or waiting for the kernel). */
   readonly writableLength: number;
 }
 
@@ -104,7 +106,8 @@ function uncorkAll(): void {
  */
 export function writeFrame(connection: CorkableConnection, frame: Buffer): boolean {
   const raw = connection.raw;
-  if (raw === undefined || raw.destroyed) return false;
+  // `writable` rather than `destroyed`: it reads only the write state the write itself uses.
+  if (raw === undefined || !raw.writable) return false;
   if (!connection.corked) {
     if (corked.length === 0) process.nextTick(uncorkAll);
     connection.corked = true;
