@@ -85,7 +85,9 @@ export async function joinStorm(context: ScenarioContext, plan: StormPlan, runCl
     context.progress("publishing once");
     const publisher = generators.findIndex((_, process) => ranges[process]!.some((range) => range.count > 0));
     const { sentAt } = await generators[publisher]!.call<{ sentAt: number }>("publishOne", { index: ranges[publisher]!.find((range) => range.count > 0)!.from, room: ROOM });
-    let reports: Report[] = await waitDelivered(generators, members, Math.max(60_000, members * 3));
+    // A refused join's connection is not in the room: only the joined can receive.
+    const joined = members - refused;
+    let reports: Report[] = await waitDelivered(generators, joined, Math.max(60_000, members * 3));
     const deliveredAt = Math.max(...reports.map((report) => report.lastAt));
     const afterPublish = await Promise.all(servers.map(serverCpu));
     await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
@@ -95,7 +97,7 @@ export async function joinStorm(context: ScenarioContext, plan: StormPlan, runCl
     const frames = reports.reduce((sum, report) => sum + report.framesIn, 0);
     const serverBytes = sum(after, before, (sample) => sample.bytesWritten);
     const cpuMicros = sum(after, before, (sample) => sample.cpuMicros);
-    const fanout = await roomFanout(context, servers, generators, ranges, members);
+    const fanout = await roomFanout(context, servers, generators, ranges, joined);
     return {
       members,
       joinSeconds: round((lastReplyAt - startedAt) / 1000, 2),
@@ -111,7 +113,8 @@ export async function joinStorm(context: ScenarioContext, plan: StormPlan, runCl
       publicationCpuMicrosPerDelivery: round(sum(afterPublish, beforePublish, (sample) => sample.cpuMicros) / Math.max(1, delivered), 2),
       ...fanout,
       delivered,
-      lost: members - delivered,
+      // Refused joins are counted above, not as lost.
+      lost: joined - delivered,
       connectSeconds: round(connectSeconds, 1),
       serverProcesses: servers.length,
       generatorProcesses: generators.length,
