@@ -22,6 +22,13 @@ export async function benchMain(argv: string[], command: string): Promise<number
     return 0;
   }
   warnAboutFileLimit(options.sizes.idle.connections);
+  if (options.dist) {
+    // Through tsx every module is esbuild's output with keepNames (a `__name` call per named
+    // function or class it defines); users run tsc's dist/, so that is what an honest comparison loads.
+    const built = spawnSync(process.execPath, ["scripts/build.mjs", "--if-stale"], { cwd: new URL("..", import.meta.url), stdio: "inherit" });
+    if (built.status !== 0) return 1;
+    process.env.SWITCHBOARD_BENCH_DIST = "1";
+  }
   const result = await runBench(options, command);
   console.log(`${result.command}\n${result.date} · ${result.machine.cpu} · ${result.machine.nproc} CPUs · node ${result.machine.node} · load average ${result.machine.loadAverageAtStart.join(" ")} · ${options.url !== undefined ? `server at ${options.url}` : result.machine.pinned ? "server on CPU 0, load generator on the others" : "not pinned (no taskset or one CPU)"}\n`);
   console.log(renderTables(result.results));

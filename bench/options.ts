@@ -73,9 +73,11 @@ export interface BenchOptions {
   url: string | undefined;
   /** join-storm also builds its large room across server workers on Redis. */
   large: boolean;
+  /** Run Switchboard's server from dist/ (what `npm start` and users run) instead of src/ through tsx. */
+  dist: boolean;
 }
 
-export const USAGE = `Usage: npm run bench -- [--quick | --smoke] [--json file] [--scenario name]... [--target name]... [--clients N] [--large]
+export const USAGE = `Usage: npm run bench -- [--quick | --smoke] [--json file] [--scenario name]... [--target name]... [--clients N] [--large] [--dist]
 
 Scenarios: ${SCENARIOS.join(", ")} (default: all but ${OPT_IN_SCENARIOS.join(", ")}, which run only when named)
 Targets:   ${TARGETS.join(", ")} (default: all; redis runs Switchboard only)
@@ -83,7 +85,8 @@ Targets:   ${TARGETS.join(", ")} (default: all; redis runs Switchboard only)
 --smoke    tiny sizes (20 connections), for the test suite
 --json     also write the raw figures to this file
 --clients  load-generator processes (default 2)
---large    join-storm: also a room of 100,000 across 7 server workers on Redis (7 generators, 127.0.0.x source addresses)`;
+--large    join-storm: also a room of 100,000 across 7 server workers on Redis (7 generators, 127.0.0.x source addresses)
+--dist     run Switchboard's server from dist/ (built first when stale), as users run it, not src/ through tsx`;
 
 export function parseBenchArgs(argv: string[]): BenchOptions | "help" {
   const { values } = parseArgs({
@@ -97,6 +100,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | "help" {
       clients: { type: "string" },
       url: { type: "string" },
       large: { type: "boolean" },
+      dist: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -118,5 +122,6 @@ export function parseBenchArgs(argv: string[]): BenchOptions | "help" {
     clients,
     url: values.url,
     large: values.large === true,
+    dist: values.dist === true,
   };
 }

@@ -1,4 +1,4 @@
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Session } from "node:inspector/promises";
 
@@ -25,6 +25,7 @@ export class ServerProfiles {
       await this.session.post("Profiler.enable");
     } else {
       const { profile } = await this.session.post("Profiler.stop");
+      mkdirSync(this.folder, { recursive: true });
       // The pid tells apart the workers of one run (the large join storm starts seven).
       writeFileSync(join(this.folder, `${target}-${process.pid}-${++this.written}.cpuprofile`), JSON.stringify(profile));
     }

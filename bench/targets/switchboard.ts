@@ -1,5 +1,5 @@
 import { pino } from "pino";
-import { attachPusher, createRedisBackends, createSwitchboard } from "../../src/index.js";
+import type * as SwitchboardModule from "../../src/index.js";
 import { BENCH_PUSHER_APP } from "../client/protocols.js";
 import type { SwitchboardOptions } from "../../src/index.js";
 import type { RunningTarget, ServerConfig } from "./target.js";
@@ -11,6 +11,9 @@ import type { RunningTarget, ServerConfig } from "./target.js";
  * Bench rooms track no presence: the other targets have none to pay for.
  */
 export async function startSwitchboard(config: ServerConfig): Promise<RunningTarget> {
+  // `npm run bench -- --dist` (SWITCHBOARD_BENCH_DIST=1) loads the compiled package, as users run it; otherwise src/ through tsx.
+  const { attachPusher, createRedisBackends, createSwitchboard }: typeof SwitchboardModule =
+    process.env.SWITCHBOARD_BENCH_DIST === "1" ? await import("../../dist/index.js" as string) : await import("../../src/index.js");
   const options: SwitchboardOptions = {
     auth: config.jwtSecret === undefined ? { anonymous: true } : { jwt: { secret: config.jwtSecret } },
     logger: pino({ level: "warn" }),

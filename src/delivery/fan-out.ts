@@ -111,28 +111,29 @@ export class FanOut implements EmitSink {
   publishRoom(room: string, publication: RoomPublication): Promise<PublishResult> {
     const { broker, history } = this.deps;
     // One promise per publication beyond the broker's or store's own: the caller's reply is all that waits.
+    // The success handlers are built once per fan-out (below), not per publication; only the
+    // failure handler needs the room, so it is the one closure a publication still costs.
+    const rejected = (error: unknown): never => this.rejected(error, room);
     try {
       if (publication.volatile) {
         const message = withExcept({ kind: "room", room, frame: publication.frame, sentAt: publication.sentAt }, publication.except);
-        return broker.publish(roomTopic(room), message).then(
-          () => {
-            this.published(true);
-            return { offset: undefined, epoch: undefined };
-          },
-          (error: unknown) => this.rejected(error, room),
-        );
+        return broker.publish(roomTopic(room), message).then(this.volatilePublished, rejected);
       }
-      return history.publish(room, publication, broker).then(
-        (published) => {
-          this.published(true);
-          return { offset: published.offset, epoch: published.epoch };
-        },
-        (error: unknown) => this.rejected(error, room),
-      );
+      return history.publish(room, publication, broker).then(this.streamPublished, rejected);
     } catch (error) {
       return Promise.reject(this.failed(error, roomTopic(room)));
     }
   }
+
+  private readonly volatilePublished = (): PublishResult => {
+    this.published(true);
+    return { offset: undefined, epoch: undefined };
+  };
+
+  private readonly streamPublished = (published: PublishResult): PublishResult => {
+    this.published(true);
+    return { offset: published.offset, epoch: published.epoch };
+  };
 
   /**
    * Sends `{type, room?, data, ts}` to the union of targets on every node, each connection

@@ -61,7 +61,7 @@ function roomOf(host: CommandHost, frame: ClientFrame): string {
  * error to answer. Not `async`: a publication then costs no promise of its own on the
  * way to the broker, only the one its reply waits on.
  */
-export function runBuiltInCommand(host: CommandHost, connection: Connection, frame: ClientFrame): Promise<void> {
+export function runBuiltInCommand(host: CommandHost, connection: Connection, frame: ClientFrame): Promise<unknown> {
   return frame.type === "publish" ? publish(host, connection, frame) : runOtherCommand(host, connection, frame);
 }
 
@@ -113,7 +113,7 @@ async function join(host: CommandHost, connection: Connection, frame: ClientFram
   pending.flush();
 }
 
-function publish(host: CommandHost, connection: Connection, frame: ClientFrame): Promise<void> {
+function publish(host: CommandHost, connection: Connection, frame: ClientFrame): Promise<unknown> {
   // The admission checks the room name, as it does for every publication.
   const room = frame.room ?? "";
   if (frame.volatile !== undefined && typeof frame.volatile !== "boolean") throw new SwitchboardError("bad_request", '"volatile" must be a boolean.');
@@ -125,6 +125,9 @@ function publish(host: CommandHost, connection: Connection, frame: ClientFrame):
     except: frame.echo === false ? connection.id : undefined,
     event: frame.event,
   });
+  // No id, no reply (Replier.reply would drop it): the publication's own promise is all the
+  // caller needs (a rejection still becomes an error frame), with no closure or promise added.
+  if (frame.id === undefined) return published;
   return published.then((result) => {
     const reply: PublishReply = result.offset === undefined || result.epoch === undefined ? {} : { offset: result.offset, epoch: result.epoch };
     host.replier.reply(connection, frame, reply);

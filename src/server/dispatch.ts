@@ -74,7 +74,7 @@ export class Dispatcher {
 
   /** Dispatches a decoded frame (a wire adapter's translation too); a failure becomes an error reply. */
   dispatchSafely(connection: Connection, frame: ClientFrame): void {
-    let pending: Promise<void> | undefined;
+    let pending: Promise<unknown> | undefined;
     try {
       pending = this.dispatch(connection, frame);
     } catch (error) {
@@ -100,7 +100,7 @@ export class Dispatcher {
    * Throws or rejects with what is to be answered as an error. Not `async`: a built-in
    * command's promise (a publication's) is the only one made for its frame.
    */
-  private dispatch(connection: Connection, frame: ClientFrame): Promise<void> | undefined {
+  private dispatch(connection: Connection, frame: ClientFrame): Promise<unknown> | undefined {
     const { events, protection, middleware, commands } = this.deps;
     if (events.has("message")) events.emit("message", connection, frame);
     if (frame.type === "ping") {
@@ -124,7 +124,10 @@ export class Dispatcher {
     };
     const ctx = this.createContext(connection, frame, reply);
     const run = async (): Promise<void> => {
-      if (BUILT_IN_TYPES.has(frame.type)) return runBuiltInCommand(commands, connection, frame);
+      if (BUILT_IN_TYPES.has(frame.type)) {
+        await runBuiltInCommand(commands, connection, frame);
+        return;
+      }
       const registered = router.find(frame.type, frame.action);
       if (registered === undefined) {
         throw new SwitchboardError("unknown_type", `No handler for type "${frame.type}"${frame.action === undefined ? "" : ` and action "${frame.action}"`}.`);
