@@ -175,6 +175,27 @@ export class PresenceScripts {
     return Promise.all(writes);
   }
 
+  /**
+   * Writes the present entries of a room under `epoch` and removes the gone ones, then
+   * reads the count: sent in this order on one connection, so the count includes them all.
+   */
+  async writeRoom(commands: RedisConnections["commands"], room: string, present: PresenceEntry[], gone: string[], epoch: number): Promise<number> {
+    const keys = this.connections.keys;
+    const writes: Array<Promise<unknown>> = [];
+    for (const batch of chunks(present)) {
+      writes.push(commands.hset(keys.presence(room), ...batch.flatMap((entry) => [entry.connectionId, storedValue(entry, epoch)])));
+      writes.push(commands.sadd(keys.nodeEntries(this.node), ...batch.map((entry) => member(room, entry.connectionId))));
+    }
+    for (const batch of chunks(gone)) {
+      writes.push(commands.hdel(keys.presence(room), ...batch));
+      writes.push(commands.srem(keys.nodeEntries(this.node), ...batch.map((id) => member(room, id))));
+    }
+    if (present.length > 0) writes.push(commands.zadd(keys.presenceRooms(), 0, room));
+    const [count] = await Promise.all([commands.hlen(keys.presence(room)), ...writes]);
+    if (count === 0 && gone.length > 0) await commands.zrem(keys.presenceRooms(), room);
+    return count;
+  }
+
   /** The channel arguments of a script: where it publishes the room's presence batch, if paired. */
   private publishArgs(room: string): [channel: string, command: string, header: string, roomJson: string] {
     const broker = this.companion;

@@ -5,6 +5,7 @@ import { SwitchboardError } from "../protocol/error-codes.js";
 import type { RedisBroker } from "./redis-broker.js";
 import type { RedisConnections } from "./redis-connections.js";
 import { TurnBatches } from "../presence/turn-batches.js";
+import { scanPage } from "./redis-presence-page.js";
 import { RedisNodeNames } from "./redis-node-names.js";
 import { ANY_EPOCH, PresenceScripts, byRoom, chunks, member, split, storedValue, toEntry } from "./redis-presence-scripts.js";
 import type { StoredEntry } from "./redis-presence-scripts.js";
@@ -165,34 +166,9 @@ export class RedisPresenceStore implements PresenceStore {
     return (await this.client()).hlen(this.connections.keys.presence(room));
   }
 
-  /**
-   * HSCAN underneath. The cursor is "<scan cursor>:<skip>": HSCAN's COUNT is a
-   * hint (a small hash comes back whole), so a batch larger than the page is cut
-   * and the next page scans the same position again, skipping what was returned.
-   */
+  /** HSCAN underneath: see scanPage. */
   async page(room: string, cursor: string | undefined, limit: number): Promise<PresenceEntryPage> {
-    let [scan, skip] = parseCursor(cursor);
-    const key = this.connections.keys.presence(room);
-    const commands = await this.client();
-    const entries: PresenceEntry[] = [];
-    // Bounded: each round either fills the page or advances the scan, and HSCAN ends.
-    for (let round = 0; round < 1_000; round++) {
-      const [next, flat] = await commands.hscan(key, scan, "COUNT", Math.max(limit, 10));
-      const batch: PresenceEntry[] = [];
-      for (let index = 0; index + 1 < flat.length; index += 2) batch.push(toEntry(flat[index]!, flat[index + 1]!));
-      const fresh = batch.slice(skip);
-      const room = limit - entries.length;
-      if (fresh.length > room) {
-        entries.push(...fresh.slice(0, room));
-        return { entries, cursor: `${scan}:${skip + room}` };
-      }
-      entries.push(...fresh);
-      skip = 0;
-      if (next === "0") return { entries, cursor: null };
-      scan = next;
-      if (entries.length === limit) break;
-    }
-    return { entries, cursor: `${scan}:0` };
+    return scanPage(await this.client(), this.connections.keys.presence(room), cursor, limit);
   }
 
   async rooms(): Promise<Array<{ room: string; connections: number }>> {
@@ -242,27 +218,13 @@ export class RedisPresenceStore implements PresenceStore {
    * Redis runs the commands in this order and the count (sent last) includes them.
    */
   private async writeBatch(room: string, ids: string[]): Promise<number> {
-    const keys = this.connections.keys;
     const commands = await this.client();
     const held = this.local.get(room);
     const unique = [...new Set(ids)];
     // Checked right before the commands go out: close() swept what is held, and nothing may be written after it.
     const present = this.closed ? [] : unique.flatMap((id) => held?.get(id) ?? []);
     const gone = unique.filter((id) => held?.has(id) !== true);
-    const writes: Array<Promise<unknown>> = [];
-    for (const batch of chunks(present)) {
-      writes.push(commands.hset(keys.presence(room), ...batch.flatMap((entry) => [entry.connectionId, storedValue(entry, this.epoch)])));
-      writes.push(commands.sadd(keys.nodeEntries(this.node), ...batch.map((entry) => member(room, entry.connectionId))));
-    }
-    for (const batch of chunks(gone)) {
-      writes.push(commands.hdel(keys.presence(room), ...batch));
-      writes.push(commands.srem(keys.nodeEntries(this.node), ...batch.map((id) => member(room, id))));
-    }
-    if (present.length > 0) writes.push(commands.zadd(keys.presenceRooms(), 0, room));
-    const counted = commands.hlen(keys.presence(room));
-    const [count] = await Promise.all([counted, ...writes]);
-    if (count === 0 && gone.length > 0) await commands.zrem(keys.presenceRooms(), room);
-    return count;
+    return this.scripts.writeRoom(commands, room, present, gone, this.epoch);
   }
 
   private async delete(room: string, connectionId: string): Promise<void> {
@@ -375,11 +337,4 @@ export class RedisPresenceStore implements PresenceStore {
   private client(): Promise<RedisConnections["commands"]> {
     return this.connections.usableCommands();
   }
-}
-
-function parseCursor(cursor: string | undefined): [string, number] {
-  if (cursor === undefined) return ["0", 0];
-  const match = /^(\d{1,20}):(\d{1,6})$/.exec(cursor);
-  if (match === null) throw new SwitchboardError("bad_request", '"cursor" is not a cursor this server returned.');
-  return [match[1]!, Number(match[2])];
 }
