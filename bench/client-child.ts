@@ -72,6 +72,9 @@ export interface JoinAllResult {
   replied: number;
   /** Replies that refused the join (Switchboard's `"ok":false`, e.g. `unavailable`). */
   refused: number;
+  /** The first and last connection index whose join was answered without refusal (-1: none), to publish from and to watch. */
+  firstJoined: number;
+  lastJoined: number;
 }
 
 export interface PumpArgs {
@@ -237,10 +240,12 @@ serveRpc({
     return new Promise<JoinAllResult>((resolve) => {
       let replied = 0;
       let refused = 0;
+      let firstJoined = -1;
+      let lastJoined = -1;
       let lastReplyAt = startedAt;
       const finish = (): void => {
         clearTimeout(timer);
-        resolve({ startedAt, lastReplyAt, replied, refused });
+        resolve({ startedAt, lastReplyAt, replied, refused, firstJoined, lastJoined });
       };
       const timer = setTimeout(finish, args.timeoutMs);
       if (args.count === 0) return finish();
@@ -253,6 +258,10 @@ serveRpc({
           done: (reply) => {
             lastReplyAt = now();
             if (reply.includes('"ok":false')) refused++;
+            else {
+              if (firstJoined === -1 || index < firstJoined) firstJoined = index;
+              if (index > lastJoined) lastJoined = index;
+            }
             if (++replied === args.count) finish();
           },
         };

@@ -83,8 +83,11 @@ export async function joinStorm(context: ScenarioContext, plan: StormPlan, runCl
     await quiet(generators, 180_000);
     const beforePublish = await Promise.all(servers.map(serverCpu));
     context.progress("publishing once");
-    const publisher = generators.findIndex((_, process) => ranges[process]!.some((range) => range.count > 0));
-    const { sentAt } = await generators[publisher]!.call<{ sentAt: number }>("publishOne", { index: ranges[publisher]!.find((range) => range.count > 0)!.from, room: ROOM });
+    // From a connection whose join was answered (a refused one is no member and may not publish), watched by another.
+    const joinedOf = joinsByProcess(generators, ranges, joins);
+    const publisher = joinedOf.findIndex((joined) => joined !== undefined && joined.lastJoined > joined.firstJoined);
+    if (publisher === -1) throw new Error("no generator process has two members that joined");
+    const { sentAt } = await generators[publisher]!.call<{ sentAt: number }>("publishOne", { index: joinedOf[publisher]!.firstJoined, room: ROOM });
     // A refused join's connection is not in the room: only the joined can receive.
     const joined = members - refused;
     let reports: Report[] = await waitDelivered(generators, joined, Math.max(60_000, members * 3));
@@ -97,7 +100,7 @@ export async function joinStorm(context: ScenarioContext, plan: StormPlan, runCl
     const frames = reports.reduce((sum, report) => sum + report.framesIn, 0);
     const serverBytes = sum(after, before, (sample) => sample.bytesWritten);
     const cpuMicros = sum(after, before, (sample) => sample.cpuMicros);
-    const fanout = await roomFanout(context, servers, generators, ranges, joined);
+    const fanout = await roomFanout(context, servers, generators[publisher]!, joinedOf[publisher]!, generators, joined);
     return {
       members,
       joinSeconds: round((lastReplyAt - startedAt) / 1000, 2),
@@ -134,17 +137,21 @@ const FANOUT_DELIVERIES = 2_000_000;
  * pump: a few ahead of a watcher in the room), so that server CPU per delivery is measured over
  * millions of deliveries, like the fan-out scenario's, not over one publication.
  */
-async function roomFanout(context: ScenarioContext, servers: ServerUnderTest[], generators: RpcClient[], ranges: Array<Array<{ from: number; count: number }>>, members: number): Promise<Figures> {
-  const process = generators.findIndex((_, index) => ranges[index]!.some((range) => range.count > 1));
-  if (process === -1) return {};
-  const range = ranges[process]!.find((candidate) => candidate.count > 1)!;
+async function roomFanout(
+  context: ScenarioContext,
+  servers: ServerUnderTest[],
+  publisher: RpcClient,
+  joined: { firstJoined: number; lastJoined: number },
+  generators: RpcClient[],
+  members: number,
+): Promise<Figures> {
   const publications = Math.max(1, Math.min(2_000, Math.round(FANOUT_DELIVERIES / members)));
   context.progress(`publishing ${publications.toLocaleString("en-US")} to the room`);
   await resetAll(generators, false);
   const before = await Promise.all(servers.map(serverCpu));
-  const pumped = await generators[process]!.call<{ published: number; startedAt: number; timedOut: boolean }>(
+  const pumped = await publisher.call<{ published: number; startedAt: number; timedOut: boolean }>(
     "pump",
-    { rooms: [{ room: ROOM, publisher: range.from, watcher: range.from + range.count - 1 }], messagesPerRoom: publications, window: context.sizes.fanout.window, timeoutMs: 120_000 },
+    { rooms: [{ room: ROOM, publisher: joined.firstJoined, watcher: joined.lastJoined }], messagesPerRoom: publications, window: context.sizes.fanout.window, timeoutMs: 120_000 },
     130_000,
   );
   const expected = pumped.published * members;
@@ -157,6 +164,21 @@ async function roomFanout(context: ScenarioContext, servers: ServerUnderTest[], 
     fanoutCpuMicrosPerDelivery: round(sum(after, before, (sample) => sample.cpuMicros) / Math.max(1, delivered), 2),
     fanoutLost: expected - delivered,
   };
+}
+
+/** Per generator process, the first and last connection whose join was answered, over all its ranges. */
+function joinsByProcess(generators: RpcClient[], ranges: Array<Array<{ from: number; count: number }>>, joins: JoinAllResult[]): Array<{ firstJoined: number; lastJoined: number } | undefined> {
+  // `joins` is in the order of generators.flatMap(ranges): walk it the same way.
+  let next = 0;
+  return generators.map((_, process) => {
+    let result: { firstJoined: number; lastJoined: number } | undefined;
+    for (const _range of ranges[process]!) {
+      const join = joins[next++]!;
+      if (join.firstJoined === -1) continue;
+      result = result === undefined ? { firstJoined: join.firstJoined, lastJoined: join.lastJoined } : { firstJoined: Math.min(result.firstJoined, join.firstJoined), lastJoined: Math.max(result.lastJoined, join.lastJoined) };
+    }
+    return result;
+  });
 }
 
 /** Waits until no generator received a frame for a whole second (bounded by `timeoutMs`). */

@@ -71,7 +71,7 @@ export class RedisPresenceStore implements PresenceStore {
   private sweeping = false;
   private closed = false;
   private readonly names: RedisNodeNames;
-  private readonly adds = new TurnBatches<string, number>((room, ids) => this.writeAdds(room, ids));
+  private readonly writes = new TurnBatches<string, number>((room, ids) => this.writeBatch(room, ids));
   private readonly onReady = (): void => {
     this.sweepAfter = Date.now() + this.nodeTtlMs;
     this.names.register(this.node).catch(() => undefined);
@@ -108,16 +108,18 @@ export class RedisPresenceStore implements PresenceStore {
   }
 
   /**
-   * Resolves with the room's count after the add. The adds of one room in one turn of
-   * the event loop are written together (see writeAdds): a join storm costs Redis a
-   * few commands per room and turn, not four per join.
+   * Resolves with the room's count after the add. The adds and removals of one room in one
+   * turn of the event loop are written together (see writeBatch): a join storm costs Redis
+   * a few commands per room and turn, not four per join.
    */
   async add(room: string, entry: PresenceEntry): Promise<number> {
     this.pendingRemovals.delete(member(room, entry.connectionId));
     let entries = this.local.get(room);
     if (entries === undefined) this.local.set(room, (entries = new Map()));
     entries.set(entry.connectionId, entry);
-    return this.adds.add(room, entry.connectionId);
+    const count = await this.writes.add(room, entry.connectionId);
+    if (this.closed) throw new SwitchboardError("unavailable", "The presence store is closed.");
+    return count;
   }
 
   async update(room: string, connectionId: string, meta: Record<string, unknown> | undefined): Promise<boolean> {
@@ -146,7 +148,7 @@ export class RedisPresenceStore implements PresenceStore {
     entries?.delete(connectionId);
     if (entries?.size === 0) this.local.delete(room);
     try {
-      await this.delete(room, connectionId);
+      await this.writes.add(room, connectionId);
     } catch (error) {
       // Redis is away: retry on a later heartbeat, or the entry would outlive its connection while this node lives.
       this.pendingRemovals.add(member(room, connectionId));
@@ -233,26 +235,33 @@ export class RedisPresenceStore implements PresenceStore {
   }
 
   /**
-   * Writes a batch of adds: the entries as the local map holds them now (one removed
-   * meanwhile is left out: its removal was sent already), stamped with the current epoch.
-   * One connection, so Redis runs the commands in this order and the count includes them.
+   * Writes a room's adds and removals of one turn: each connection as the local map holds it
+   * now (present: written, stamped with the current epoch; absent: removed), so a leave and a
+   * rejoin in one turn end as the last of them. The waiters resume in the order they asked,
+   * so a leave is still announced before the rejoin that followed it. One connection, so
+   * Redis runs the commands in this order and the count (sent last) includes them.
    */
-  private async writeAdds(room: string, ids: string[]): Promise<number> {
+  private async writeBatch(room: string, ids: string[]): Promise<number> {
     const keys = this.connections.keys;
     const commands = await this.client();
-    // Checked after the await, right before the commands go out: close() sweeps what is held, and nothing may follow it.
-    if (this.closed) throw new SwitchboardError("unavailable", "The presence store is closed.");
     const held = this.local.get(room);
-    const entries = ids.flatMap((id) => held?.get(id) ?? []);
+    const unique = [...new Set(ids)];
+    // Checked right before the commands go out: close() swept what is held, and nothing may be written after it.
+    const present = this.closed ? [] : unique.flatMap((id) => held?.get(id) ?? []);
+    const gone = unique.filter((id) => held?.has(id) !== true);
     const writes: Array<Promise<unknown>> = [];
-    for (const batch of chunks(entries)) {
+    for (const batch of chunks(present)) {
       writes.push(commands.hset(keys.presence(room), ...batch.flatMap((entry) => [entry.connectionId, storedValue(entry, this.epoch)])));
       writes.push(commands.sadd(keys.nodeEntries(this.node), ...batch.map((entry) => member(room, entry.connectionId))));
     }
-    if (entries.length > 0) writes.push(commands.zadd(keys.presenceRooms(), 0, room));
-    // Sent last: the count includes the entries.
+    for (const batch of chunks(gone)) {
+      writes.push(commands.hdel(keys.presence(room), ...batch));
+      writes.push(commands.srem(keys.nodeEntries(this.node), ...batch.map((id) => member(room, id))));
+    }
+    if (present.length > 0) writes.push(commands.zadd(keys.presenceRooms(), 0, room));
     const counted = commands.hlen(keys.presence(room));
     const [count] = await Promise.all([counted, ...writes]);
+    if (count === 0 && gone.length > 0) await commands.zrem(keys.presenceRooms(), room);
     return count;
   }
 
