@@ -1,5 +1,6 @@
 import pg from "pg";
 import type { Logger } from "../log/logger.js";
+import { feedHealth } from "./feed-types.js";
 import type { FeedState, HealthStatus } from "./feed-types.js";
 
 /**
@@ -47,18 +48,7 @@ export class LeaderSession {
 
   /** For /health: unhealthy while not connected to PostgreSQL; a standby node is healthy. The feed names what it does as leader and standby. */
   health(details: { leader: string; standby: string }): HealthStatus {
-    switch (this.current) {
-      case "leader":
-        return { ok: true, detail: details.leader };
-      case "standby":
-        return { ok: true, detail: details.standby };
-      case "connecting":
-        return { ok: false, detail: "connecting to PostgreSQL" };
-      case "disconnected":
-        return { ok: false, detail: `disconnected from PostgreSQL (${this.lastError}); reconnecting` };
-      case "closed":
-        return { ok: false, detail: "closed" };
-    }
+    return feedHealth(this.current, this.lastError, details);
   }
 
   start(): this {

@@ -8,6 +8,7 @@ import { DurableDelivery, countDeliveries } from "./durable-delivery.js";
 import type { DurableSink } from "./durable-delivery.js";
 import { QUERY_TIMEOUT_MS, message } from "./leader-session.js";
 import { compareLsn, formatLsn, parseLsn } from "./lsn.js";
+import { feedHealth } from "./feed-types.js";
 import type { ChangeFeedMetrics, FeedState, HealthStatus } from "./feed-types.js";
 
 /**
@@ -105,18 +106,10 @@ export class LogicalReplicationFeed {
     if ((this.state === "leader" || this.state === "standby") && lag !== undefined && lag > this.lagWarnBytes) {
       return { ok: false, detail: `replication slot "${this.slot}" holds ${formatBytes(lag)} of WAL (more than ${formatBytes(this.lagWarnBytes)}): changes are not being confirmed` };
     }
-    switch (this.state) {
-      case "leader":
-        return { ok: true, detail: `streaming slot "${this.slot}"${lag === undefined ? "" : `, ${formatBytes(lag)} behind`}` };
-      case "standby":
-        return { ok: true, detail: `standby: another node streams slot "${this.slot}"` };
-      case "connecting":
-        return { ok: false, detail: "connecting to PostgreSQL" };
-      case "disconnected":
-        return { ok: false, detail: `disconnected from PostgreSQL (${this.lastError}); reconnecting` };
-      case "closed":
-        return { ok: false, detail: "closed" };
-    }
+    return feedHealth(this.state, this.lastError, {
+      leader: `streaming slot "${this.slot}"${lag === undefined ? "" : `, ${formatBytes(lag)} behind`}`,
+      standby: `standby: another node streams slot "${this.slot}"`,
+    });
   }
 
   async close(): Promise<void> {
