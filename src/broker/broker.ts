@@ -67,6 +67,13 @@ export function preciseNow(): number {
   return performance.timeOrigin + performance.now();
 }
 
+/** A `room` message; `except` is left out when undefined, so a message carries only what applies. */
+export function roomMessage(room: string, frame: string, sentAt: number, except: string | undefined, offset?: number): Extract<BrokerMessage, { kind: "room" }> {
+  const message: Extract<BrokerMessage, { kind: "room" }> = offset === undefined ? { kind: "room", room, frame, sentAt } : { kind: "room", room, frame, offset, sentAt };
+  if (except !== undefined) message.except = except;
+  return message;
+}
+
 export function roomTopic(room: string): string {
   return `room:${room}`;
 }

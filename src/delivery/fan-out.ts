@@ -1,4 +1,4 @@
-import { NODES_TOPIC, preciseNow, roomTopic } from "../broker/broker.js";
+import { NODES_TOPIC, preciseNow, roomMessage, roomTopic } from "../broker/broker.js";
 import type { BroadcastTargets, Broker, BrokerMessage } from "../broker/broker.js";
 import type { HistoryStore, StreamPublication } from "../history/history-store.js";
 import type { Logger } from "../log/logger.js";
@@ -48,7 +48,6 @@ export interface DisconnectMessage {
 /** Broker messages the fan-out does not deliver itself: it hands each kind to the one receiver that registered for it. */
 type RoutedKind = "presence" | "cluster";
 type MessageOf<Kind extends BrokerMessage["kind"]> = Extract<BrokerMessage, { kind: Kind }>;
-type RoomMessage = MessageOf<"room">;
 
 /** The one answer to a failed broker or store round trip, whichever publication it was. */
 const UNAVAILABLE = "The message broker or store is unavailable; retry later.";
@@ -116,8 +115,7 @@ export class FanOut implements EmitSink {
     const rejected = (error: unknown): never => this.rejected(error, room);
     try {
       if (publication.volatile) {
-        const message = withExcept({ kind: "room", room, frame: publication.frame, sentAt: publication.sentAt }, publication.except);
-        return broker.publish(roomTopic(room), message).then(this.volatilePublished, rejected);
+        return broker.publish(roomTopic(room), roomMessage(room, publication.frame, publication.sentAt, publication.except)).then(this.volatilePublished, rejected);
       }
       return history.publish(room, publication, broker).then(this.streamPublished, rejected);
     } catch (error) {
@@ -169,7 +167,7 @@ export class FanOut implements EmitSink {
     const except = targets.except ?? [];
     const message: BrokerMessage =
       singleRoom && except.length <= 1
-        ? withExcept({ kind: "room", room: rooms[0]!, frame, sentAt }, except[0])
+        ? roomMessage(rooms[0]!, frame, sentAt, except[0])
         : { kind: "targets", targets, frame, sentAt };
     return this.publish(message.kind === "room" ? roomTopic(message.room) : NODES_TOPIC, message, true);
   }
@@ -284,9 +282,4 @@ export class FanOut implements EmitSink {
     this.deps.observer.frameSent(reached, bytes);
     if (sentAt !== undefined) this.deps.observer.delivered(preciseNow() - sentAt, reached);
   }
-}
-
-function withExcept(message: RoomMessage, except: string | undefined): RoomMessage {
-  if (except !== undefined) message.except = except;
-  return message;
 }

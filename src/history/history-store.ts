@@ -1,8 +1,6 @@
-import { roomTopic } from "../broker/broker.js";
-import type { Broker, BrokerMessage } from "../broker/broker.js";
+import { roomMessage, roomTopic } from "../broker/broker.js";
+import type { Broker } from "../broker/broker.js";
 import type { RecoveryPosition } from "../protocol/frames.js";
-
-type RoomMessage = Extract<BrokerMessage, { kind: "room" }>;
 
 /** How much of a room's past is kept. */
 export interface HistoryPolicy {
@@ -99,7 +97,5 @@ export interface HistoryStore {
  * message with its offset, on the room's topic. For stores whose append and send are not one step.
  */
 export function sendAppended(broker: Broker, room: string, appended: PublishedMessage, publication: StreamPublication): Promise<PublishedMessage> {
-  const message: RoomMessage = { kind: "room", room, frame: appended.frame, offset: appended.offset, sentAt: publication.sentAt };
-  if (publication.except !== undefined) message.except = publication.except;
-  return broker.publish(roomTopic(room), message).then(() => appended);
+  return broker.publish(roomTopic(room), roomMessage(room, appended.frame, publication.sentAt, publication.except, appended.offset)).then(() => appended);
 }
