@@ -32,6 +32,11 @@ export async function stopAll(server: ServerUnderTest | ServerUnderTest[], clien
 
 export interface ServerCpu {
   cpuMicros: number;
+  /** The user-mode part of cpuMicros: the server's own code, without the kernel's socket work. */
+  userMicros: number;
+  /** Garbage collections so far and their total pause, ms. */
+  gcCount: number;
+  gcMs: number;
   at: number;
   loopDelayP99Ms: number;
   /** Bytes the server process wrote (sockets included); NaN where /proc is not available. */
@@ -39,7 +44,7 @@ export interface ServerCpu {
 }
 
 export function serverCpu(server: ServerUnderTest): Promise<ServerCpu> {
-  return server.rpc === undefined ? Promise.resolve({ cpuMicros: Number.NaN, at: performance.now(), loopDelayP99Ms: Number.NaN, bytesWritten: Number.NaN }) : server.rpc.call<ServerCpu>("cpu");
+  return server.rpc === undefined ? Promise.resolve({ cpuMicros: Number.NaN, userMicros: Number.NaN, gcCount: Number.NaN, gcMs: Number.NaN, at: performance.now(), loopDelayP99Ms: Number.NaN, bytesWritten: Number.NaN }) : server.rpc.call<ServerCpu>("cpu");
 }
 
 /** Splits `total` into `parts` near-equal shares. */

@@ -3,7 +3,7 @@
  * parent). Answers the parent's requests for its CPU time and memory.
  */
 import { readFileSync } from "node:fs";
-import { monitorEventLoopDelay } from "node:perf_hooks";
+import { monitorEventLoopDelay, PerformanceObserver } from "node:perf_hooks";
 import { cpuMicros, serveRpc } from "./rpc.js";
 import { ServerProfiles } from "./server-profile.js";
 import type { RunningTarget, ServerConfig } from "./targets/target.js";
@@ -13,6 +13,14 @@ let target = "server";
 const profiles = new ServerProfiles(process.env.SWITCHBOARD_BENCH_CPU_PROFILE || undefined);
 const loopDelay = monitorEventLoopDelay({ resolution: 10 });
 loopDelay.enable();
+/** Garbage collections and their pause time, since the start: what allocation per publication costs. */
+const gcTotals = { count: 0, ms: 0 };
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    gcTotals.count++;
+    gcTotals.ms += entry.duration;
+  }
+}).observe({ entryTypes: ["gc"] });
 
 function collectGarbage(): void {
   const gc = (globalThis as { gc?: () => void }).gc;
@@ -44,7 +52,7 @@ serveRpc({
   async cpu() {
     const loopDelayP99Ms = loopDelay.percentile(99) / 1e6;
     loopDelay.reset();
-    const figures = { cpuMicros: cpuMicros(), at: performance.now(), loopDelayP99Ms, bytesWritten: bytesWritten() };
+    const figures = { cpuMicros: cpuMicros(), userMicros: process.cpuUsage().user, gcCount: gcTotals.count, gcMs: gcTotals.ms, at: performance.now(), loopDelayP99Ms, bytesWritten: bytesWritten() };
     // After the figures are read, so writing a profile is not counted in the phase it ends.
     await profiles.mark(target);
     return figures;

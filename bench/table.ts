@@ -12,6 +12,9 @@ export const SHOWN: Record<string, Array<{ key: string; label: string }>> = {
     { key: "p99Ms", label: "p99 ms" },
     { key: "maxMs", label: "max ms" },
     { key: "serverCpuMicrosPerPublication", label: "server CPU µs/publication" },
+    { key: "serverUserCpuMicrosPerPublication", label: "server user CPU µs/publication" },
+    { key: "serverGcPerThousandPublications", label: "server GCs per 1,000 publications" },
+    { key: "serverGcMs", label: "server GC pause, ms" },
   ],
   idle: [
     { key: "rssBytesPerConnection", label: "RSS bytes/conn" },

@@ -55,6 +55,10 @@ export async function latency(context: ScenarioContext, variant: Variant, client
       lost: expected - delivered,
       // Steadier than the percentiles on a shared machine: time waiting for a core is not in it.
       serverCpuMicrosPerPublication: round((cpuAfter.cpuMicros - cpuBefore.cpuMicros) / Math.max(1, published), 1),
+      // The user-mode part alone: socket writes (kernel time) cost both targets alike and vary most from run to run.
+      serverUserCpuMicrosPerPublication: round((cpuAfter.userMicros - cpuBefore.userMicros) / Math.max(1, published), 1),
+      serverGcPerThousandPublications: round(((cpuAfter.gcCount - cpuBefore.gcCount) * 1000) / Math.max(1, published), 2),
+      serverGcMs: round(cpuAfter.gcMs - cpuBefore.gcMs, 1),
       ...serverFigures(cpuBefore, cpuAfter),
       ...generatorFigures(reports),
     };
