@@ -17,6 +17,12 @@ interface NetChange {
   wasPresent: boolean;
   /** Its state after the last change; null when absent. */
   now: PresenceConnection | null;
+  /**
+   * Its join went out in a batch whose send failed in a way that may still have
+   * delivered it (a publish that timed out runs when Redis resumes): a later leave
+   * must then go out even though the join may never have arrived.
+   */
+  maybeSeen?: boolean;
 }
 
 /**
@@ -47,14 +53,35 @@ export class PresenceDiffBuilder {
     for (const entry of changes.updated ?? []) this.add({ kind: "update", ...entry });
   }
 
+  /**
+   * The builder of a failed batch's resend: `failed` first, then what `later`
+   * collected while it was being sent, as one window (a connection that left in
+   * `failed` and joined in `later` is an update, present; one that joined in
+   * `failed` and left in `later` is absent). `mayHaveArrived`: the failed send may
+   * still have delivered `failed`, so such a join-then-leave goes out as a leave
+   * instead of cancelling out (a leave of an unknown connection removes nothing).
+   */
+  static resend(failed: PresenceChanges, later: PresenceDiffBuilder, mayHaveArrived: boolean): PresenceDiffBuilder {
+    const merged = new PresenceDiffBuilder();
+    for (const entry of failed.left ?? []) merged.net.set(entry.connectionId, { userId: entry.userId, wasPresent: true, now: null });
+    for (const entry of failed.joined ?? []) merged.net.set(entry.connectionId, { userId: entry.userId, wasPresent: false, now: entry, maybeSeen: mayHaveArrived });
+    for (const entry of failed.updated ?? []) merged.net.set(entry.connectionId, { userId: entry.userId, wasPresent: true, now: entry });
+    for (const [connectionId, change] of later.net) {
+      const known = merged.net.get(connectionId);
+      if (known !== undefined) known.now = change.now;
+      else merged.net.set(connectionId, { ...change });
+    }
+    return merged;
+  }
+
   /** The net lists; empty ones are left out to keep frames small. */
   build(): PresenceChanges {
     const joined: PresenceConnection[] = [];
     const left: Array<{ connectionId: string; userId: string | null }> = [];
     const updated: PresenceConnection[] = [];
-    for (const [connectionId, { userId, wasPresent, now }] of this.net) {
+    for (const [connectionId, { userId, wasPresent, now, maybeSeen }] of this.net) {
       if (now === null) {
-        if (wasPresent) left.push({ connectionId, userId });
+        if (wasPresent || maybeSeen === true) left.push({ connectionId, userId });
       } else if (wasPresent) updated.push(now);
       else joined.push(now);
     }
