@@ -25,12 +25,6 @@ export interface PresenceCoalescerOptions {
   onFailure: (failure: PresenceFlushFailure) => void;
   /** A room flushed again after a success (a failed flush that succeeded later); `attempts`: the flushes it took. */
   onRecovered?: (room: string, attempts: number) => void;
-  /**
-   * A failed flush may still have delivered its changes (a broker publish that timed
-   * out runs when the broker resumes), so a resend never lets a join of the failed
-   * batch cancel out against a later leave (see PresenceDiffBuilder.resend).
-   */
-  failuresMayHaveArrived?: boolean;
 }
 
 /** Retries back off from the interval, doubling, up to this (a Redis reconnect's longest backoff too). */
@@ -145,7 +139,7 @@ export class PresenceCoalescer {
     window.flushing = undefined;
     window.failures++;
     // Sent first, before what arrived meanwhile: a connection that left in the failed batch and rejoined since is present.
-    window.diff = PresenceDiffBuilder.resend(changes, window.diff, this.options.failuresMayHaveArrived === true);
+    window.diff = PresenceDiffBuilder.resend(changes, window.diff);
     // A drain in progress sends the merged batch itself once this flush settled, and reports it if that fails too.
     if (this.closed) return;
     const retryInMs = Math.min(this.options.intervalMs * 2 ** window.failures, MAX_PRESENCE_RETRY_MS);

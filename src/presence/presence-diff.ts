@@ -17,18 +17,17 @@ interface NetChange {
   wasPresent: boolean;
   /** Its state after the last change; null when absent. */
   now: PresenceConnection | null;
-  /**
-   * Its join went out in a batch whose send failed in a way that may still have
-   * delivered it (a publish that timed out runs when Redis resumes): a later leave
-   * must then go out even though the join may never have arrived.
-   */
-  maybeSeen?: boolean;
 }
 
 /**
  * Folds a window of presence changes into their net effect per connection: a
- * join then a leave in the same window cancel out, a leave then a rejoin is an
- * update, many meta updates are the last one. A connection's changes all come
+ * leave then a rejoin is an update, many meta updates are the last one, and a
+ * connection absent at the end is a leave, even one that joined within the
+ * window. That leave is never left out: the join was in the store from the
+ * moment it was made, so a join reply's snapshot, a page, or an earlier frame
+ * (a retried batch that may have arrived after all) can have listed it, and
+ * without the leave that member would list it forever. A leave of a connection
+ * a member never saw removes nothing there. A connection's changes all come
  * from the node that holds it, in order (one broker channel per room), so the
  * first change tells whether it was present before the window.
  */
@@ -57,14 +56,12 @@ export class PresenceDiffBuilder {
    * The builder of a failed batch's resend: `failed` first, then what `later`
    * collected while it was being sent, as one window (a connection that left in
    * `failed` and joined in `later` is an update, present; one that joined in
-   * `failed` and left in `later` is absent). `mayHaveArrived`: the failed send may
-   * still have delivered `failed`, so such a join-then-leave goes out as a leave
-   * instead of cancelling out (a leave of an unknown connection removes nothing).
+   * `failed` and left in `later` is a leave, like any join then leave).
    */
-  static resend(failed: PresenceChanges, later: PresenceDiffBuilder, mayHaveArrived: boolean): PresenceDiffBuilder {
+  static resend(failed: PresenceChanges, later: PresenceDiffBuilder): PresenceDiffBuilder {
     const merged = new PresenceDiffBuilder();
     for (const entry of failed.left ?? []) merged.net.set(entry.connectionId, { userId: entry.userId, wasPresent: true, now: null });
-    for (const entry of failed.joined ?? []) merged.net.set(entry.connectionId, { userId: entry.userId, wasPresent: false, now: entry, maybeSeen: mayHaveArrived });
+    for (const entry of failed.joined ?? []) merged.net.set(entry.connectionId, { userId: entry.userId, wasPresent: false, now: entry });
     for (const entry of failed.updated ?? []) merged.net.set(entry.connectionId, { userId: entry.userId, wasPresent: true, now: entry });
     for (const [connectionId, change] of later.net) {
       const known = merged.net.get(connectionId);
@@ -79,10 +76,9 @@ export class PresenceDiffBuilder {
     const joined: PresenceConnection[] = [];
     const left: Array<{ connectionId: string; userId: string | null }> = [];
     const updated: PresenceConnection[] = [];
-    for (const [connectionId, { userId, wasPresent, now, maybeSeen }] of this.net) {
-      if (now === null) {
-        if (wasPresent || maybeSeen === true) left.push({ connectionId, userId });
-      } else if (wasPresent) updated.push(now);
+    for (const [connectionId, { userId, wasPresent, now }] of this.net) {
+      if (now === null) left.push({ connectionId, userId });
+      else if (wasPresent) updated.push(now);
       else joined.push(now);
     }
     const changes: PresenceChanges = {};

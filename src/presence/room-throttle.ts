@@ -3,6 +3,15 @@ interface RoomState {
   pending: boolean;
   sending: boolean;
   timer: NodeJS.Timeout | undefined;
+  /** Failed sends in a row. */
+  failures: number;
+}
+
+export interface RoomThrottleEvents {
+  /** A send failed; `attempt`: failed sends of this room in a row, this one included (log the first of a streak). */
+  onFailure: (error: unknown, room: string, attempt: number) => void;
+  /** A send succeeded after failing; `attempts`: the sends it took. */
+  onRecovered?: (room: string, attempts: number) => void;
 }
 
 /**
@@ -18,7 +27,7 @@ export class RoomThrottle {
   constructor(
     private readonly intervalMs: number,
     private readonly send: (room: string) => Promise<void>,
-    private readonly onFailure: (error: unknown, room: string) => void,
+    private readonly events: RoomThrottleEvents,
   ) {}
 
   request(room: string): void {
@@ -27,7 +36,7 @@ export class RoomThrottle {
       known.pending = true;
       return;
     }
-    const state: RoomState = { pending: false, sending: false, timer: undefined };
+    const state: RoomState = { pending: false, sending: false, timer: undefined, failures: 0 };
     this.rooms.set(room, state);
     this.start(room, state);
     this.arm(room, state);
@@ -57,11 +66,14 @@ export class RoomThrottle {
     this.send(room).then(
       () => {
         state.sending = false;
+        if (state.failures > 0) this.events.onRecovered?.(room, state.failures + 1);
+        state.failures = 0;
       },
       (error: unknown) => {
         state.sending = false;
         state.pending = true;
-        this.onFailure(error, room);
+        state.failures++;
+        this.events.onFailure(error, room, state.failures);
       },
     );
   }

@@ -62,13 +62,15 @@ export class PresenceAnnouncer {
       flush: (room, changes) => deps.fanOut.announcePresence(room, changes),
       onFailure: onFailure("announcement"),
       onRecovered: onRecovered("announcement"),
-      // A publish that timed out may still run when Redis resumes.
-      failuresMayHaveArrived: true,
     });
     this.inbound = new PresenceCoalescer({ intervalMs, flush: (room, changes) => this.deliver(room, changes), onFailure: onFailure("delivery"), onRecovered: onRecovered("delivery") });
-    this.counts = new RoomThrottle(Math.max(intervalMs, COUNT_FRAME_INTERVAL_MS), (room) => this.sendCount(room), (error, room) =>
-      deps.logger.warn({ err: error, room }, "presence count frame failed; sending it again"),
-    );
+    this.counts = new RoomThrottle(Math.max(intervalMs, COUNT_FRAME_INTERVAL_MS), (room) => this.sendCount(room), {
+      // Like the diffs: once per streak (a Redis outage fails a room's count every second), then once when it is back.
+      onFailure: (error, room, attempt) => {
+        if (attempt === 1) deps.logger.warn({ err: error, room }, "presence count frame failed; sending it again");
+      },
+      onRecovered: onRecovered("count frame"),
+    });
     deps.fanOut.route("presence", (message) => this.receive(message));
   }
 
@@ -99,6 +101,8 @@ export class PresenceAnnouncer {
   private async deliver(room: string, changes: PresenceChanges): Promise<void> {
     const { hub, presence, policies } = this.deps;
     if (hub.roomMembers(room) === undefined) return;
+    // A frame without lists tells a client the room is in count mode (it drops its list); a window never builds one, and must not.
+    if (changes.joined === undefined && changes.left === undefined && changes.updated === undefined) return;
     const policy = policies.resolve(room);
     // Read when the frame is built, so that the last frame of a storm carries the final count.
     const count = await presence.count(room);
