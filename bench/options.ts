@@ -75,6 +75,8 @@ export interface BenchOptions {
   large: boolean;
   /** Run Switchboard's server from dist/ (what `npm start` and users run) instead of src/ through tsx. */
   dist: boolean;
+  /** How many times the whole plan runs (targets interleaved); figures are then medians. */
+  runs: number;
 }
 
 export const USAGE = `Usage: npm run bench -- [--quick | --smoke] [--json file] [--scenario name]... [--target name]... [--clients N] [--large] [--dist]
@@ -86,7 +88,8 @@ Targets:   ${TARGETS.join(", ")} (default: all; redis runs Switchboard only)
 --json     also write the raw figures to this file
 --clients  load-generator processes (default 2)
 --large    join-storm: also a room of 100,000 across 7 server workers on Redis (7 generators, 127.0.0.x source addresses)
---dist     run Switchboard's server from dist/ (built first when stale), as users run it, not src/ through tsx`;
+--dist     run Switchboard's server from dist/ (built first when stale), as users run it, not src/ through tsx
+--runs     run everything N times, targets interleaved, and print each figure's median (and every run's value)`;
 
 export function parseBenchArgs(argv: string[]): BenchOptions | "help" {
   const { values } = parseArgs({
@@ -101,6 +104,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | "help" {
       url: { type: "string" },
       large: { type: "boolean" },
       dist: { type: "boolean" },
+      runs: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -113,6 +117,8 @@ export function parseBenchArgs(argv: string[]): BenchOptions | "help" {
   for (const name of targets) if (!(TARGETS as readonly string[]).includes(name)) throw new Error(`--target: unknown target "${name}" (one of ${TARGETS.join(", ")})`);
   const clients = values.clients === undefined ? 2 : Number(values.clients);
   if (!Number.isInteger(clients) || clients < 1 || clients > 16) throw new Error("--clients must be an integer from 1 to 16");
+  const runs = values.runs === undefined ? 1 : Number(values.runs);
+  if (!Number.isInteger(runs) || runs < 1 || runs > 20) throw new Error("--runs must be an integer from 1 to 20");
   return {
     size,
     sizes: SIZES[size],
@@ -123,5 +129,6 @@ export function parseBenchArgs(argv: string[]): BenchOptions | "help" {
     url: values.url,
     large: values.large === true,
     dist: values.dist === true,
+    runs,
   };
 }

@@ -46,7 +46,7 @@ export function subscribeRoom<Message>(client: AnyClient, name: string, onChange
   const offs = [client.on("state", (connection) => update({ connection }))];
   holdRoom(client, name);
 
-  // The member list is read from the server after each presence event, one read at a time,
+  // The member list is read from the server after each presence frame, one read at a time,
   // so it is always the server's list (across nodes) rather than one rebuilt from events.
   let reading = false;
   let readAgain = false;
@@ -75,7 +75,14 @@ export function subscribeRoom<Message>(client: AnyClient, name: string, onChange
       if (!active) return void (isHeld(client, name) ? undefined : joined.leave().catch(() => undefined));
       offs.push(
         joined.on("message", (message) => update({ messages: [...snapshot.messages, message].slice(-keep) })),
-        joined.on("presence", () => readMembers(joined)),
+        // After every presence frame applied to the SDK's list, even one with no event (a leave of a
+        // connection the SDK never listed, which a read of this hook may have); per event while it has no list.
+        joined.on("members", ({ members }) => {
+          if (members !== undefined) readMembers(joined);
+        }),
+        joined.on("presence", () => {
+          if (joined.members === undefined) readMembers(joined);
+        }),
         joined.on("recovered", () => readMembers(joined)),
         joined.on("reset", () => {
           joined.history({ limit: keep }).then((page) => update({ messages: page.messages.map((frame) => frame.data) }), fail);
