@@ -18,6 +18,16 @@ export class PresenceView {
   private serverCount: number | undefined;
   /** Set while pages are being fetched: connection ids that a diff has spoken for. */
   private touched: Set<string> | undefined;
+  private currentMode: "list" | "count" | undefined;
+
+  /**
+   * What the room's presence frames carry: "list" (the list is exact, or being
+   * fetched, or lost with the connection until the rejoin), "count", or undefined
+   * without presence.
+   */
+  get mode(): "list" | "count" | undefined {
+    return this.currentMode;
+  }
 
   /** Whether the list is complete and current. */
   get exact(): boolean {
@@ -48,13 +58,16 @@ export class PresenceView {
     if (snapshot === undefined) {
       this.entries = undefined;
       this.serverCount = undefined;
+      this.currentMode = undefined;
       return null;
     }
     this.serverCount = snapshot.count;
     if (snapshot.mode !== "list" || snapshot.entries === undefined) {
       this.entries = undefined;
+      this.currentMode = "count";
       return null;
     }
+    this.currentMode = "list";
     this.entries = new Map(snapshot.entries.map((entry) => [entry.connectionId, entry]));
     const cursor = snapshot.cursor ?? null;
     if (cursor !== null) this.touched = new Set();
@@ -65,6 +78,7 @@ export class PresenceView {
   restart(): void {
     this.entries = new Map();
     this.touched = new Set();
+    this.currentMode = "list";
   }
 
   /** Applies one page; `last` when it was the final one. */
@@ -99,6 +113,7 @@ export class PresenceView {
       // The room is in count mode now: a list would go stale.
       this.entries = undefined;
       this.touched = undefined;
+      this.currentMode = "count";
       return { events: [], needsSync: false };
     }
     const entries = this.entries;
