@@ -85,18 +85,38 @@ export class FanOut implements EmitSink {
 
   /** The room got its first member on this node: its traffic is wanted from now on. */
   roomOccupied(room: string): void {
-    this.subscriptions.set(room, this.deps.broker.subscribe(roomTopic(room)));
+    this.subscribeRoom(room);
   }
 
-  /** Resolves once the room's traffic reaches this node; rejects when the broker refused the subscription. */
+  /**
+   * Resolves once the room's traffic reaches this node; rejects when the broker refused the subscription
+   * (every join waiting for that attempt is refused with it). A join after a refusal starts a new attempt.
+   */
   roomSubscribed(room: string): Promise<void> | undefined {
-    return this.subscriptions.get(room);
+    const subscription = this.subscriptions.get(room);
+    if (subscription !== undefined || this.deps.hub.roomMembers(room) === undefined) return subscription;
+    return this.subscribeRoom(room);
   }
 
   /** The room's last member on this node left: its traffic is no longer wanted. */
   roomVacated(room: string): void {
     this.subscriptions.delete(room);
     this.deps.broker.unsubscribe(roomTopic(room)).catch((error: unknown) => this.deps.logger.warn({ err: error, room }, "broker unsubscribe failed"));
+  }
+
+  private subscribeRoom(room: string): Promise<void> {
+    let attempt: Promise<void>;
+    try {
+      attempt = this.deps.broker.subscribe(roomTopic(room));
+    } catch (error) {
+      attempt = Promise.reject(error);
+    }
+    // Forgotten once refused: the room must not stay recorded as subscribed, nor every later join share the refusal.
+    attempt.catch(() => {
+      if (this.subscriptions.get(room) === attempt) this.subscriptions.delete(room);
+    });
+    this.subscriptions.set(room, attempt);
+    return attempt;
   }
 
   // ---- Publishing -----------------------------------------------------------------------

@@ -21,6 +21,13 @@ export interface RedisBrokerOptions {
  * fails because Redis is away: the node serves its local connections, reports
  * unhealthy, fails publishes with `unavailable`, and keeps reconnecting with
  * backoff (ioredis) until Redis returns.
+ *
+ * A subscription Redis has not confirmed within the command timeout (a stalled
+ * Redis; see command-deadline.ts) fails, and a room topic is then no longer
+ * wanted: its UNSUBSCRIBE is sent behind the SUBSCRIBE on the same connection,
+ * which Redis answers in order, so a late confirmation is undone, and a later
+ * join's SUBSCRIBE, sent after both, wins. Redis's state is always the last
+ * decision. A failed resubscribe on a live connection is retried with backoff.
  */
 export class RedisBroker implements Broker {
   readonly name: string;
@@ -28,25 +35,41 @@ export class RedisBroker implements Broker {
   readonly node: string;
   private readonly connections: RedisConnections;
   private readonly startTimeoutMs: number;
+  /** Wanted topics, confirmed or with their subscription in flight. */
   private readonly topics = new Set<string>();
+  /** Subscriptions sent and not yet confirmed, so that a second subscribe of the topic waits for the same one. */
+  private readonly pending = new Map<string, Promise<void>>();
   private onMessage: BrokerMessageHandler | undefined;
   private closed = false;
   /** Whether the wanted topics are subscribed on the current subscriber connection. */
   private subscribed = false;
+  /** Counts resubscribe rounds: the outcome of a round that a newer one replaced is ignored. */
+  private round = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retries = 0;
   private readonly resubscribe = (): void => {
-    if (this.closed) return;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    const subscriber = this.connections.subscriber;
+    if (this.closed || subscriber.status !== "ready") return;
+    const round = ++this.round;
     const channels = [...this.topics].map((topic) => this.connections.keys.channel(topic));
     (channels.length === 0 ? Promise.resolve() : this.subscribeChannels(channels)).then(
       () => {
-        this.subscribed = this.connections.subscriber.status === "ready";
+        if (round !== this.round) return;
+        this.subscribed = subscriber.status === "ready";
+        this.retries = 0;
       },
       () => {
-        // The connection dropped again; the next "ready" retries.
+        // A dropped connection retries on its next "ready"; a live one that did not answer (Redis stalled) must
+        // not leave every room of this node deaf until some reconnect that may never come.
+        if (round === this.round) this.retryLater();
       },
     );
   };
   private readonly lost = (): void => {
     this.subscribed = false;
+    this.round++;
   };
   private readonly receive = (channel: string | Buffer, payload: string | Buffer): void => {
     if (this.closed || this.onMessage === undefined) return;
@@ -97,38 +120,52 @@ export class RedisBroker implements Broker {
   }
 
   /**
-   * Resolves once messages on the topic are delivered. While Redis is away a room
-   * topic is refused, so that a join fails with `unavailable` instead of claiming a
-   * gap-free recovery it cannot give; the nodes topic stays wanted and is
-   * subscribed on the next "ready" (a node must not refuse to start).
+   * Resolves once messages on the topic are delivered. While Redis is away, or when
+   * it does not confirm within the command timeout, a room topic is refused (and
+   * no longer wanted), so that a join fails with `unavailable` instead of hanging
+   * or claiming a gap-free recovery it cannot give; the nodes topic stays wanted
+   * and is subscribed on the next "ready" or retry (a node must not refuse to start).
    */
-  async subscribe(topic: string): Promise<void> {
-    this.assertOpen();
-    if (this.topics.has(topic)) return;
+  subscribe(topic: string): Promise<void> {
+    if (this.closed) return Promise.reject(new Error("broker closed"));
+    const inFlight = this.pending.get(topic);
+    if (inFlight !== undefined) return inFlight;
+    if (this.topics.has(topic)) return Promise.resolve();
     this.topics.add(topic);
-    if (this.connections.subscriber.status === "ready") {
-      try {
-        await this.subscribeChannels([this.connections.keys.channel(topic)]);
-        return;
-      } catch (error) {
-        if (topic === NODES_TOPIC) return;
-        throw error;
-      }
+    const subscriber = this.connections.subscriber;
+    if (subscriber.status !== "ready") {
+      if (topic === NODES_TOPIC) return Promise.resolve();
+      this.topics.delete(topic);
+      return Promise.reject(new Error(`redis is ${this.connections.state()}`));
     }
-    if (topic !== NODES_TOPIC) throw new Error(`redis is ${this.connections.state()}`);
+    const channel = this.connections.keys.channel(topic);
+    const attempt: Promise<void> = this.subscribeChannels([channel]).then(
+      () => {
+        if (this.pending.get(topic) === attempt) this.pending.delete(topic);
+      },
+      (error: unknown) => {
+        // An unsubscribe meanwhile took the topic and undid it already.
+        if (this.pending.get(topic) !== attempt) throw error;
+        this.pending.delete(topic);
+        if (topic === NODES_TOPIC) {
+          this.subscribed = false;
+          this.retryLater();
+          return;
+        }
+        this.topics.delete(topic);
+        this.unsubscribeChannel(channel);
+        throw error;
+      },
+    );
+    this.pending.set(topic, attempt);
+    return attempt;
   }
 
+  /** Never waits for Redis: the UNSUBSCRIBE is sent, and a stalled Redis fails it after the command timeout. */
   async unsubscribe(topic: string): Promise<void> {
+    this.pending.delete(topic);
     if (!this.topics.delete(topic) || this.closed) return;
-    const subscriber = this.connections.subscriber;
-    if (subscriber.status !== "ready") return;
-    const channel = this.connections.keys.channel(topic);
-    try {
-      if (this.sharded) await subscriber.sunsubscribe(channel);
-      else await subscriber.unsubscribe(channel);
-    } catch {
-      // A dropped connection loses every subscription anyway.
-    }
+    this.unsubscribeChannel(this.connections.keys.channel(topic));
   }
 
   /**
@@ -155,7 +192,9 @@ export class RedisBroker implements Broker {
     subscriber.off(this.sharded ? "smessage" : "message", this.receive);
     subscriber.off("ready", this.resubscribe);
     subscriber.off("close", this.lost);
+    clearTimeout(this.retryTimer);
     this.topics.clear();
+    this.pending.clear();
     await this.connections.release();
   }
 
@@ -165,6 +204,21 @@ export class RedisBroker implements Broker {
       // A sharded subscription names channels of one slot; each room has its own slot.
       await Promise.all(channels.map((channel) => subscriber.ssubscribe(channel)));
     } else await subscriber.subscribe(...channels);
+  }
+
+  /** Sent behind whatever this connection sent before, which Redis answers first; a lost connection lost the subscription anyway. */
+  private unsubscribeChannel(channel: string): void {
+    const subscriber = this.connections.subscriber;
+    if (subscriber.status !== "ready") return;
+    (this.sharded ? subscriber.sunsubscribe(channel) : subscriber.unsubscribe(channel)).catch(() => {
+      // Timed out on a stalled Redis, which runs it when it resumes; or the connection dropped.
+    });
+  }
+
+  private retryLater(): void {
+    if (this.closed || this.retryTimer !== undefined) return;
+    this.retryTimer = setTimeout(this.resubscribe, Math.min(100 * 2 ** this.retries++, 2_000));
+    this.retryTimer.unref();
   }
 
   private assertOpen(): void {

@@ -13,7 +13,7 @@ export interface RedisConnectionOptions {
   /** Prefix of every key and channel. Default "switchboard:". */
   keyPrefix?: string;
   /**
-   * Commands (publish, history, presence) fail after Redis has answered nothing on their connection
+   * Commands (publish, history, presence, and the subscriber's subscribe and unsubscribe) fail after Redis has answered nothing on their connection
    * for this long since they were sent, instead of hanging on a stalled Redis. A node that is merely
    * busy, or waits behind its own pipeline while replies keep coming, fails none. Default 5000.
    */
@@ -56,11 +56,15 @@ export class RedisConnections {
       this.subscriber = new Cluster(startup, { redisOptions, shardedSubscribers: true, clusterRetryStrategy: retryDelay });
     } else {
       this.commands = new Redis(options.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy: retryDelay });
-      // Subscriptions are restored by RedisBroker itself on every "ready", from its own topic set.
-      this.subscriber = new Redis(options.url, { autoResubscribe: false, maxRetriesPerRequest: null, retryStrategy: retryDelay });
+      // Subscriptions are restored by RedisBroker itself on every "ready", from its own topic set; a (un)subscribe
+      // left unanswered on a lost connection is not sent again on the next one, where it would undo a later decision.
+      this.subscriber = new Redis(options.url, { autoResubscribe: false, autoResendUnfulfilledCommands: false, maxRetriesPerRequest: null, retryStrategy: retryDelay });
     }
     // Not ioredis's commandTimeout: that timer measures this process's event loop, not Redis (see command-deadline.ts).
     applyCommandDeadline(this.commands, commandTimeout);
+    // A room's subscription waits on the subscriber, a join on it: the same rule refuses the join instead of a hang.
+    // (A Cluster's sharded subscribers are connections ioredis makes itself, which this cannot watch.)
+    applyCommandDeadline(this.subscriber, commandTimeout);
     this.commands.once("ready", () => {
       this.everReady = true;
     });
