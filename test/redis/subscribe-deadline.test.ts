@@ -158,7 +158,7 @@ describe("a room's first subscription on a stalled Redis", () => {
         process.kill(redis.pid!, "SIGSTOP");
       });
       stallNextReady = true;
-      await admin.client("KILL", "TYPE", "pubsub");
+      await admin.call("CLIENT", "KILL", "TYPE", "pubsub");
       await waitFor(() => !stallNextReady, "the subscriber to reconnect");
       // Sent after the resubscribe on the same connection, so refused no earlier than it: the resubscribe has failed.
       await assert.rejects(broker.subscribe("room:probe"), /timed out/);
