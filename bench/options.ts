@@ -73,11 +73,13 @@ export interface BenchOptions {
   url: string | undefined;
   /** join-storm also builds its large room across server workers on Redis. */
   large: boolean;
+  /** Server workers of the large room instead of the size's own (the same room over fewer or more processes). */
+  workers: number | undefined;
   /** Run Switchboard's server from dist/ (what `npm start` and users run) instead of src/ through tsx. */
   dist: boolean;
 }
 
-export const USAGE = `Usage: npm run bench -- [--quick | --smoke] [--json file] [--scenario name]... [--target name]... [--clients N] [--large] [--dist]
+export const USAGE = `Usage: npm run bench -- [--quick | --smoke] [--json file] [--scenario name]... [--target name]... [--clients N] [--large [--workers N]] [--dist]
 
 Scenarios: ${SCENARIOS.join(", ")} (default: all but ${OPT_IN_SCENARIOS.join(", ")}, which run only when named)
 Targets:   ${TARGETS.join(", ")} (default: all; redis runs Switchboard only)
@@ -86,6 +88,7 @@ Targets:   ${TARGETS.join(", ")} (default: all; redis runs Switchboard only)
 --json     also write the raw figures to this file
 --clients  load-generator processes (default 2)
 --large    join-storm: also a room of 100,000 across 7 server workers on Redis (7 generators, 127.0.0.x source addresses)
+--workers  with --large: that room over N server workers instead (1 to 16; each worker's share must fit its open-file limit)
 --dist     run Switchboard's server from dist/ (built first when stale), as users run it, not src/ through tsx`;
 
 export function parseBenchArgs(argv: string[]): BenchOptions | "help" {
@@ -100,6 +103,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | "help" {
       clients: { type: "string" },
       url: { type: "string" },
       large: { type: "boolean" },
+      workers: { type: "string" },
       dist: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
@@ -113,6 +117,9 @@ export function parseBenchArgs(argv: string[]): BenchOptions | "help" {
   for (const name of targets) if (!(TARGETS as readonly string[]).includes(name)) throw new Error(`--target: unknown target "${name}" (one of ${TARGETS.join(", ")})`);
   const clients = values.clients === undefined ? 2 : Number(values.clients);
   if (!Number.isInteger(clients) || clients < 1 || clients > 16) throw new Error("--clients must be an integer from 1 to 16");
+  const workers = values.workers === undefined ? undefined : Number(values.workers);
+  if (workers !== undefined && (!Number.isInteger(workers) || workers < 1 || workers > 16)) throw new Error("--workers must be an integer from 1 to 16");
+  if (workers !== undefined && values.large !== true) throw new Error("--workers applies to the --large room only: add --large");
   return {
     size,
     sizes: SIZES[size],
@@ -122,6 +129,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | "help" {
     clients,
     url: values.url,
     large: values.large === true,
+    workers,
     dist: values.dist === true,
   };
 }

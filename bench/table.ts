@@ -5,6 +5,9 @@ export const SHOWN: Record<string, Array<{ key: string; label: string }>> = {
   fanout: [
     { key: "deliveredPerSecond", label: "delivered msgs/s" },
     { key: "serverCpuMicrosPerDelivery", label: "server CPU µs/delivery" },
+    { key: "serverDeliveriesPerWrite", label: "deliveries per write syscall" },
+    { key: "serverCpuMicrosPerWrite", label: "server CPU µs/write syscall" },
+    { key: "serverInvoluntarySwitchesPerThousand", label: "involuntary context switches per 1,000 deliveries" },
   ],
   latency: [
     { key: "p50Ms", label: "p50 ms" },
@@ -61,6 +64,12 @@ export const SHOWN: Record<string, Array<{ key: string; label: string }>> = {
     { key: "fanoutPublications", label: "then publications to the room (fan-out)" },
     { key: "fanoutDeliveredPerSecond", label: "fan-out: delivered/s" },
     { key: "fanoutCpuMicrosPerDelivery", label: "fan-out: server CPU µs/delivery" },
+    { key: "fanoutUserCpuMicrosPerDelivery", label: "fan-out: server user CPU µs/delivery" },
+    { key: "fanoutDeliveriesPerWrite", label: "fan-out: deliveries per write syscall" },
+    { key: "fanoutCpuMicrosPerWrite", label: "fan-out: server CPU µs/write syscall" },
+    { key: "fanoutReadSyscalls", label: "fan-out: server read syscalls" },
+    { key: "fanoutInvoluntarySwitchesPerThousand", label: "fan-out: involuntary context switches per 1,000 deliveries" },
+    { key: "fanoutVoluntarySwitchesPerThousand", label: "fan-out: voluntary context switches per 1,000 deliveries" },
   ],
   feed: [
     { key: "p50Ms", label: "commit-to-delivery p50 ms" },

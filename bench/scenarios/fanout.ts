@@ -1,4 +1,4 @@
-import { generatorFigures, serverFigures, lastDelivery, openAll, resetAll, round, serverCpu, shares, stopAll, sumDelivered, waitDelivered } from "../harness.js";
+import { deliveryCosts, generatorFigures, serverFigures, lastDelivery, openAll, resetAll, round, serverCpu, shares, stopAll, sumDelivered, waitDelivered } from "../harness.js";
 import type { ScenarioContext, Variant, Figures } from "./types.js";
 import type { RpcClient } from "../rpc.js";
 import { PROTOCOLS } from "../client/protocols.js";
@@ -37,9 +37,16 @@ export async function fanout(context: ScenarioContext, variant: Variant, clients
     const cpuAfter = await serverCpu(server);
     const delivered = sumDelivered(reports);
     const seconds = (lastDelivery(reports) - pumped.startedAt) / 1000;
+    const costs = deliveryCosts([cpuBefore], [cpuAfter], delivered);
     return {
       deliveredPerSecond: round(delivered / seconds),
-      serverCpuMicrosPerDelivery: round((cpuAfter.cpuMicros - cpuBefore.cpuMicros) / Math.max(1, delivered), 2),
+      serverCpuMicrosPerDelivery: costs.cpuMicrosPerDelivery,
+      serverDeliveriesPerWrite: costs.deliveriesPerWrite,
+      serverCpuMicrosPerWrite: costs.cpuMicrosPerWrite,
+      serverWriteSyscalls: costs.writeSyscalls,
+      serverReadSyscalls: costs.readSyscalls,
+      serverInvoluntarySwitchesPerThousand: costs.involuntarySwitchesPerThousand,
+      serverVoluntarySwitchesPerThousand: costs.voluntarySwitchesPerThousand,
       ...serverFigures(cpuBefore, cpuAfter),
       delivered,
       lost: expected - delivered,

@@ -1,8 +1,8 @@
 import { startRedisServer } from "../../test/support/redis-server.js";
 import type { JoinAllResult, OpenResult, Report } from "../client-child.js";
 import type { ProtocolName } from "../client/protocols.js";
-import { generatorFigures, lastDelivery, reportAll, resetAll, round, serverCpu, shares, startClients, startServer, stopAll, sumDelivered, waitDelivered } from "../harness.js";
-import type { ServerCpu, ServerUnderTest } from "../harness.js";
+import { deliveryCosts, generatorFigures, grown, lastDelivery, reportAll, resetAll, round, serverCpu, shares, startClients, startServer, stopAll, sumDelivered, waitDelivered } from "../harness.js";
+import type { ServerUnderTest } from "../harness.js";
 import type { RpcClient } from "../rpc.js";
 import type { TargetName } from "../targets/target.js";
 import type { Figures, ScenarioContext } from "./types.js";
@@ -98,8 +98,8 @@ export async function joinStorm(context: ScenarioContext, plan: StormPlan, runCl
     const after = await Promise.all(servers.map(serverCpu));
     const delivered = sumDelivered(reports);
     const frames = reports.reduce((sum, report) => sum + report.framesIn, 0);
-    const serverBytes = sum(after, before, (sample) => sample.bytesWritten);
-    const cpuMicros = sum(after, before, (sample) => sample.cpuMicros);
+    const serverBytes = grown(before, after, (sample) => sample.bytesWritten);
+    const cpuMicros = grown(before, after, (sample) => sample.cpuMicros);
     const fanout = await roomFanout(context, servers, generators[publisher]!, joinedOf[publisher]!, generators, joined);
     return {
       members,
@@ -113,7 +113,7 @@ export async function joinStorm(context: ScenarioContext, plan: StormPlan, runCl
       joinsRefused: refused,
       publishToLastDeliveryMs: round(deliveredAt - sentAt, 1),
       // The one publication alone, once the storm is quiet: comparable with the fan-out scenario's figure.
-      publicationCpuMicrosPerDelivery: round(sum(afterPublish, beforePublish, (sample) => sample.cpuMicros) / Math.max(1, delivered), 2),
+      publicationCpuMicrosPerDelivery: round(grown(beforePublish, afterPublish, (sample) => sample.cpuMicros) / Math.max(1, delivered), 2),
       ...fanout,
       delivered,
       // Refused joins are counted above, not as lost.
@@ -158,10 +158,18 @@ async function roomFanout(
   const reports = await waitDelivered(generators, expected, 120_000);
   const after = await Promise.all(servers.map(serverCpu));
   const delivered = sumDelivered(reports);
+  const costs = deliveryCosts(before, after, delivered);
   return {
     fanoutPublications: pumped.published,
     fanoutDeliveredPerSecond: round(delivered / ((lastDelivery(reports) - pumped.startedAt) / 1000)),
-    fanoutCpuMicrosPerDelivery: round(sum(after, before, (sample) => sample.cpuMicros) / Math.max(1, delivered), 2),
+    fanoutCpuMicrosPerDelivery: costs.cpuMicrosPerDelivery,
+    fanoutUserCpuMicrosPerDelivery: costs.userCpuMicrosPerDelivery,
+    fanoutDeliveriesPerWrite: costs.deliveriesPerWrite,
+    fanoutCpuMicrosPerWrite: costs.cpuMicrosPerWrite,
+    fanoutWriteSyscalls: costs.writeSyscalls,
+    fanoutReadSyscalls: costs.readSyscalls,
+    fanoutInvoluntarySwitchesPerThousand: costs.involuntarySwitchesPerThousand,
+    fanoutVoluntarySwitchesPerThousand: costs.voluntarySwitchesPerThousand,
     fanoutLost: expected - delivered,
   };
 }
@@ -196,6 +204,3 @@ async function quiet(generators: RpcClient[], timeoutMs: number): Promise<void> 
   }
 }
 
-function sum(after: ServerCpu[], before: ServerCpu[], pick: (sample: ServerCpu) => number): number {
-  return after.reduce((total, sample, index) => total + pick(sample) - pick(before[index]!), 0);
-}
