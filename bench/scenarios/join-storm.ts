@@ -131,11 +131,17 @@ export async function joinStorm(context: ScenarioContext, plan: StormPlan, runCl
 
 /** Deliveries of the fan-out phase (publications × members), whatever the room size: the same as the fan-out scenario's 2,000 × 1,000. */
 const FANOUT_DELIVERIES = 2_000_000;
+/** Publications of the fan-out phase at least this many windows, so that every size runs with its window full, not only at the start. */
+const FANOUT_MIN_WINDOWS = 4;
+/** How long the servers are watched doing nothing before the fan-out: what they spend anyway (timers, heartbeats, presence TTLs). */
+const IDLE_MS = 2_000;
 
 /**
  * Once the room is built: publications to it as fast as delivery allows (the fan-out scenario's
  * pump: a few ahead of a watcher in the room), so that server CPU per delivery is measured over
- * millions of deliveries, like the fan-out scenario's, not over one publication.
+ * millions of deliveries, like the fan-out scenario's, not over one publication. The same window
+ * at every size (`sizes.joinStorm.window`), with enough publications to keep it full, so that each
+ * size has as many publications in flight as the others.
  */
 async function roomFanout(
   context: ScenarioContext,
@@ -145,25 +151,38 @@ async function roomFanout(
   generators: RpcClient[],
   members: number,
 ): Promise<Figures> {
-  const publications = Math.max(1, Math.min(2_000, Math.round(FANOUT_DELIVERIES / members)));
-  context.progress(`publishing ${publications.toLocaleString("en-US")} to the room`);
+  const { window } = context.sizes.joinStorm;
+  const publications = Math.max(FANOUT_MIN_WINDOWS * window, Math.min(2_000, Math.round(FANOUT_DELIVERIES / members)));
   await resetAll(generators, false);
+  context.progress("idle servers");
+  const idleBefore = await Promise.all(servers.map(serverCpu));
+  const idleStarted = performance.now();
+  await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
+  const idleAfter = await Promise.all(servers.map(serverCpu));
+  const idleCpuShare = grown(idleBefore, idleAfter, (sample) => sample.cpuMicros) / 1000 / (performance.now() - idleStarted);
+  context.progress(`publishing ${publications.toLocaleString("en-US")} to the room`);
   const before = await Promise.all(servers.map(serverCpu));
+  const started = performance.now();
   const pumped = await publisher.call<{ published: number; startedAt: number; timedOut: boolean }>(
     "pump",
-    { rooms: [{ room: ROOM, publisher: joined.firstJoined, watcher: joined.lastJoined }], messagesPerRoom: publications, window: context.sizes.fanout.window, timeoutMs: 120_000 },
-    130_000,
+    { rooms: [{ room: ROOM, publisher: joined.firstJoined, watcher: joined.lastJoined }], messagesPerRoom: publications, window, timeoutMs: 180_000 },
+    190_000,
   );
   const expected = pumped.published * members;
   const reports = await waitDelivered(generators, expected, 120_000);
   const after = await Promise.all(servers.map(serverCpu));
+  const seconds = (performance.now() - started) / 1000;
   const delivered = sumDelivered(reports);
   const costs = deliveryCosts(before, after, delivered);
   return {
     fanoutPublications: pumped.published,
+    fanoutWindow: window,
     fanoutDeliveredPerSecond: round(delivered / ((lastDelivery(reports) - pumped.startedAt) / 1000)),
     fanoutCpuMicrosPerDelivery: costs.cpuMicrosPerDelivery,
     fanoutUserCpuMicrosPerDelivery: costs.userCpuMicrosPerDelivery,
+    // Not subtracted from the figure above: the share of it the servers would have spent idle over as long.
+    fanoutIdleCpuShare: round(idleCpuShare, 3),
+    fanoutIdleCpuMicrosPerDelivery: round((idleCpuShare * 1e6 * seconds) / Math.max(1, delivered), 2),
     fanoutDeliveriesPerWrite: costs.deliveriesPerWrite,
     fanoutCpuMicrosPerWrite: costs.cpuMicrosPerWrite,
     fanoutWriteSyscalls: costs.writeSyscalls,
