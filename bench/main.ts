@@ -7,7 +7,9 @@ import { writeFileSync } from "node:fs";
 import { USAGE, parseBenchArgs } from "./options.js";
 import { killAllStarted } from "./processes.js";
 import { runBench } from "./run.js";
-import { renderTables } from "./table.js";
+import { medianFigures, perRunValues } from "./repeated-runs.js";
+import type { BenchResult } from "./run.js";
+import { SHOWN, renderTables } from "./table.js";
 
 export async function benchMain(argv: string[], command: string): Promise<number> {
   let options;
@@ -29,11 +31,21 @@ export async function benchMain(argv: string[], command: string): Promise<number
     if (built.status !== 0) return 1;
     process.env.SWITCHBOARD_BENCH_DIST = "1";
   }
-  const result = await runBench(options, command);
-  console.log(`${result.command}\n${result.date} · ${result.machine.cpu} · ${result.machine.nproc} CPUs · node ${result.machine.node} · load average ${result.machine.loadAverageAtStart.join(" ")} · ${options.url !== undefined ? `server at ${options.url}` : result.machine.pinned ? "server on CPU 0, load generator on the others" : "not pinned (no taskset or one CPU)"}\n`);
-  console.log(renderTables(result.results));
-  if (options.json !== undefined) writeFileSync(options.json, `${JSON.stringify(result, null, 2)}\n`);
-  const failed = Object.values(result.results).some((byTarget) => Object.values(byTarget).some((figures) => typeof figures.error === "string"));
+  const runs: BenchResult[] = [];
+  for (let run = 1; run <= options.runs; run++) {
+    const result = await runBench(options, command);
+    runs.push(result);
+    console.log(`${result.command}${options.runs > 1 ? ` · run ${run} of ${options.runs}` : ""}\n${result.date} · ${result.machine.cpu} · ${result.machine.nproc} CPUs · node ${result.machine.node} · load average ${result.machine.loadAverageAtStart.join(" ")} · ${options.url !== undefined ? `server at ${options.url}` : result.machine.pinned ? "server on CPU 0, load generator on the others" : "not pinned (no taskset or one CPU)"}\n`);
+    console.log(renderTables(result.results));
+  }
+  const results = options.runs === 1 ? runs[0]!.results : medianFigures(runs);
+  if (options.runs > 1) {
+    console.log(perRunValues(runs, SHOWN));
+    console.log(`## Medians of ${options.runs} runs\n`);
+    console.log(renderTables(results));
+  }
+  if (options.json !== undefined) writeFileSync(options.json, `${JSON.stringify(options.runs === 1 ? runs[0] : { command, runs, medians: results }, null, 2)}\n`);
+  const failed = Object.values(results).some((byTarget) => Object.values(byTarget).some((figures) => typeof figures.error === "string"));
   return failed ? 1 : 0;
 }
 

@@ -80,6 +80,8 @@ export interface BenchOptions {
   workers: number | undefined;
   /** Run Switchboard's server from dist/ (what `npm start` and users run) instead of src/ through tsx. */
   dist: boolean;
+  /** How many times the whole plan runs (targets interleaved); figures are then medians. */
+  runs: number;
 }
 
 export const USAGE = `Usage: npm run bench -- [--quick | --smoke] [--json file] [--scenario name]... [--target name]... [--clients N] [--large [--workers N]] [--dist]
@@ -92,7 +94,8 @@ Targets:   ${TARGETS.join(", ")} (default: all; redis runs Switchboard only)
 --clients  load-generator processes (default 2)
 --large    join-storm: also a room of 100,000 across 7 server workers on Redis (7 generators, 127.0.0.x source addresses)
 --workers  with --large: that room over N server workers instead (1 to 16; each worker's share must fit its open-file limit)
---dist     run Switchboard's server from dist/ (built first when stale), as users run it, not src/ through tsx`;
+--dist     run Switchboard's server from dist/ (built first when stale), as users run it, not src/ through tsx
+--runs     run everything N times, targets interleaved, and print each figure's median (and every run's value)`;
 
 export function parseBenchArgs(argv: string[]): BenchOptions | "help" {
   const { values } = parseArgs({
@@ -108,6 +111,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | "help" {
       large: { type: "boolean" },
       workers: { type: "string" },
       dist: { type: "boolean" },
+      runs: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -123,6 +127,8 @@ export function parseBenchArgs(argv: string[]): BenchOptions | "help" {
   const workers = values.workers === undefined ? undefined : Number(values.workers);
   if (workers !== undefined && (!Number.isInteger(workers) || workers < 1 || workers > 16)) throw new Error("--workers must be an integer from 1 to 16");
   if (workers !== undefined && values.large !== true) throw new Error("--workers applies to the --large room only: add --large");
+  const runs = values.runs === undefined ? 1 : Number(values.runs);
+  if (!Number.isInteger(runs) || runs < 1 || runs > 20) throw new Error("--runs must be an integer from 1 to 20");
   return {
     size,
     sizes: SIZES[size],
@@ -134,5 +140,6 @@ export function parseBenchArgs(argv: string[]): BenchOptions | "help" {
     large: values.large === true,
     workers,
     dist: values.dist === true,
+    runs,
   };
 }

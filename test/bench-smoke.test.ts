@@ -128,6 +128,26 @@ describe("npm run bench -- --quick", () => {
     }
   });
 
+  it("--runs 3 runs the latency scenario three times per target and reports each figure's median of the three", { timeout: 120_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), "bench-runs-"));
+    try {
+      const file = join(dir, "runs.json");
+      const result = await run(["--smoke", "--scenario", "latency", "--target", "ws", "--target", "switchboard", "--runs", "3", "--json", file], 110_000);
+      assert.equal(result.code, 0, `bench exited with ${result.code}:\n${result.stdout}\n${result.stderr}`);
+      assert.match(result.stdout, /run 3 of 3/);
+      assert.match(result.stdout, /## Medians of 3 runs/);
+      const json = JSON.parse(readFileSync(file, "utf8")) as { runs: BenchJson[]; medians: BenchJson["results"] };
+      assert.equal(json.runs.length, 3);
+      for (const column of ["ws", "switchboard"]) {
+        const values = json.runs.map((each) => each.results.latency![column]!.p50Ms as number).sort((a, b) => a - b);
+        assert.equal(json.medians.latency![column]!.p50Ms, values[1], `${column}: the median of the three runs' p50`);
+        assert.equal(json.medians.latency![column]!.lost, 0);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("refuses an unknown scenario with the usage", async () => {
     const result = await run(["--scenario", "nope"], 30_000);
     assert.equal(result.code, 2);

@@ -111,6 +111,15 @@ export class Room<Message = unknown, Events = DefaultEvents> {
     return this.view.count;
   }
 
+  /**
+   * What the room's presence frames carry: "list" (then `members` is the exact list, or
+   * undefined while it is being fetched), "count" (only `presenceCount`), or undefined
+   * in rooms without presence.
+   */
+  get presenceMode(): "list" | "count" | undefined {
+    return this.view.mode;
+  }
+
   /** @deprecated Use `members`: the member list, now kept current rather than frozen at the join. */
   get initialPresence(): PresenceMember[] | undefined {
     return this.view.members;

@@ -3,7 +3,7 @@ import type { Identity } from "../auth/identity.js";
 import type { ConnectionGuard } from "../protection/connection-guard.js";
 import type { SlowConsumerPolicy } from "../protection/slow-consumer.js";
 import type { Codec } from "../protocol/codec.js";
-import type { ServerFrame } from "../protocol/frames.js";
+import type { MessageSender, ServerFrame } from "../protocol/frames.js";
 import type { PreparedFrame } from "./prepared-frame.js";
 import type { DeliveryFailures } from "./delivery-failures.js";
 import { rawSocketOf, writeFrame } from "./frame-writer.js";
@@ -58,6 +58,7 @@ export class Connection {
   /** The wire adapter's side of this connection; undefined for native clients. */
   wire: WireEndpoint | undefined;
   private holding: Map<string, HeldBack[]> | undefined;
+  private publishedAs: Readonly<MessageSender> | undefined;
   private applicationState: Record<string, unknown> | undefined;
 
   constructor(id: string, socket: WebSocket, codec: Codec, identity: Identity, ip: string) {
@@ -77,6 +78,16 @@ export class Connection {
 
   get claims(): Readonly<Record<string, unknown>> {
     return this.identity.claims;
+  }
+
+  /**
+   * The `from` of this connection's publications: one object while its user stays the same
+   * (a token refresh may change it), so that every message frame reuses one serialization of it.
+   */
+  get sender(): Readonly<MessageSender> {
+    const known = this.publishedAs;
+    if (known !== undefined && known.userId === this.identity.userId) return known;
+    return (this.publishedAs = Object.freeze({ userId: this.identity.userId, connectionId: this.id }));
   }
 
   /** Application state for middleware and handlers, allocated on first use. */

@@ -21,8 +21,13 @@ interface NetChange {
 
 /**
  * Folds a window of presence changes into their net effect per connection: a
- * join then a leave in the same window cancel out, a leave then a rejoin is an
- * update, many meta updates are the last one. A connection's changes all come
+ * leave then a rejoin is an update, many meta updates are the last one, and a
+ * connection absent at the end is a leave, even one that joined within the
+ * window. That leave is never left out: the join was in the store from the
+ * moment it was made, so a join reply's snapshot, a page, or an earlier frame
+ * (a retried batch that may have arrived after all) can have listed it, and
+ * without the leave that member would list it forever. A leave of a connection
+ * a member never saw removes nothing there. A connection's changes all come
  * from the node that holds it, in order (one broker channel per room), so the
  * first change tells whether it was present before the window.
  */
@@ -47,15 +52,33 @@ export class PresenceDiffBuilder {
     for (const entry of changes.updated ?? []) this.add({ kind: "update", ...entry });
   }
 
+  /**
+   * The builder of a failed batch's resend: `failed` first, then what `later`
+   * collected while it was being sent, as one window (a connection that left in
+   * `failed` and joined in `later` is an update, present; one that joined in
+   * `failed` and left in `later` is a leave, like any join then leave).
+   */
+  static resend(failed: PresenceChanges, later: PresenceDiffBuilder): PresenceDiffBuilder {
+    const merged = new PresenceDiffBuilder();
+    for (const entry of failed.left ?? []) merged.net.set(entry.connectionId, { userId: entry.userId, wasPresent: true, now: null });
+    for (const entry of failed.joined ?? []) merged.net.set(entry.connectionId, { userId: entry.userId, wasPresent: false, now: entry });
+    for (const entry of failed.updated ?? []) merged.net.set(entry.connectionId, { userId: entry.userId, wasPresent: true, now: entry });
+    for (const [connectionId, change] of later.net) {
+      const known = merged.net.get(connectionId);
+      if (known !== undefined) known.now = change.now;
+      else merged.net.set(connectionId, { ...change });
+    }
+    return merged;
+  }
+
   /** The net lists; empty ones are left out to keep frames small. */
   build(): PresenceChanges {
     const joined: PresenceConnection[] = [];
     const left: Array<{ connectionId: string; userId: string | null }> = [];
     const updated: PresenceConnection[] = [];
     for (const [connectionId, { userId, wasPresent, now }] of this.net) {
-      if (now === null) {
-        if (wasPresent) left.push({ connectionId, userId });
-      } else if (wasPresent) updated.push(now);
+      if (now === null) left.push({ connectionId, userId });
+      else if (wasPresent) updated.push(now);
       else joined.push(now);
     }
     const changes: PresenceChanges = {};

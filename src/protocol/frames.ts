@@ -86,8 +86,9 @@ export interface PresenceConnection {
 export interface PresenceDiff {
   count: number;
   joined?: PresenceConnection[];
+  /** May name a connection the client never saw join (it joined and left within the interval): nothing to remove then. */
   left?: Array<{ connectionId: string; userId: string | null }>;
-  /** Present before and after, with its whole new state (meta absent: cleared). */
+  /** Present before and after, with its whole new state (meta absent: cleared); a client that does not list it (it left before that client's join reply, and rejoined) adds it. */
   updated?: PresenceConnection[];
 }
 

@@ -8,8 +8,14 @@ export interface RoomSnapshot<Message> {
   /** The last `keep` messages, oldest first. */
   messages: Message[];
   connection: ConnectionState;
-  /** Who is in the room (rooms with presence; empty until joined). */
+  /**
+   * Who is in the room, grouped by user: the client SDK's list, kept exact by the
+   * server's presence diffs (empty until joined, in rooms without presence, and in
+   * count mode).
+   */
   members: PresenceMember[];
+  /** How many connections are present (exact with a list, the server's count in count mode); undefined without presence. */
+  presenceCount?: number;
   room?: Room<Message>;
   error?: Error;
 }
@@ -28,7 +34,8 @@ export interface AnyClient {
 }
 
 /**
- * Joins `name`, keeps the last `keep` messages and the member list, reloads from
+ * Joins `name`, keeps the last `keep` messages and the member list (the SDK's, never
+ * read again from the server), reloads from
  * history when a reconnect could not recover the gap, and reports every change.
  * Returns the cleanup: it stops the reports and leaves the room unless another
  * subscription of the same client still uses it.
@@ -46,28 +53,13 @@ export function subscribeRoom<Message>(client: AnyClient, name: string, onChange
   const offs = [client.on("state", (connection) => update({ connection }))];
   holdRoom(client, name);
 
-  // The member list is read from the server after each presence event, one read at a time,
-  // so it is always the server's list (across nodes) rather than one rebuilt from events.
-  let reading = false;
-  let readAgain = false;
-  const readMembers = (joined: Room<Message>): void => {
-    if (reading) {
-      readAgain = true;
-      return;
-    }
-    reading = true;
-    joined.presence().then(
-      (members) => update({ members }),
-      // A read that fails (disconnected meanwhile) is retried by the rejoin's events.
-      () => undefined,
-    ).finally(() => {
-      reading = false;
-      if (readAgain && active) {
-        readAgain = false;
-        readMembers(joined);
-      }
-    });
-  };
+  // The SDK keeps the member list exact from the join reply and the server's coalesced diffs
+  // (or only the count, in count mode); the hook renders that, asking the server nothing.
+  // While the SDK fetches the rest of a list (a rejoin of a big room), the last list stays shown.
+  const presenceOf = (joined: Room<Message>, members = joined.members): Pick<RoomSnapshot<Message>, "members" | "presenceCount"> => ({
+    members: members ?? (joined.presenceMode === "list" ? snapshot.members : []),
+    presenceCount: joined.presenceCount,
+  });
 
   client.join<Message>(name).then(
     (joined) => {
@@ -75,15 +67,16 @@ export function subscribeRoom<Message>(client: AnyClient, name: string, onChange
       if (!active) return void (isHeld(client, name) ? undefined : joined.leave().catch(() => undefined));
       offs.push(
         joined.on("message", (message) => update({ messages: [...snapshot.messages, message].slice(-keep) })),
-        joined.on("presence", () => readMembers(joined)),
-        joined.on("recovered", () => readMembers(joined)),
+        joined.on("members", ({ members }) => update(presenceOf(joined, members))),
+        // A rejoin's reply may have no presence any more, which fires no `members`.
+        joined.on("recovered", () => update(presenceOf(joined))),
         joined.on("reset", () => {
           joined.history({ limit: keep }).then((page) => update({ messages: page.messages.map((frame) => frame.data) }), fail);
-          readMembers(joined);
+          update(presenceOf(joined));
         }),
         joined.on("error", fail),
       );
-      update({ status: "joined", room: joined, members: joined.initialPresence ?? [] });
+      update({ status: "joined", room: joined, ...presenceOf(joined) });
     },
     fail,
   );

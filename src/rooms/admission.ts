@@ -110,7 +110,7 @@ export class Admission {
     if (connection === undefined) return this.deps.rooms.publish(room, data, request);
     const policy = this.deps.policies.resolve(room);
     // Field by field rather than a rest and a spread: this runs for every client publication.
-    const options: PublishOptions = { event: request.event, volatile: request.volatile, except: request.except, from: { userId: connection.userId, connectionId: connection.id } };
+    const options: PublishOptions = { event: request.event, volatile: request.volatile, except: request.except, from: connection.sender };
     // Built-in rules answer synchronously; with no hook the publication then starts on this
     // call stack, so an in-memory broker delivers it before the next frame is read.
     const ruled = ruleAllows(policy.publish, connection, room, policy.params, connection.rooms.has(room));

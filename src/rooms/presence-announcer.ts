@@ -1,8 +1,10 @@
 import type { BrokerMessage } from "../broker/broker.js";
 import type { Logger } from "../log/logger.js";
 import { PresenceCoalescer } from "../presence/presence-coalescer.js";
+import type { PresenceFlushFailure } from "../presence/presence-coalescer.js";
 import type { PresenceChange, PresenceChanges } from "../presence/presence-diff.js";
 import type { PresenceStore } from "../presence/presence-store.js";
+import { RoomThrottle } from "../presence/room-throttle.js";
 import type { FanOut } from "../delivery/fan-out.js";
 import type { Hub } from "../delivery/hub.js";
 import type { RoomPolicies } from "./room-policy.js";
@@ -37,24 +39,38 @@ type PresenceMessage = Extract<BrokerMessage, { kind: "presence" }>;
  *      local members like a publication.
  * The frame carries the room's count, and member lists only while the room is in
  * list mode and at most `presenceListLimit` connections large.
+ *
+ * No batch is lost to a broker or store that is away or slow: a failed publish
+ * (outbound) or count read (inbound) is kept and sent again, merged in front of
+ * what arrived meanwhile, with a bounded backoff (src/presence/presence-coalescer.ts);
+ * inbound gives up only when the room has no member left here. A count frame whose
+ * read failed is due again (src/presence/room-throttle.ts).
  */
 export class PresenceAnnouncer {
   private readonly deps: PresenceAnnouncerDeps;
   private readonly outbound: PresenceCoalescer;
   private readonly inbound: PresenceCoalescer;
-  private readonly countIntervalMs: number;
-  /** Rooms whose count frame went out less than `countIntervalMs` ago; `pending`: another is due. */
-  private readonly counts = new Map<string, { pending: boolean; timer: NodeJS.Timeout | undefined }>();
-  private readonly warn: (error: unknown, room: string) => void;
+  private readonly counts: RoomThrottle;
 
   constructor(deps: PresenceAnnouncerDeps) {
     this.deps = deps;
     const intervalMs = deps.intervalMs ?? DEFAULT_PRESENCE_INTERVAL_MS;
-    const warn = (error: unknown, room: string): void => deps.logger.warn({ err: error, room }, "presence announcement failed");
-    this.warn = warn;
-    this.countIntervalMs = Math.max(intervalMs, COUNT_FRAME_INTERVAL_MS);
-    this.outbound = new PresenceCoalescer(intervalMs, (room, changes) => deps.fanOut.announcePresence(room, changes), warn);
-    this.inbound = new PresenceCoalescer(intervalMs, (room, changes) => this.deliver(room, changes), warn);
+    const onFailure = (direction: string) => (failure: PresenceFlushFailure) => this.failed(direction, failure);
+    const onRecovered = (direction: string) => (room: string, attempts: number) => deps.logger.info({ room, attempts }, `presence ${direction} sent after retrying`);
+    this.outbound = new PresenceCoalescer({
+      intervalMs,
+      flush: (room, changes) => deps.fanOut.announcePresence(room, changes),
+      onFailure: onFailure("announcement"),
+      onRecovered: onRecovered("announcement"),
+    });
+    this.inbound = new PresenceCoalescer({ intervalMs, flush: (room, changes) => this.deliver(room, changes), onFailure: onFailure("delivery"), onRecovered: onRecovered("delivery") });
+    this.counts = new RoomThrottle(Math.max(intervalMs, COUNT_FRAME_INTERVAL_MS), (room) => this.sendCount(room), {
+      // Like the diffs: once per streak (a Redis outage fails a room's count every second), then once when it is back.
+      onFailure: (error, room, attempt) => {
+        if (attempt === 1) deps.logger.warn({ err: error, room }, "presence count frame failed; sending it again");
+      },
+      onRecovered: onRecovered("count frame"),
+    });
     deps.fanOut.route("presence", (message) => this.receive(message));
   }
 
@@ -69,47 +85,30 @@ export class PresenceAnnouncer {
     this.inbound.add(message.room, (diff) => diff.addChanges(message.changes));
   }
 
-  /** Sends what is still pending (the leaves of a node shutting down) and stops. */
+  /** Sends what is still pending (the leaves of a node shutting down), reporting what could not go out, and stops. */
   async close(): Promise<void> {
     await this.outbound.drain();
     await this.inbound.drain();
-    for (const state of this.counts.values()) clearTimeout(state.timer);
-    this.counts.clear();
+    this.counts.close();
+  }
+
+  /** Logged once per streak of failures (at the first), and when a batch is given up. */
+  private failed(direction: string, { room, error, attempt, changes, retryInMs }: PresenceFlushFailure): void {
+    if (retryInMs === undefined) this.deps.logger.error({ err: error, room, changes }, `presence ${direction} failed on close; those changes are lost`);
+    else if (attempt === 1) this.deps.logger.warn({ err: error, room, changes, retryInMs }, `presence ${direction} failed; sending it again`);
   }
 
   private async deliver(room: string, changes: PresenceChanges): Promise<void> {
     const { hub, presence, policies } = this.deps;
     if (hub.roomMembers(room) === undefined) return;
+    // A frame without lists tells a client the room is in count mode (it drops its list); a window never builds one, and must not.
+    if (changes.joined === undefined && changes.left === undefined && changes.updated === undefined) return;
     const policy = policies.resolve(room);
     // Read when the frame is built, so that the last frame of a storm carries the final count.
     const count = await presence.count(room);
     if (policy.presenceMode === "list" && count <= policy.presenceListLimit) return this.deps.fanOut.deliverPresence(room, { count, ...changes });
     // Count mode: a window of meta updates only changes nothing a member sees.
-    if (changes.joined !== undefined || changes.left !== undefined) this.throttleCount(room);
-  }
-
-  /** A throttle with leading and trailing edge: the last count of a burst always goes out. */
-  private throttleCount(room: string): void {
-    const known = this.counts.get(room);
-    if (known !== undefined) {
-      known.pending = true;
-      return;
-    }
-    const state: { pending: boolean; timer: NodeJS.Timeout | undefined } = { pending: false, timer: undefined };
-    this.counts.set(room, state);
-    const tick = (): void => {
-      if (!state.pending) {
-        this.counts.delete(room);
-        return;
-      }
-      state.pending = false;
-      this.sendCount(room).catch((error: unknown) => this.warn(error, room));
-      state.timer = setTimeout(tick, this.countIntervalMs);
-      state.timer.unref();
-    };
-    this.sendCount(room).catch((error: unknown) => this.warn(error, room));
-    state.timer = setTimeout(tick, this.countIntervalMs);
-    state.timer.unref();
+    if (changes.joined !== undefined || changes.left !== undefined) this.counts.request(room);
   }
 
   private async sendCount(room: string): Promise<void> {

@@ -168,10 +168,12 @@ export class RoomService {
     if (announce && this.deps.policies.resolve(room).presence) {
       try {
         await this.deps.presence.remove(room, connection.id);
-        this.announcer.announce(room, { kind: "leave", connectionId: connection.id, userId: connection.userId });
       } catch (error) {
-        this.deps.logger.warn({ err: error, room }, "presence removal failed");
+        // The store keeps the removal pending until it answers again (see RedisPresenceStore.remove); the leave
+        // is announced all the same, or every other member would keep the connection listed.
+        this.deps.logger.warn({ err: error, room }, "presence removal failed; the store retries it");
       }
+      this.announcer.announce(room, { kind: "leave", connectionId: connection.id, userId: connection.userId });
     }
     if (announce) this.deps.onLeave(connection, room);
     return true;

@@ -7,7 +7,7 @@ describe("coalescing presence changes into a diff", () => {
   it("keeps the net change of each connection over the window", () => {
     const diff = new PresenceDiffBuilder();
     diff.add({ kind: "join", connectionId: "a", userId: "ann" });
-    diff.add({ kind: "leave", connectionId: "a", userId: "ann" }); // joined and left: nothing to tell
+    diff.add({ kind: "leave", connectionId: "a", userId: "ann" }); // joined and left: a leave, for whoever listed it meanwhile
     diff.add({ kind: "leave", connectionId: "b", userId: "bob" });
     diff.add({ kind: "join", connectionId: "b", userId: "bob" }); // left and rejoined: an update
     diff.add({ kind: "update", connectionId: "c", userId: null, meta: { typing: true } });
@@ -17,7 +17,10 @@ describe("coalescing presence changes into a diff", () => {
     diff.add({ kind: "leave", connectionId: "e", userId: "eve" });
     assert.deepEqual(diff.build(), {
       joined: [{ connectionId: "d", userId: "dan", meta: { status: "away" } }],
-      left: [{ connectionId: "e", userId: "eve" }],
+      left: [
+        { connectionId: "a", userId: "ann" },
+        { connectionId: "e", userId: "eve" },
+      ],
       updated: [
         { connectionId: "b", userId: "bob" },
         { connectionId: "c", userId: null },
@@ -29,11 +32,30 @@ describe("coalescing presence changes into a diff", () => {
     const diff = new PresenceDiffBuilder();
     diff.addChanges({ joined: [{ connectionId: "a", userId: "ann" }] });
     diff.addChanges({ left: [{ connectionId: "a", userId: "ann" }], joined: [{ connectionId: "b", userId: null }] });
-    assert.deepEqual(diff.build(), { joined: [{ connectionId: "b", userId: null }] });
-    const empty = new PresenceDiffBuilder();
-    empty.add({ kind: "join", connectionId: "x", userId: null });
-    empty.add({ kind: "leave", connectionId: "x", userId: null });
-    assert.deepEqual(empty.build(), {});
+    // a's join and leave reached this node in one window, but a member here may have read a snapshot listing a in between.
+    assert.deepEqual(diff.build(), { joined: [{ connectionId: "b", userId: null }], left: [{ connectionId: "a", userId: "ann" }] });
+  });
+
+  it("never lets a join and a leave cancel out, and ends a leave then a rejoin present with its latest meta", () => {
+    const diff = new PresenceDiffBuilder();
+    diff.add({ kind: "join", connectionId: "x", userId: null, meta: { v: 1 } });
+    diff.add({ kind: "update", connectionId: "x", userId: null, meta: { v: 2 } });
+    diff.add({ kind: "leave", connectionId: "x", userId: null });
+    diff.add({ kind: "leave", connectionId: "y", userId: "yan" });
+    diff.add({ kind: "join", connectionId: "y", userId: "yan", meta: { v: 1 } });
+    diff.add({ kind: "update", connectionId: "y", userId: "yan", meta: { v: 3 } });
+    diff.add({ kind: "join", connectionId: "z", userId: null });
+    diff.add({ kind: "leave", connectionId: "z", userId: null });
+    diff.add({ kind: "join", connectionId: "z", userId: null, meta: { again: true } });
+    assert.deepEqual(diff.build(), {
+      joined: [{ connectionId: "z", userId: null, meta: { again: true } }],
+      left: [{ connectionId: "x", userId: null }],
+      updated: [{ connectionId: "y", userId: "yan", meta: { v: 3 } }],
+    });
+    // A failed batch's join and a later leave: a leave too.
+    const later = new PresenceDiffBuilder();
+    later.add({ kind: "leave", connectionId: "w", userId: null });
+    assert.deepEqual(PresenceDiffBuilder.resend({ joined: [{ connectionId: "w", userId: null }] }, later).build(), { left: [{ connectionId: "w", userId: null }] });
   });
 });
 
@@ -67,5 +89,24 @@ describe("the client's presence view", () => {
     const back = view.applyDiff({ count: 999, left: [{ connectionId: "z", userId: null }] });
     assert.equal(back.needsSync, true);
     assert.deepEqual(back.events, [{ event: "leave", userId: null, connectionId: "z" }]);
+  });
+
+  it("emits the changes of its list: nothing for a leave of a connection it never listed, nor for a join it already listed", () => {
+    const view = new PresenceView();
+    view.reset({ count: 2, mode: "list", entries: [{ connectionId: "me", userId: "ann" }, { connectionId: "b", userId: "bob", meta: { v: 1 } }], cursor: null });
+    const applied = view.applyDiff({
+      count: 3,
+      joined: [{ connectionId: "me", userId: "ann" }, { connectionId: "c", userId: null }],
+      left: [{ connectionId: "ghost", userId: "gus" }],
+      updated: [{ connectionId: "b", userId: "bob", meta: { v: 2 } }, { connectionId: "d", userId: "dan" }],
+    });
+    assert.deepEqual(applied.events, [
+      { event: "join", userId: null, connectionId: "c" },
+      { event: "update", userId: "bob", connectionId: "b", meta: { v: 2 } },
+      { event: "join", userId: "dan", connectionId: "d" },
+    ]);
+    assert.deepEqual(view.connections!.map((entry) => entry.connectionId).sort(), ["b", "c", "d", "me"]);
+    assert.deepEqual(view.applyDiff({ count: 3, left: [{ connectionId: "c", userId: null }, { connectionId: "c2", userId: null }] }).events, [{ event: "leave", userId: null, connectionId: "c" }]);
+    assert.equal(view.count, 3);
   });
 });

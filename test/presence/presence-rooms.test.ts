@@ -109,6 +109,7 @@ describe("presence in a room of many", () => {
       const room = await watcher.join("small:room");
       for (const client of members.slice(0, 4)) await client.ok({ type: "join", room: "small:room" });
       await waitFor(() => room.presenceCount === 5 && room.members?.length === 5, "an exact list of 5");
+      assert.equal(room.presenceMode, "list");
       const sixth = await members[4]!.ok({ type: "join", room: "small:room" });
       assert.deepEqual(sixth.presence, { count: 6, mode: "count" }, "a join reply above the limit carries the count only");
       await members[5]!.ok({ type: "join", room: "small:room" });
@@ -116,10 +117,12 @@ describe("presence in a room of many", () => {
       assert.deepEqual(counted.data, { count: 7 }, "count mode: no member lists");
       await waitFor(() => room.presenceCount === 7, "the SDK's count to follow");
       assert.equal(room.members, undefined, "no stale list in count mode");
+      assert.equal(room.presenceMode, "count");
       for (const client of members.slice(3, 6)) await client.ok({ type: "leave", room: "small:room" });
       // Back to 4: the diffs carry lists again and the SDK fetches an exact one.
       const ids = [watcher.welcome!.connectionId, ...members.slice(0, 3).map((client) => client.connectionId)].sort();
       await waitFor(() => JSON.stringify(room.presenceConnections?.map((entry) => entry.connectionId).sort()) === JSON.stringify(ids), "the exact list to come back", 5_000);
+      assert.equal(room.presenceMode, "list");
     } finally {
       await watcher.close();
     }
