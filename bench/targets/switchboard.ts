@@ -31,7 +31,11 @@ export async function startSwitchboard(config: ServerConfig): Promise<RunningTar
       requestTimeoutMs: 120_000,
     },
   };
-  if (config.redisUrl !== undefined) Object.assign(options, createRedisBackends(config.redisUrl, { nodeId: config.nodeId ?? "bench-node" }), { nodeId: config.nodeId });
+  // A shorter Redis command timeout (SWITCHBOARD_BENCH_REDIS_COMMAND_TIMEOUT_MS) makes a small run show what a timeout that measures the node's own lag would refuse.
+  const commandTimeoutMs = Number(process.env.SWITCHBOARD_BENCH_REDIS_COMMAND_TIMEOUT_MS) || undefined;
+  if (config.redisUrl !== undefined) {
+    Object.assign(options, createRedisBackends(config.redisUrl, { nodeId: config.nodeId ?? "bench-node", ...(commandTimeoutMs === undefined ? {} : { commandTimeoutMs }) }), { nodeId: config.nodeId });
+  }
   const sb = createSwitchboard(options);
   // The same node also speaks the Pusher protocol (the fan-out scenario's "switchboard (pusher)" column).
   attachPusher(sb, { apps: [BENCH_PUSHER_APP] });

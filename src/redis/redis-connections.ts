@@ -1,5 +1,6 @@
 import { Cluster, Redis } from "ioredis";
 import type { ClusterNode } from "ioredis";
+import { applyCommandDeadline } from "./command-deadline.js";
 import { RedisKeys } from "./redis-keys.js";
 
 export type RedisClient = Redis | Cluster;
@@ -11,7 +12,11 @@ export interface RedisConnectionOptions {
   cluster?: boolean;
   /** Prefix of every key and channel. Default "switchboard:". */
   keyPrefix?: string;
-  /** Commands (publish, history, presence) fail after this long instead of hanging on a stalled Redis. Default 5000. */
+  /**
+   * Commands (publish, history, presence) fail after Redis has answered nothing on their connection
+   * for this long since they were sent, instead of hanging on a stalled Redis. A node that is merely
+   * busy, or waits behind its own pipeline while replies keep coming, fails none. Default 5000.
+   */
   commandTimeoutMs?: number;
 }
 
@@ -52,13 +57,15 @@ export class RedisConnections {
       const entry = new URL(options.url);
       const startup: ClusterNode[] = [{ host: entry.hostname, port: Number(entry.port || 6379) }];
       const redisOptions = { ...(entry.password === "" ? {} : { password: decodeURIComponent(entry.password) }), ...(entry.username === "" ? {} : { username: decodeURIComponent(entry.username) }) };
-      this.commands = new Cluster(startup, { redisOptions: { ...redisOptions, commandTimeout, maxRetriesPerRequest: 1 }, enableAutoPipelining: true, enableOfflineQueue: false, clusterRetryStrategy: retryDelay });
+      this.commands = new Cluster(startup, { redisOptions: { ...redisOptions, maxRetriesPerRequest: 1 }, enableAutoPipelining: true, enableOfflineQueue: false, clusterRetryStrategy: retryDelay });
       this.subscriber = new Cluster(startup, { redisOptions, shardedSubscribers: true, clusterRetryStrategy: retryDelay });
     } else {
-      this.commands = new Redis(options.url, { enableAutoPipelining: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout, retryStrategy: retryDelay });
+      this.commands = new Redis(options.url, { enableAutoPipelining: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy: retryDelay });
       // Subscriptions are restored by RedisBroker itself on every "ready", from its own topic set.
       this.subscriber = new Redis(options.url, { autoResubscribe: false, maxRetriesPerRequest: null, retryStrategy: retryDelay });
     }
+    // Not ioredis's commandTimeout: that timer measures this process's event loop, not Redis (see command-deadline.ts).
+    applyCommandDeadline(this.commands, commandTimeout);
     this.commands.once("ready", () => {
       this.everReady = true;
     });

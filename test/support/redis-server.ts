@@ -10,6 +10,8 @@ import { freePort } from "./process.js";
 export interface PrivateRedis {
   port: number;
   url: string;
+  /** The running redis-server's pid (to pause it with SIGSTOP), undefined while stopped. */
+  readonly pid: number | undefined;
   /** Stops the server (SIGKILL: a crash, not a clean shutdown) and waits for its exit. */
   stop(): Promise<void>;
   /** Starts it again on the same port, empty. */
@@ -43,6 +45,9 @@ export async function startRedisServer(extraArgs: string[] = [], chosenPort?: nu
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
+    get pid() {
+      return child?.exitCode === null && child.signalCode === null ? child.pid : undefined;
+    },
     stop,
     restart: async () => {
       await stop();
