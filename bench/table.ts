@@ -8,6 +8,9 @@ export const SHOWN: Record<string, Array<{ key: string; label: string }>> = {
     { key: "serverDeliveriesPerWrite", label: "deliveries per write syscall" },
     { key: "serverCpuMicrosPerWrite", label: "server CPU µs/write syscall" },
     { key: "serverInvoluntarySwitchesPerThousand", label: "involuntary context switches per 1,000 deliveries" },
+    { key: "burstCpuMicrosPerDelivery", label: "in bursts of the window: server CPU µs/delivery" },
+    { key: "burstDeliveriesPerWrite", label: "in bursts of the window: deliveries per write syscall" },
+    { key: "burstCpuMicrosPerWrite", label: "in bursts of the window: server CPU µs/write syscall" },
   ],
   latency: [
     { key: "p50Ms", label: "p50 ms" },
@@ -115,6 +118,7 @@ export function renderTables(results: Record<string, Record<string, Figures>>): 
       const notes: string[] = [];
       if (typeof figures.lost === "number" && figures.lost !== 0) notes.push(`lost ${figures.lost}`);
       if (typeof figures.fanoutLost === "number" && figures.fanoutLost !== 0) notes.push(`fan-out lost ${figures.fanoutLost}`);
+      if (typeof figures.burstLost === "number" && figures.burstLost !== 0) notes.push(`bursts lost ${figures.burstLost}`);
       if (typeof figures.duplicates === "number" && figures.duplicates !== 0) notes.push(`duplicates ${figures.duplicates}`);
       if (figures.generatorSaturated === true) notes.push(`generator saturated (${String(figures.generatorCpu)} cores)`);
       else if (typeof figures.generatorCpu === "number") notes.push(`generator ${figures.generatorCpu} cores`);

@@ -28,7 +28,7 @@ function run(args: string[], timeoutMs: number): Promise<{ code: number | null; 
 }
 
 const FIGURES: Record<string, string[]> = {
-  fanout: ["deliveredPerSecond", "serverCpuMicrosPerDelivery", "serverDeliveriesPerWrite"],
+  fanout: ["deliveredPerSecond", "serverCpuMicrosPerDelivery", "serverDeliveriesPerWrite", "burstCpuMicrosPerDelivery", "burstDeliveriesPerWrite"],
   latency: ["p50Ms", "p90Ms", "p99Ms", "maxMs", "serverCpuMicrosPerPublication"],
   idle: ["rssBytesPerConnection", "heapBytesPerConnection"],
   connect: ["connectionsPerSecond"],
@@ -62,6 +62,7 @@ describe("npm run bench -- --quick", () => {
           assert.equal(figures.error, undefined, `${scenario} · ${column} ran without error`);
           for (const key of FIGURES[scenario]!) assert.equal(typeof figures[key], "number", `${scenario} · ${column} has ${key}`);
           if ("lost" in figures) assert.equal(figures.lost, 0, `${scenario} · ${column} lost no message`);
+          if ("burstLost" in figures) assert.equal(figures.burstLost, 0, `${scenario} · ${column} lost no message in bursts`);
           if ("generatorSaturated" in figures) assert.equal(typeof figures.generatorSaturated, "boolean");
         }
       }

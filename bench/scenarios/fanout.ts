@@ -38,7 +38,26 @@ export async function fanout(context: ScenarioContext, variant: Variant, clients
     const delivered = sumDelivered(reports);
     const seconds = (lastDelivery(reports) - pumped.startedAt) / 1000;
     const costs = deliveryCosts([cpuBefore], [cpuAfter], delivered);
+    // The same publications again in whole bursts of the window (see PumpArgs.burst): every server
+    // is then measured writing the same number of frames per syscall.
+    await resetAll(clients, false);
+    context.progress("publishing in bursts");
+    const burstBefore = await serverCpu(server);
+    const bursts = await clients[0]!.call<{ published: number; timedOut: boolean }>("pump", {
+      rooms: [{ room: ROOM, publisher: publisherIndex, watcher: publisherIndex + 1 }],
+      messagesPerRoom: messages,
+      window,
+      timeoutMs: 60_000,
+      burst: true,
+    }, 70_000);
+    const burstExpected = bursts.published * (PROTOCOLS[variant.protocol].publisherReceives === false ? members - 1 : members);
+    const burstDelivered = sumDelivered(await waitDelivered(clients, burstExpected, 10_000));
+    const burstCosts = deliveryCosts([burstBefore], [await serverCpu(server)], burstDelivered);
     return {
+      burstCpuMicrosPerDelivery: burstCosts.cpuMicrosPerDelivery,
+      burstDeliveriesPerWrite: burstCosts.deliveriesPerWrite,
+      burstCpuMicrosPerWrite: burstCosts.cpuMicrosPerWrite,
+      burstLost: burstExpected - burstDelivered,
       deliveredPerSecond: round(delivered / seconds),
       serverCpuMicrosPerDelivery: costs.cpuMicrosPerDelivery,
       serverDeliveriesPerWrite: costs.deliveriesPerWrite,
