@@ -83,6 +83,12 @@ export interface PumpArgs {
   messagesPerRoom: number;
   window: number;
   timeoutMs: number;
+  /**
+   * Send the window as one burst in one TCP write, and the next only once the watcher has all
+   * of it: every server then reads whole bursts and writes each member a burst per syscall, so
+   * CPU per delivery no longer depends on how the generator's speed splits the window.
+   */
+  burst?: boolean;
 }
 
 export interface RateArgs {
@@ -286,11 +292,16 @@ serveRpc({
       const state = args.rooms.map((room) => ({ ...room, sent: 0, publisher: connections[room.publisher]!, watcher: connections[room.watcher]! }));
       const byWatcher = new Map(state.map((room) => [room.watcher, room]));
       const fill = (room: (typeof state)[number]): void => {
+        if (args.burst === true && room.sent !== room.watcher.delivered) return;
+        // ws corks per frame and uncorks after it; an outer cork holds the whole burst for one write.
+        const raw = args.burst === true ? (room.publisher.ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket : undefined;
+        raw?.cork();
         while (room.sent < args.messagesPerRoom && room.sent - room.watcher.delivered < args.window) {
           room.publisher.ws.send(proto.publish(room.room, payload(now())));
           room.sent++;
           published++;
         }
+        raw?.uncork();
       };
       const done = (timedOut: boolean): void => {
         clearTimeout(timer);

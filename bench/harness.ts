@@ -41,10 +41,55 @@ export interface ServerCpu {
   loopDelayP99Ms: number;
   /** Bytes the server process wrote (sockets included); NaN where /proc is not available. */
   bytesWritten: number;
+  /** Write and read syscalls of the server process (a writev counts once, however many frames it carries). */
+  writeSyscalls: number;
+  readSyscalls: number;
+  /** Context switches of the server's main thread: it waited (voluntary), or the scheduler preempted it (involuntary). */
+  voluntarySwitches: number;
+  involuntarySwitches: number;
 }
 
 export function serverCpu(server: ServerUnderTest): Promise<ServerCpu> {
-  return server.rpc === undefined ? Promise.resolve({ cpuMicros: Number.NaN, userMicros: Number.NaN, gcCount: Number.NaN, gcMs: Number.NaN, at: performance.now(), loopDelayP99Ms: Number.NaN, bytesWritten: Number.NaN }) : server.rpc.call<ServerCpu>("cpu");
+  if (server.rpc !== undefined) return server.rpc.call<ServerCpu>("cpu");
+  const unknown = Number.NaN;
+  return Promise.resolve({ cpuMicros: unknown, userMicros: unknown, gcCount: unknown, gcMs: unknown, at: performance.now(), loopDelayP99Ms: unknown, bytesWritten: unknown, writeSyscalls: unknown, readSyscalls: unknown, voluntarySwitches: unknown, involuntarySwitches: unknown });
+}
+
+/** Summed over servers: a counter's growth from `before` to `after` (same order of servers). */
+export function grown(before: ServerCpu[], after: ServerCpu[], pick: (sample: ServerCpu) => number): number {
+  return after.reduce((total, sample, index) => total + pick(sample) - pick(before[index]!), 0);
+}
+
+/**
+ * What a fan-out phase cost the servers, per delivery and per write syscall: frames per write is
+ * what corking buys (every frame a socket gets in one turn leaves in one writev), and switches per
+ * 1,000 deliveries show processes taking turns on a shared core.
+ */
+export interface DeliveryCosts {
+  cpuMicrosPerDelivery: number;
+  userCpuMicrosPerDelivery: number;
+  writeSyscalls: number;
+  deliveriesPerWrite: number;
+  cpuMicrosPerWrite: number;
+  readSyscalls: number;
+  voluntarySwitchesPerThousand: number;
+  involuntarySwitchesPerThousand: number;
+}
+
+export function deliveryCosts(before: ServerCpu[], after: ServerCpu[], delivered: number): DeliveryCosts {
+  const per = Math.max(1, delivered);
+  const writes = grown(before, after, (sample) => sample.writeSyscalls);
+  const cpu = grown(before, after, (sample) => sample.cpuMicros);
+  return {
+    cpuMicrosPerDelivery: round(cpu / per, 2),
+    userCpuMicrosPerDelivery: round(grown(before, after, (sample) => sample.userMicros) / per, 2),
+    writeSyscalls: writes,
+    deliveriesPerWrite: round(delivered / Math.max(1, writes), 2),
+    cpuMicrosPerWrite: round(cpu / Math.max(1, writes), 2),
+    readSyscalls: grown(before, after, (sample) => sample.readSyscalls),
+    voluntarySwitchesPerThousand: round((grown(before, after, (sample) => sample.voluntarySwitches) * 1000) / per, 2),
+    involuntarySwitchesPerThousand: round((grown(before, after, (sample) => sample.involuntarySwitches) * 1000) / per, 2),
+  };
 }
 
 /** Splits `total` into `parts` near-equal shares. */

@@ -15,8 +15,11 @@ export interface Sizes {
   connect: { connections: number; concurrency: number };
   redis: { rooms: number; members: number; messagesPerRoom: number; window: number };
   deploy: { publishers: number; subscribers: number; intervalMs: number; dwellMs: number };
-  /** Room sizes of the join storm; `large` (with --large) adds one room across server workers on Redis. */
-  joinStorm: { members: number[]; large: { members: number; workers: number; generators: number } };
+  /**
+   * Room sizes of the join storm; `large` (with --large) adds one room across server workers on Redis.
+   * `window`: publications in flight in the fan-out to the built room, the same at every size.
+   */
+  joinStorm: { members: number[]; window: number; large: { members: number; workers: number; generators: number } };
   /** PostgreSQL change feed, each mode: single-row commits per second, for how long, over how many rooms. */
   feed: { perSecond: number; durationMs: number; rooms: number };
   /** Clients that never read beside clients that do, in one room at a fixed publication rate. */
@@ -31,7 +34,7 @@ export const SIZES: Record<"full" | "quick" | "smoke", Sizes> = {
     connect: { connections: 5_000, concurrency: 50 },
     redis: { rooms: 100, members: 10, messagesPerRoom: 300, window: 4 },
     // 100,000 over 7 workers and 7 generators: each process stays under a 20,000 open-file limit.
-    joinStorm: { members: [1_000, 10_000], large: { members: 100_000, workers: 7, generators: 7 } },
+    joinStorm: { members: [1_000, 10_000], window: 16, large: { members: 100_000, workers: 7, generators: 7 } },
     feed: { perSecond: 1_000, durationMs: 10_000, rooms: 50 },
     // Long enough for the stalled clients to pass 1 MiB and for the 5 s grace to end under traffic.
     slowConsumers: { readers: 500, stalled: 100, perSecond: 50, durationMs: 40_000, padBytes: 4_000 },
@@ -43,7 +46,7 @@ export const SIZES: Record<"full" | "quick" | "smoke", Sizes> = {
     idle: { connections: 1_000, roomSize: 10 },
     connect: { connections: 500, concurrency: 25 },
     redis: { rooms: 20, members: 10, messagesPerRoom: 100, window: 4 },
-    joinStorm: { members: [1_000], large: { members: 10_000, workers: 2, generators: 2 } },
+    joinStorm: { members: [1_000], window: 16, large: { members: 10_000, workers: 2, generators: 2 } },
     feed: { perSecond: 1_000, durationMs: 2_000, rooms: 20 },
     slowConsumers: { readers: 200, stalled: 40, perSecond: 50, durationMs: 20_000, padBytes: 4_000 },
     deploy: { publishers: 5, subscribers: 5, intervalMs: 25, dwellMs: 1_000 },
@@ -54,7 +57,7 @@ export const SIZES: Record<"full" | "quick" | "smoke", Sizes> = {
     idle: { connections: 20, roomSize: 10 },
     connect: { connections: 20, concurrency: 10 },
     redis: { rooms: 4, members: 5, messagesPerRoom: 10, window: 2 },
-    joinStorm: { members: [20], large: { members: 40, workers: 2, generators: 2 } },
+    joinStorm: { members: [20], window: 4, large: { members: 40, workers: 2, generators: 2 } },
     feed: { perSecond: 200, durationMs: 500, rooms: 4 },
     slowConsumers: { readers: 10, stalled: 2, perSecond: 20, durationMs: 1_000, padBytes: 1_000 },
     deploy: { publishers: 2, subscribers: 2, intervalMs: 50, dwellMs: 300 },
@@ -73,13 +76,15 @@ export interface BenchOptions {
   url: string | undefined;
   /** join-storm also builds its large room across server workers on Redis. */
   large: boolean;
+  /** Server workers of the large room instead of the size's own (the same room over fewer or more processes). */
+  workers: number | undefined;
   /** Run Switchboard's server from dist/ (what `npm start` and users run) instead of src/ through tsx. */
   dist: boolean;
   /** How many times the whole plan runs (targets interleaved); figures are then medians. */
   runs: number;
 }
 
-export const USAGE = `Usage: npm run bench -- [--quick | --smoke] [--json file] [--scenario name]... [--target name]... [--clients N] [--large] [--dist]
+export const USAGE = `Usage: npm run bench -- [--quick | --smoke] [--json file] [--scenario name]... [--target name]... [--clients N] [--large [--workers N]] [--dist]
 
 Scenarios: ${SCENARIOS.join(", ")} (default: all but ${OPT_IN_SCENARIOS.join(", ")}, which run only when named)
 Targets:   ${TARGETS.join(", ")} (default: all; redis runs Switchboard only)
@@ -88,6 +93,7 @@ Targets:   ${TARGETS.join(", ")} (default: all; redis runs Switchboard only)
 --json     also write the raw figures to this file
 --clients  load-generator processes (default 2)
 --large    join-storm: also a room of 100,000 across 7 server workers on Redis (7 generators, 127.0.0.x source addresses)
+--workers  with --large: that room over N server workers instead (1 to 16; each worker's share must fit its open-file limit)
 --dist     run Switchboard's server from dist/ (built first when stale), as users run it, not src/ through tsx
 --runs     run everything N times, targets interleaved, and print each figure's median (and every run's value)`;
 
@@ -103,6 +109,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | "help" {
       clients: { type: "string" },
       url: { type: "string" },
       large: { type: "boolean" },
+      workers: { type: "string" },
       dist: { type: "boolean" },
       runs: { type: "string" },
       help: { type: "boolean", short: "h" },
@@ -117,6 +124,9 @@ export function parseBenchArgs(argv: string[]): BenchOptions | "help" {
   for (const name of targets) if (!(TARGETS as readonly string[]).includes(name)) throw new Error(`--target: unknown target "${name}" (one of ${TARGETS.join(", ")})`);
   const clients = values.clients === undefined ? 2 : Number(values.clients);
   if (!Number.isInteger(clients) || clients < 1 || clients > 16) throw new Error("--clients must be an integer from 1 to 16");
+  const workers = values.workers === undefined ? undefined : Number(values.workers);
+  if (workers !== undefined && (!Number.isInteger(workers) || workers < 1 || workers > 16)) throw new Error("--workers must be an integer from 1 to 16");
+  if (workers !== undefined && values.large !== true) throw new Error("--workers applies to the --large room only: add --large");
   const runs = values.runs === undefined ? 1 : Number(values.runs);
   if (!Number.isInteger(runs) || runs < 1 || runs > 20) throw new Error("--runs must be an integer from 1 to 20");
   return {
@@ -128,6 +138,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | "help" {
     clients,
     url: values.url,
     large: values.large === true,
+    workers,
     dist: values.dist === true,
     runs,
   };

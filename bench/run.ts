@@ -35,7 +35,7 @@ const SCENARIO_RUNS: Record<Exclude<ScenarioName, "redis" | "join-storm" | "feed
 /** A join storm's column: target and room size (and workers on Redis for the large one). */
 function stormColumn(plan: StormPlan): string {
   const size = plan.members.toLocaleString("en-US");
-  return plan.workers === undefined ? `${plan.target} · ${size}` : `${plan.target} · ${size} (${plan.workers} workers on Redis)`;
+  return plan.workers === undefined ? `${plan.target} · ${size}` : `${plan.target} · ${size} (${plan.workers} worker${plan.workers === 1 ? "" : "s"} on Redis)`;
 }
 
 /**
@@ -99,9 +99,13 @@ export async function runBench(options: BenchOptions, command: string): Promise<
     if (scenario === "join-storm") {
       if (options.url !== undefined) continue;
       const ordered = [...options.targets].sort((a, b) => Number(b === "ws") - Number(a === "ws"));
-      for (const members of options.sizes.joinStorm.members) for (const target of ordered) plan.push({ scenario, variant: { target, members } });
+      const sizes = options.sizes.joinStorm.members;
+      for (const members of sizes) for (const target of ordered) plan.push({ scenario, variant: { target, members } });
+      if (!options.targets.includes("switchboard")) continue;
+      // The smallest room again through Redis on one worker: what crossing Redis costs, apart from splitting a room over processes.
+      plan.push({ scenario, variant: { target: "switchboard", members: sizes[0]!, workers: 1 } });
       const { large } = options.sizes.joinStorm;
-      if (options.large && options.targets.includes("switchboard")) plan.push({ scenario, variant: { target: "switchboard", members: large.members, workers: large.workers, generators: large.generators } });
+      if (options.large) plan.push({ scenario, variant: { target: "switchboard", members: large.members, workers: options.workers ?? large.workers, generators: large.generators } });
       continue;
     }
     if (scenario === "slow-consumers") {

@@ -30,13 +30,29 @@ function collectGarbage(): void {
   }
 }
 
-/** Bytes this process passed to write syscalls (`wchar` of /proc/self/io): every socket write, WebSocket headers included. */
-function bytesWritten(): number {
+/** One counter of a /proc/self file (`name: value` lines); NaN where /proc is not available. */
+function procCounter(file: string, name: string): number {
   try {
-    return Number(/wchar: (\d+)/.exec(readFileSync("/proc/self/io", "utf8"))?.[1] ?? Number.NaN);
+    return Number(new RegExp(`^${name}:\\s*(\\d+)`, "m").exec(readFileSync(`/proc/self/${file}`, "utf8"))?.[1] ?? Number.NaN);
   } catch {
     return Number.NaN;
   }
+}
+
+/**
+ * What the kernel counts for this process: bytes passed to write syscalls (`wchar`: every socket
+ * write, WebSocket headers included), write and read syscalls (`syscw`, `syscr`: a corked socket's
+ * writev counts once however many frames it carries), and context switches (voluntary: the loop
+ * waited for I/O; nonvoluntary: the scheduler took the core away, as it does when processes share one).
+ */
+function kernelCounters(): { bytesWritten: number; writeSyscalls: number; readSyscalls: number; voluntarySwitches: number; involuntarySwitches: number } {
+  return {
+    bytesWritten: procCounter("io", "wchar"),
+    writeSyscalls: procCounter("io", "syscw"),
+    readSyscalls: procCounter("io", "syscr"),
+    voluntarySwitches: procCounter("status", "voluntary_ctxt_switches"),
+    involuntarySwitches: procCounter("status", "nonvoluntary_ctxt_switches"),
+  };
 }
 
 serveRpc({
@@ -48,11 +64,11 @@ serveRpc({
     else running = await (await import("./targets/ws-baseline.js")).startWsBaseline(config);
     return { port: running.port };
   },
-  /** CPU time so far, bytes written (sockets included), and the event-loop delay p99 (ms) since the previous call. */
+  /** CPU time so far, the kernel's I/O and scheduling counters, and the event-loop delay p99 (ms) since the previous call. */
   async cpu() {
     const loopDelayP99Ms = loopDelay.percentile(99) / 1e6;
     loopDelay.reset();
-    const figures = { cpuMicros: cpuMicros(), userMicros: process.cpuUsage().user, gcCount: gcTotals.count, gcMs: gcTotals.ms, at: performance.now(), loopDelayP99Ms, bytesWritten: bytesWritten() };
+    const figures = { cpuMicros: cpuMicros(), userMicros: process.cpuUsage().user, gcCount: gcTotals.count, gcMs: gcTotals.ms, at: performance.now(), loopDelayP99Ms, ...kernelCounters() };
     // After the figures are read, so writing a profile is not counted in the phase it ends.
     await profiles.mark(target);
     return figures;

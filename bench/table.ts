@@ -5,6 +5,12 @@ export const SHOWN: Record<string, Array<{ key: string; label: string }>> = {
   fanout: [
     { key: "deliveredPerSecond", label: "delivered msgs/s" },
     { key: "serverCpuMicrosPerDelivery", label: "server CPU µs/delivery" },
+    { key: "serverDeliveriesPerWrite", label: "deliveries per write syscall" },
+    { key: "serverCpuMicrosPerWrite", label: "server CPU µs/write syscall" },
+    { key: "serverInvoluntarySwitchesPerThousand", label: "involuntary context switches per 1,000 deliveries" },
+    { key: "burstCpuMicrosPerDelivery", label: "in bursts of the window: server CPU µs/delivery" },
+    { key: "burstDeliveriesPerWrite", label: "in bursts of the window: deliveries per write syscall" },
+    { key: "burstCpuMicrosPerWrite", label: "in bursts of the window: server CPU µs/write syscall" },
   ],
   latency: [
     { key: "p50Ms", label: "p50 ms" },
@@ -59,8 +65,17 @@ export const SHOWN: Record<string, Array<{ key: string; label: string }>> = {
     { key: "publishToLastDeliveryMs", label: "publication to last delivery, ms" },
     { key: "publicationCpuMicrosPerDelivery", label: "publication: server CPU µs/delivery" },
     { key: "fanoutPublications", label: "then publications to the room (fan-out)" },
+    { key: "fanoutWindow", label: "fan-out: publications in flight (window)" },
     { key: "fanoutDeliveredPerSecond", label: "fan-out: delivered/s" },
     { key: "fanoutCpuMicrosPerDelivery", label: "fan-out: server CPU µs/delivery" },
+    { key: "fanoutUserCpuMicrosPerDelivery", label: "fan-out: server user CPU µs/delivery" },
+    { key: "fanoutIdleCpuMicrosPerDelivery", label: "fan-out: of which the servers spend idle, µs/delivery" },
+    { key: "fanoutIdleCpuShare", label: "servers idle: CPU, cores" },
+    { key: "fanoutDeliveriesPerWrite", label: "fan-out: deliveries per write syscall" },
+    { key: "fanoutCpuMicrosPerWrite", label: "fan-out: server CPU µs/write syscall" },
+    { key: "fanoutReadSyscalls", label: "fan-out: server read syscalls" },
+    { key: "fanoutInvoluntarySwitchesPerThousand", label: "fan-out: involuntary context switches per 1,000 deliveries" },
+    { key: "fanoutVoluntarySwitchesPerThousand", label: "fan-out: voluntary context switches per 1,000 deliveries" },
   ],
   feed: [
     { key: "p50Ms", label: "commit-to-delivery p50 ms" },
@@ -103,6 +118,7 @@ export function renderTables(results: Record<string, Record<string, Figures>>): 
       const notes: string[] = [];
       if (typeof figures.lost === "number" && figures.lost !== 0) notes.push(`lost ${figures.lost}`);
       if (typeof figures.fanoutLost === "number" && figures.fanoutLost !== 0) notes.push(`fan-out lost ${figures.fanoutLost}`);
+      if (typeof figures.burstLost === "number" && figures.burstLost !== 0) notes.push(`bursts lost ${figures.burstLost}`);
       if (typeof figures.duplicates === "number" && figures.duplicates !== 0) notes.push(`duplicates ${figures.duplicates}`);
       if (figures.generatorSaturated === true) notes.push(`generator saturated (${String(figures.generatorCpu)} cores)`);
       else if (typeof figures.generatorCpu === "number") notes.push(`generator ${figures.generatorCpu} cores`);

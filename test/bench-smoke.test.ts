@@ -28,7 +28,7 @@ function run(args: string[], timeoutMs: number): Promise<{ code: number | null; 
 }
 
 const FIGURES: Record<string, string[]> = {
-  fanout: ["deliveredPerSecond", "serverCpuMicrosPerDelivery"],
+  fanout: ["deliveredPerSecond", "serverCpuMicrosPerDelivery", "serverDeliveriesPerWrite", "burstCpuMicrosPerDelivery", "burstDeliveriesPerWrite"],
   latency: ["p50Ms", "p90Ms", "p99Ms", "maxMs", "serverCpuMicrosPerPublication"],
   idle: ["rssBytesPerConnection", "heapBytesPerConnection"],
   connect: ["connectionsPerSecond"],
@@ -62,6 +62,7 @@ describe("npm run bench -- --quick", () => {
           assert.equal(figures.error, undefined, `${scenario} · ${column} ran without error`);
           for (const key of FIGURES[scenario]!) assert.equal(typeof figures[key], "number", `${scenario} · ${column} has ${key}`);
           if ("lost" in figures) assert.equal(figures.lost, 0, `${scenario} · ${column} lost no message`);
+          if ("burstLost" in figures) assert.equal(figures.burstLost, 0, `${scenario} · ${column} lost no message in bursts`);
           if ("generatorSaturated" in figures) assert.equal(typeof figures.generatorSaturated, "boolean");
         }
       }
@@ -79,12 +80,12 @@ describe("npm run bench -- --quick", () => {
       assert.match(result.stdout, /### join-storm/);
       const json = JSON.parse(readFileSync(file, "utf8")) as BenchJson;
       const storm = json.results["join-storm"]!;
-      assert.deepEqual(Object.keys(storm).sort(), ["socketio · 20", "switchboard · 20", "switchboard · 40 (2 workers on Redis)", "ws · 20"]);
+      assert.deepEqual(Object.keys(storm).sort(), ["socketio · 20", "switchboard · 20", "switchboard · 20 (1 worker on Redis)", "switchboard · 40 (2 workers on Redis)", "ws · 20"]);
       for (const [column, figures] of Object.entries(storm)) {
         assert.equal(figures.error, undefined, `${column} ran without error`);
         assert.equal(figures.lost, 0, `${column}: the publication reached every member`);
         assert.equal(figures.fanoutLost, 0, `${column}: every publication of the fan-out reached every member`);
-        for (const key of ["joinSeconds", "serverFrames", "serverBytes", "serverBytesPerMember", "serverCpuSeconds", "fanoutCpuMicrosPerDelivery"]) assert.equal(typeof figures[key], "number", `${column} has ${key}`);
+        for (const key of ["joinSeconds", "serverFrames", "serverBytes", "serverBytesPerMember", "serverCpuSeconds", "fanoutCpuMicrosPerDelivery", "fanoutDeliveriesPerWrite"]) assert.equal(typeof figures[key], "number", `${column} has ${key}`);
         // Every member got at least its join reply and the publication.
         assert.ok((figures.serverFrames as number) >= 2 * (figures.members as number), `${column}: frames counted`);
       }

@@ -1,4 +1,4 @@
-import { generatorFigures, serverFigures, lastDelivery, openAll, resetAll, round, serverCpu, shares, stopAll, sumDelivered, waitDelivered } from "../harness.js";
+import { deliveryCosts, generatorFigures, serverFigures, lastDelivery, openAll, resetAll, round, serverCpu, shares, stopAll, sumDelivered, waitDelivered } from "../harness.js";
 import type { ScenarioContext, Variant, Figures } from "./types.js";
 import type { RpcClient } from "../rpc.js";
 import { PROTOCOLS } from "../client/protocols.js";
@@ -37,9 +37,35 @@ export async function fanout(context: ScenarioContext, variant: Variant, clients
     const cpuAfter = await serverCpu(server);
     const delivered = sumDelivered(reports);
     const seconds = (lastDelivery(reports) - pumped.startedAt) / 1000;
+    const costs = deliveryCosts([cpuBefore], [cpuAfter], delivered);
+    // The same publications again in whole bursts of the window (see PumpArgs.burst): every server
+    // is then measured writing the same number of frames per syscall.
+    await resetAll(clients, false);
+    context.progress("publishing in bursts");
+    const burstBefore = await serverCpu(server);
+    const bursts = await clients[0]!.call<{ published: number; timedOut: boolean }>("pump", {
+      rooms: [{ room: ROOM, publisher: publisherIndex, watcher: publisherIndex + 1 }],
+      messagesPerRoom: messages,
+      window,
+      timeoutMs: 60_000,
+      burst: true,
+    }, 70_000);
+    const burstExpected = bursts.published * (PROTOCOLS[variant.protocol].publisherReceives === false ? members - 1 : members);
+    const burstDelivered = sumDelivered(await waitDelivered(clients, burstExpected, 10_000));
+    const burstCosts = deliveryCosts([burstBefore], [await serverCpu(server)], burstDelivered);
     return {
+      burstCpuMicrosPerDelivery: burstCosts.cpuMicrosPerDelivery,
+      burstDeliveriesPerWrite: burstCosts.deliveriesPerWrite,
+      burstCpuMicrosPerWrite: burstCosts.cpuMicrosPerWrite,
+      burstLost: burstExpected - burstDelivered,
       deliveredPerSecond: round(delivered / seconds),
-      serverCpuMicrosPerDelivery: round((cpuAfter.cpuMicros - cpuBefore.cpuMicros) / Math.max(1, delivered), 2),
+      serverCpuMicrosPerDelivery: costs.cpuMicrosPerDelivery,
+      serverDeliveriesPerWrite: costs.deliveriesPerWrite,
+      serverCpuMicrosPerWrite: costs.cpuMicrosPerWrite,
+      serverWriteSyscalls: costs.writeSyscalls,
+      serverReadSyscalls: costs.readSyscalls,
+      serverInvoluntarySwitchesPerThousand: costs.involuntarySwitchesPerThousand,
+      serverVoluntarySwitchesPerThousand: costs.voluntarySwitchesPerThousand,
       ...serverFigures(cpuBefore, cpuAfter),
       delivered,
       lost: expected - delivered,

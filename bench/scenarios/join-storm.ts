@@ -1,8 +1,8 @@
 import { startRedisServer } from "../../test/support/redis-server.js";
 import type { JoinAllResult, OpenResult, Report } from "../client-child.js";
 import type { ProtocolName } from "../client/protocols.js";
-import { generatorFigures, lastDelivery, reportAll, resetAll, round, serverCpu, shares, startClients, startServer, stopAll, sumDelivered, waitDelivered } from "../harness.js";
-import type { ServerCpu, ServerUnderTest } from "../harness.js";
+import { deliveryCosts, generatorFigures, grown, lastDelivery, reportAll, resetAll, round, serverCpu, shares, startClients, startServer, stopAll, sumDelivered, waitDelivered } from "../harness.js";
+import type { ServerUnderTest } from "../harness.js";
 import type { RpcClient } from "../rpc.js";
 import type { TargetName } from "../targets/target.js";
 import type { Figures, ScenarioContext } from "./types.js";
@@ -98,8 +98,8 @@ export async function joinStorm(context: ScenarioContext, plan: StormPlan, runCl
     const after = await Promise.all(servers.map(serverCpu));
     const delivered = sumDelivered(reports);
     const frames = reports.reduce((sum, report) => sum + report.framesIn, 0);
-    const serverBytes = sum(after, before, (sample) => sample.bytesWritten);
-    const cpuMicros = sum(after, before, (sample) => sample.cpuMicros);
+    const serverBytes = grown(before, after, (sample) => sample.bytesWritten);
+    const cpuMicros = grown(before, after, (sample) => sample.cpuMicros);
     const fanout = await roomFanout(context, servers, generators[publisher]!, joinedOf[publisher]!, generators, joined);
     return {
       members,
@@ -113,7 +113,7 @@ export async function joinStorm(context: ScenarioContext, plan: StormPlan, runCl
       joinsRefused: refused,
       publishToLastDeliveryMs: round(deliveredAt - sentAt, 1),
       // The one publication alone, once the storm is quiet: comparable with the fan-out scenario's figure.
-      publicationCpuMicrosPerDelivery: round(sum(afterPublish, beforePublish, (sample) => sample.cpuMicros) / Math.max(1, delivered), 2),
+      publicationCpuMicrosPerDelivery: round(grown(beforePublish, afterPublish, (sample) => sample.cpuMicros) / Math.max(1, delivered), 2),
       ...fanout,
       delivered,
       // Refused joins are counted above, not as lost.
@@ -131,11 +131,17 @@ export async function joinStorm(context: ScenarioContext, plan: StormPlan, runCl
 
 /** Deliveries of the fan-out phase (publications × members), whatever the room size: the same as the fan-out scenario's 2,000 × 1,000. */
 const FANOUT_DELIVERIES = 2_000_000;
+/** Publications of the fan-out phase at least this many windows, so that every size runs with its window full, not only at the start. */
+const FANOUT_MIN_WINDOWS = 4;
+/** How long the servers are watched doing nothing before the fan-out: what they spend anyway (timers, heartbeats, presence TTLs). */
+const IDLE_MS = 2_000;
 
 /**
  * Once the room is built: publications to it as fast as delivery allows (the fan-out scenario's
  * pump: a few ahead of a watcher in the room), so that server CPU per delivery is measured over
- * millions of deliveries, like the fan-out scenario's, not over one publication.
+ * millions of deliveries, like the fan-out scenario's, not over one publication. The same window
+ * at every size (`sizes.joinStorm.window`), with enough publications to keep it full, so that each
+ * size has as many publications in flight as the others.
  */
 async function roomFanout(
   context: ScenarioContext,
@@ -145,23 +151,44 @@ async function roomFanout(
   generators: RpcClient[],
   members: number,
 ): Promise<Figures> {
-  const publications = Math.max(1, Math.min(2_000, Math.round(FANOUT_DELIVERIES / members)));
-  context.progress(`publishing ${publications.toLocaleString("en-US")} to the room`);
+  const { window } = context.sizes.joinStorm;
+  const publications = Math.max(FANOUT_MIN_WINDOWS * window, Math.min(2_000, Math.round(FANOUT_DELIVERIES / members)));
   await resetAll(generators, false);
+  context.progress("idle servers");
+  const idleBefore = await Promise.all(servers.map(serverCpu));
+  const idleStarted = performance.now();
+  await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
+  const idleAfter = await Promise.all(servers.map(serverCpu));
+  const idleCpuShare = grown(idleBefore, idleAfter, (sample) => sample.cpuMicros) / 1000 / (performance.now() - idleStarted);
+  context.progress(`publishing ${publications.toLocaleString("en-US")} to the room`);
   const before = await Promise.all(servers.map(serverCpu));
+  const started = performance.now();
   const pumped = await publisher.call<{ published: number; startedAt: number; timedOut: boolean }>(
     "pump",
-    { rooms: [{ room: ROOM, publisher: joined.firstJoined, watcher: joined.lastJoined }], messagesPerRoom: publications, window: context.sizes.fanout.window, timeoutMs: 120_000 },
-    130_000,
+    { rooms: [{ room: ROOM, publisher: joined.firstJoined, watcher: joined.lastJoined }], messagesPerRoom: publications, window, timeoutMs: 180_000 },
+    190_000,
   );
   const expected = pumped.published * members;
   const reports = await waitDelivered(generators, expected, 120_000);
   const after = await Promise.all(servers.map(serverCpu));
+  const seconds = (performance.now() - started) / 1000;
   const delivered = sumDelivered(reports);
+  const costs = deliveryCosts(before, after, delivered);
   return {
     fanoutPublications: pumped.published,
+    fanoutWindow: window,
     fanoutDeliveredPerSecond: round(delivered / ((lastDelivery(reports) - pumped.startedAt) / 1000)),
-    fanoutCpuMicrosPerDelivery: round(sum(after, before, (sample) => sample.cpuMicros) / Math.max(1, delivered), 2),
+    fanoutCpuMicrosPerDelivery: costs.cpuMicrosPerDelivery,
+    fanoutUserCpuMicrosPerDelivery: costs.userCpuMicrosPerDelivery,
+    // Not subtracted from the figure above: the share of it the servers would have spent idle over as long.
+    fanoutIdleCpuShare: round(idleCpuShare, 3),
+    fanoutIdleCpuMicrosPerDelivery: round((idleCpuShare * 1e6 * seconds) / Math.max(1, delivered), 2),
+    fanoutDeliveriesPerWrite: costs.deliveriesPerWrite,
+    fanoutCpuMicrosPerWrite: costs.cpuMicrosPerWrite,
+    fanoutWriteSyscalls: costs.writeSyscalls,
+    fanoutReadSyscalls: costs.readSyscalls,
+    fanoutInvoluntarySwitchesPerThousand: costs.involuntarySwitchesPerThousand,
+    fanoutVoluntarySwitchesPerThousand: costs.voluntarySwitchesPerThousand,
     fanoutLost: expected - delivered,
   };
 }
@@ -196,6 +223,3 @@ async function quiet(generators: RpcClient[], timeoutMs: number): Promise<void> 
   }
 }
 
-function sum(after: ServerCpu[], before: ServerCpu[], pick: (sample: ServerCpu) => number): number {
-  return after.reduce((total, sample, index) => total + pick(sample) - pick(before[index]!), 0);
-}

@@ -48,14 +48,19 @@ export class RedisConnections {
     this.description = describeUrl(options.url);
     this.isCluster = options.cluster === true;
     const commandTimeout = options.commandTimeoutMs ?? 5_000;
+    // Auto-pipelining: the commands a node issues in one turn of its event loop (the publications of
+    // a burst, the joins of a storm) leave in one write, so Redis runs them in one pass and hands
+    // each subscribing node their messages in one write; each node then delivers them in one turn,
+    // and every member's socket gets them in one writev. Written one by one, they reach Redis apart
+    // and every node delivers each in a turn and a write per member of its own.
     if (this.isCluster) {
       const entry = new URL(options.url);
       const startup: ClusterNode[] = [{ host: entry.hostname, port: Number(entry.port || 6379) }];
       const redisOptions = { ...(entry.password === "" ? {} : { password: decodeURIComponent(entry.password) }), ...(entry.username === "" ? {} : { username: decodeURIComponent(entry.username) }) };
-      this.commands = new Cluster(startup, { redisOptions: { ...redisOptions, maxRetriesPerRequest: 1 }, enableOfflineQueue: false, clusterRetryStrategy: retryDelay });
+      this.commands = new Cluster(startup, { redisOptions: { ...redisOptions, maxRetriesPerRequest: 1 }, enableAutoPipelining: true, enableOfflineQueue: false, clusterRetryStrategy: retryDelay });
       this.subscriber = new Cluster(startup, { redisOptions, shardedSubscribers: true, clusterRetryStrategy: retryDelay });
     } else {
-      this.commands = new Redis(options.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy: retryDelay });
+      this.commands = new Redis(options.url, { enableAutoPipelining: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy: retryDelay });
       // Subscriptions are restored by RedisBroker itself on every "ready", from its own topic set; a (un)subscribe
       // left unanswered on a lost connection is not sent again on the next one, where it would undo a later decision.
       this.subscriber = new Redis(options.url, { autoResubscribe: false, autoResendUnfulfilledCommands: false, maxRetriesPerRequest: null, retryStrategy: retryDelay });
