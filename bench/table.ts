@@ -5,10 +5,12 @@ export const SHOWN: Record<string, Array<{ key: string; label: string }>> = {
   fanout: [
     { key: "deliveredPerSecond", label: "delivered msgs/s" },
     { key: "serverCpuMicrosPerDelivery", label: "server CPU µs/delivery" },
+    { key: "serverUserCpuMicrosPerDelivery", label: "server user CPU µs/delivery" },
     { key: "serverDeliveriesPerWrite", label: "deliveries per write syscall" },
     { key: "serverCpuMicrosPerWrite", label: "server CPU µs/write syscall" },
     { key: "serverInvoluntarySwitchesPerThousand", label: "involuntary context switches per 1,000 deliveries" },
     { key: "burstCpuMicrosPerDelivery", label: "in bursts of the window: server CPU µs/delivery" },
+    { key: "burstUserCpuMicrosPerDelivery", label: "in bursts of the window: server user CPU µs/delivery" },
     { key: "burstDeliveriesPerWrite", label: "in bursts of the window: deliveries per write syscall" },
     { key: "burstCpuMicrosPerWrite", label: "in bursts of the window: server CPU µs/write syscall" },
   ],

@@ -83,7 +83,7 @@ describe("broadcast fast path against the installed ws", () => {
         assert.ok(frame !== undefined);
         const got = received(client, 3);
         // Three writes in one turn: coalesced into one write by the cork, and still three frames.
-        for (let index = 0; index < 3; index++) assert.equal(writeFrame(connection, frame), true);
+        for (let index = 0; index < 3; index++) assert.equal(writeFrame(connection, frame, connection.raw!.writableLength), true);
         assert.equal(connection.corked, true);
         const frames = await got;
         assert.equal(connection.corked, false, "uncorked on the next tick");
@@ -102,7 +102,7 @@ describe("broadcast fast path against the installed ws", () => {
     const got = received(client, 6);
     for (let index = 0; index < 6; index++) {
       const text = `frame ${index}`;
-      if (index % 2 === 0) writeFrame(connection, frameOnce(Buffer.from(text), false)!);
+      if (index % 2 === 0) writeFrame(connection, frameOnce(Buffer.from(text), false)!, connection.raw!.writableLength);
       else ws.send(text);
     }
     const frames = await got;
@@ -114,7 +114,7 @@ describe("broadcast fast path against the installed ws", () => {
     const { client, ws } = await pair(server);
     const connection: CorkableConnection = { raw: rawSocketOf(ws), corked: false };
     const frame = frameOnce(Buffer.alloc(1_000, 0x61), false)!;
-    writeFrame(connection, frame);
+    writeFrame(connection, frame, connection.raw!.writableLength);
     assert.ok(ws.bufferedAmount >= frame.length, `bufferedAmount ${ws.bufferedAmount} includes the corked frame`);
     await received(client, 1);
     client.terminate();

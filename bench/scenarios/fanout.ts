@@ -55,11 +55,13 @@ export async function fanout(context: ScenarioContext, variant: Variant, clients
     const burstCosts = deliveryCosts([burstBefore], [await serverCpu(server)], burstDelivered);
     return {
       burstCpuMicrosPerDelivery: burstCosts.cpuMicrosPerDelivery,
+      burstUserCpuMicrosPerDelivery: burstCosts.userCpuMicrosPerDelivery,
       burstDeliveriesPerWrite: burstCosts.deliveriesPerWrite,
       burstCpuMicrosPerWrite: burstCosts.cpuMicrosPerWrite,
       burstLost: burstExpected - burstDelivered,
       deliveredPerSecond: round(delivered / seconds),
       serverCpuMicrosPerDelivery: costs.cpuMicrosPerDelivery,
+      serverUserCpuMicrosPerDelivery: costs.userCpuMicrosPerDelivery,
       serverDeliveriesPerWrite: costs.deliveriesPerWrite,
       serverCpuMicrosPerWrite: costs.cpuMicrosPerWrite,
       serverWriteSyscalls: costs.writeSyscalls,

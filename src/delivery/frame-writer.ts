@@ -37,8 +37,6 @@ export interface RawSocket {
   cork(): void;
   uncork(): void;
   write(chunk: Buffer): boolean;
-  /** False once the socket is ended, errored or destroyed: a write then would fail. */
-  readonly writable: boolean;
   /** Bytes queued in the socket (corked or waiting for the kernel). */
   readonly writableLength: number;
 }
@@ -102,12 +100,15 @@ function uncorkAll(): void {
 /**
  * Writes one prepared frame to a connection's socket, corking it until the next
  * tick so that every frame it receives in this turn goes out in one writev.
- * Returns false when the socket cannot take it (the caller falls back).
+ * `queued` is the socket's writableLength, read once by the caller for the
+ * slow-consumer bound: this runs once per recipient, and each getter of a
+ * stream's state is a call. The caller has checked that the WebSocket is open,
+ * which ws keeps in step with the socket (it leaves OPEN before the socket is
+ * ended or destroyed, on every path), so the socket is writable here.
  */
-export function writeFrame(connection: CorkableConnection, frame: Buffer): boolean {
+export function writeFrame(connection: CorkableConnection, frame: Buffer, queued: number): boolean {
   const raw = connection.raw;
-  // `writable` rather than `destroyed`: it reads only the write state the write itself uses.
-  if (raw === undefined || !raw.writable) return false;
+  if (raw === undefined) return false;
   if (!connection.corked) {
     if (corked.length === 0) process.nextTick(uncorkAll);
     connection.corked = true;
@@ -115,7 +116,7 @@ export function writeFrame(connection: CorkableConnection, frame: Buffer): boole
     corked.push(connection);
   }
   raw.write(frame);
-  if (raw.writableLength > FLUSH_AT) {
+  if (queued + frame.length > FLUSH_AT) {
     raw.uncork();
     raw.cork();
   }
