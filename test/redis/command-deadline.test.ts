@@ -1,13 +1,10 @@
 import assert from "node:assert/strict";
-import { after, afterEach, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { SwitchboardError } from "switchboard";
 import { RedisConnections } from "../../src/redis/redis-connections.js";
 import { connect } from "../support/client.js";
-import type { TestClient } from "../support/client.js";
 import { startRedisNodes } from "../support/redis-nodes.js";
-import { startRedisServer } from "../support/redis-server.js";
-import type { PrivateRedis } from "../support/redis-server.js";
-import type { TestServer } from "../support/server.js";
+import { pausableRedisStage } from "../support/pausable-redis.js";
 
 const TIMEOUT_MS = 100;
 
@@ -43,25 +40,10 @@ function stallEveryTurn(ms: number): () => void {
 }
 
 describe("Redis command timeout", () => {
-  let redis: PrivateRedis;
-  let nodes: TestServer[] = [];
-  let clients: TestClient[] = [];
-  before(async () => {
-    redis = await startRedisServer();
-  });
-  afterEach(async () => {
-    if (redis.pid !== undefined) process.kill(redis.pid, "SIGCONT");
-    await Promise.all(clients.map((client) => client.close()));
-    await Promise.all(nodes.map((node) => node.close()));
-    clients = [];
-    nodes = [];
-  });
-  after(async () => {
-    await redis.stop();
-  });
+  const stage = pausableRedisStage();
 
   it("does not fail commands whose replies arrived while this process was busy", async () => {
-    const connections = new RedisConnections({ url: redis.url, commandTimeoutMs: TIMEOUT_MS }).acquire();
+    const connections = new RedisConnections({ url: stage.redis.url, commandTimeoutMs: TIMEOUT_MS }).acquire();
     try {
       const commands = await connections.usableCommands();
       const replies = Promise.allSettled(Array.from({ length: 50 }, (_, index) => commands.set(`deadline:${index}`, String(index))));
@@ -76,30 +58,30 @@ describe("Redis command timeout", () => {
   });
 
   it("answers joins with presence while the node's event loop stalls longer than the timeout", async () => {
-    nodes = await startRedisNodes(redis.url, 1, {}, { commandTimeoutMs: TIMEOUT_MS });
-    clients = await Promise.all(Array.from({ length: 5 }, () => connect(nodes[0]!.url)));
+    stage.nodes = await startRedisNodes(stage.redis.url, 1, {}, { commandTimeoutMs: TIMEOUT_MS });
+    stage.clients = await Promise.all(Array.from({ length: 5 }, () => connect(stage.nodes[0]!.url)));
     const stop = stallEveryTurn(TIMEOUT_MS * 3);
     let replies;
     try {
-      replies = await Promise.all(clients.map((client) => client.request({ type: "join", room: "stalled:room" }, 20_000)));
+      replies = await Promise.all(stage.clients.map((client) => client.request({ type: "join", room: "stalled:room" }, 20_000)));
     } finally {
       stop();
     }
     for (const reply of replies) assert.equal(reply.ok, true, JSON.stringify(reply.error));
     assert.equal(((replies.at(-1)!.data as { presence: { count: number } }).presence.count > 0), true);
-    const published = await nodes[0]!.sb.publish("stalled:room", "after the stall");
+    const published = await stage.nodes[0]!.sb.publish("stalled:room", "after the stall");
     assert.equal(published.offset, 1);
   });
 
   it("fails commands to a paused Redis with unavailable within about the timeout, and serves again when it resumes", async () => {
     const timeoutMs = 300;
-    nodes = await startRedisNodes(redis.url, 1, {}, { commandTimeoutMs: timeoutMs });
-    const [member, late] = (clients = await Promise.all([connect(nodes[0]!.url), connect(nodes[0]!.url)]));
+    stage.nodes = await startRedisNodes(stage.redis.url, 1, {}, { commandTimeoutMs: timeoutMs });
+    const [member, late] = (stage.clients = await Promise.all([connect(stage.nodes[0]!.url), connect(stage.nodes[0]!.url)]));
     await member!.ok({ type: "join", room: "paused:room" });
-    process.kill(redis.pid!, "SIGSTOP");
+    process.kill(stage.redis.pid!, "SIGSTOP");
 
     let started = performance.now();
-    const publish = await nodes[0]!.sb.publish("paused:room", "while paused").then(
+    const publish = await stage.nodes[0]!.sb.publish("paused:room", "while paused").then(
       () => undefined,
       (error: unknown) => error,
     );
@@ -115,9 +97,9 @@ describe("Redis command timeout", () => {
     assert.equal((join.error as { code: string }).code, "unavailable");
     assert.ok(joinMs < timeoutMs * 4, `join refused after ${Math.round(joinMs)} ms`);
 
-    process.kill(redis.pid!, "SIGCONT");
+    process.kill(stage.redis.pid!, "SIGCONT");
     assert.equal((await late!.ok({ type: "join", room: "paused:room" })).room, "paused:room");
-    assert.ok(((await nodes[0]!.sb.publish("paused:room", "resumed")).offset ?? 0) >= 1);
+    assert.ok(((await stage.nodes[0]!.sb.publish("paused:room", "resumed")).offset ?? 0) >= 1);
     // The timed-out publish was in Redis's input when it paused and runs when it resumes: failing it
     // meant "not known to be delivered", as with any timeout.
     await member!.next((frame) => frame.type === "message" && frame.data === "resumed");

@@ -1,14 +1,12 @@
 import assert from "node:assert/strict";
-import { after, afterEach, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { Redis } from "ioredis";
 import { RedisBroker } from "../../src/redis/redis-broker.js";
 import { RedisConnections } from "../../src/redis/redis-connections.js";
 import { connect } from "../support/client.js";
 import type { Frame, TestClient } from "../support/client.js";
 import { startRedisNodes } from "../support/redis-nodes.js";
-import { startRedisServer } from "../support/redis-server.js";
-import type { PrivateRedis } from "../support/redis-server.js";
-import type { TestServer } from "../support/server.js";
+import { pausableRedisStage } from "../support/pausable-redis.js";
 import { waitFor } from "../support/wait.js";
 
 const TIMEOUT_MS = 300;
@@ -41,29 +39,14 @@ function assertRefused(outcome: { reply: Frame; ms: number }, what: string): voi
 }
 
 describe("a room's first subscription on a stalled Redis", () => {
-  let redis: PrivateRedis;
-  let nodes: TestServer[] = [];
-  let clients: TestClient[] = [];
-  before(async () => {
-    redis = await startRedisServer();
-  });
-  afterEach(async () => {
-    if (redis.pid !== undefined) process.kill(redis.pid, "SIGCONT");
-    await Promise.all(clients.map((client) => client.close()));
-    await Promise.all(nodes.map((node) => node.close()));
-    clients = [];
-    nodes = [];
-  });
-  after(async () => {
-    await redis.stop();
-  });
+  const stage = pausableRedisStage();
 
   for (const presence of [false, true]) {
     const room = presence ? "loud:stalled" : "quiet:stalled";
     it(`refuses a join with unavailable, then joins and delivers once Redis resumes (presence ${presence ? "on" : "off"})`, async () => {
-      nodes = await startRedisNodes(redis.url, 2, POLICIES, { commandTimeoutMs: TIMEOUT_MS });
-      const [first, second, later] = (clients = await Promise.all([connect(nodes[0]!.url), connect(nodes[0]!.url), connect(nodes[0]!.url)]));
-      process.kill(redis.pid!, "SIGSTOP");
+      stage.nodes = await startRedisNodes(stage.redis.url, 2, POLICIES, { commandTimeoutMs: TIMEOUT_MS });
+      const [first, second, later] = (stage.clients = await Promise.all([connect(stage.nodes[0]!.url), connect(stage.nodes[0]!.url), connect(stage.nodes[0]!.url)]));
+      process.kill(stage.redis.pid!, "SIGSTOP");
 
       // Two joins at once share the one subscription attempt and are refused together.
       const [one, two] = await Promise.all([timedJoin(first!, room), timedJoin(second!, room)]);
@@ -72,58 +55,58 @@ describe("a room's first subscription on a stalled Redis", () => {
       // A refused room is not remembered as subscribed: the next join asks Redis again, and is refused again.
       assertRefused(await timedJoin(later!, room), "next join");
 
-      process.kill(redis.pid!, "SIGCONT");
+      process.kill(stage.redis.pid!, "SIGCONT");
       const joined = await first!.ok({ type: "join", room });
       assert.equal(joined.room, room);
-      await nodes[1]!.sb.publish(room, "from the other node");
+      await stage.nodes[1]!.sb.publish(room, "from the other node");
       const message = await first!.next((frame) => frame.type === "message" && frame.room === room);
       assert.equal(message.data, "from the other node");
-      assert.equal(await subscribersOf(redis.url, room), 1);
+      assert.equal(await subscribersOf(stage.redis.url, room), 1);
     });
   }
 
   it("undoes a subscription Redis confirms after the join was refused", async () => {
-    nodes = await startRedisNodes(redis.url, 2, POLICIES, { commandTimeoutMs: TIMEOUT_MS });
-    const [client] = (clients = [await connect(nodes[0]!.url)]);
-    process.kill(redis.pid!, "SIGSTOP");
+    stage.nodes = await startRedisNodes(stage.redis.url, 2, POLICIES, { commandTimeoutMs: TIMEOUT_MS });
+    const [client] = (stage.clients = [await connect(stage.nodes[0]!.url)]);
+    process.kill(stage.redis.pid!, "SIGSTOP");
     assertRefused(await timedJoin(client!, "quiet:refused"), "join");
-    process.kill(redis.pid!, "SIGCONT");
+    process.kill(stage.redis.pid!, "SIGCONT");
     // Redis answers one connection's commands in order: once this later room's subscription is
     // confirmed on the same connection, the refused room's late SUBSCRIBE and its undo have both run.
     await client!.ok({ type: "join", room: "quiet:after" });
-    assert.equal(await subscribersOf(redis.url, "quiet:refused"), 0);
-    assert.equal(await subscribersOf(redis.url, "quiet:after"), 1);
-    await nodes[1]!.sb.publish("quiet:refused", "nobody here");
-    await nodes[1]!.sb.publish("quiet:after", "after");
+    assert.equal(await subscribersOf(stage.redis.url, "quiet:refused"), 0);
+    assert.equal(await subscribersOf(stage.redis.url, "quiet:after"), 1);
+    await stage.nodes[1]!.sb.publish("quiet:refused", "nobody here");
+    await stage.nodes[1]!.sb.publish("quiet:after", "after");
     const next = await client!.next((frame) => frame.type === "message");
     assert.equal(next.room, "quiet:after");
   });
 
   it("keeps a late-confirmed subscription for a room joined again meanwhile", async () => {
-    nodes = await startRedisNodes(redis.url, 2, POLICIES, { commandTimeoutMs: TIMEOUT_MS });
-    const [refused, member] = (clients = await Promise.all([connect(nodes[0]!.url), connect(nodes[0]!.url)]));
-    process.kill(redis.pid!, "SIGSTOP");
+    stage.nodes = await startRedisNodes(stage.redis.url, 2, POLICIES, { commandTimeoutMs: TIMEOUT_MS });
+    const [refused, member] = (stage.clients = await Promise.all([connect(stage.nodes[0]!.url), connect(stage.nodes[0]!.url)]));
+    process.kill(stage.redis.pid!, "SIGSTOP");
     assertRefused(await timedJoin(refused!, "quiet:again"), "refused join");
     // Sent while Redis is still paused: its SUBSCRIBE queues behind the refused one's and its undo.
     const joining = member!.request({ type: "join", room: "quiet:again" }, 15_000);
-    process.kill(redis.pid!, "SIGCONT");
+    process.kill(stage.redis.pid!, "SIGCONT");
     const reply = await joining;
     if (reply.ok !== true) {
       // The pause outlasted this join's deadline too (a loaded machine): it must have been refused cleanly, and the next one succeeds.
       assert.equal((reply.error as { code: string }).code, "unavailable");
       await member!.ok({ type: "join", room: "quiet:again" });
     }
-    assert.equal(await subscribersOf(redis.url, "quiet:again"), 1);
-    await nodes[1]!.sb.publish("quiet:again", "kept");
+    assert.equal(await subscribersOf(stage.redis.url, "quiet:again"), 1);
+    await stage.nodes[1]!.sb.publish("quiet:again", "kept");
     assert.equal((await member!.next((frame) => frame.type === "message")).data, "kept");
   });
 
   it("answers a leave and closes a node while Redis is paused", async () => {
-    nodes = await startRedisNodes(redis.url, 1, POLICIES, { commandTimeoutMs: TIMEOUT_MS });
-    const [quiet, loud] = (clients = await Promise.all([connect(nodes[0]!.url), connect(nodes[0]!.url)]));
+    stage.nodes = await startRedisNodes(stage.redis.url, 1, POLICIES, { commandTimeoutMs: TIMEOUT_MS });
+    const [quiet, loud] = (stage.clients = await Promise.all([connect(stage.nodes[0]!.url), connect(stage.nodes[0]!.url)]));
     await quiet!.ok({ type: "join", room: "quiet:leaving" });
     await loud!.ok({ type: "join", room: "loud:leaving" });
-    process.kill(redis.pid!, "SIGSTOP");
+    process.kill(stage.redis.pid!, "SIGSTOP");
     for (const [client, room] of [
       [quiet!, "quiet:leaving"],
       [loud!, "loud:leaving"],
@@ -134,19 +117,19 @@ describe("a room's first subscription on a stalled Redis", () => {
       assert.ok(performance.now() - started < REFUSED_WITHIN_MS, `${room}: left after ${Math.round(performance.now() - started)} ms`);
     }
     const started = performance.now();
-    const closing = nodes[0]!.close();
+    const closing = stage.nodes[0]!.close();
     // Bounded, so that a close waiting on Redis fails here; afterEach resumes Redis and lets it finish.
     let bound: NodeJS.Timeout | undefined;
     const outcome = await Promise.race([closing.then(() => "closed"), new Promise<string>((resolve) => (bound = setTimeout(resolve, 10_000, "still closing")))]);
     clearTimeout(bound);
     assert.equal(outcome, "closed", `close did not finish in ${Math.round(performance.now() - started)} ms`);
-    nodes = [];
+    stage.nodes = [];
   });
 
   it("retries a resubscribe that a stalled Redis left unanswered, without waiting for a reconnect", async () => {
-    const connections = new RedisConnections({ url: redis.url, commandTimeoutMs: TIMEOUT_MS });
+    const connections = new RedisConnections({ url: stage.redis.url, commandTimeoutMs: TIMEOUT_MS });
     const broker = new RedisBroker(connections, { node: "resubscribing" });
-    const admin = new Redis(redis.url);
+    const admin = new Redis(stage.redis.url);
     try {
       await broker.start(() => undefined);
       await broker.subscribe("room:kept");
@@ -155,17 +138,17 @@ describe("a room's first subscription on a stalled Redis", () => {
       connections.subscriber.prependListener("ready", () => {
         if (!stallNextReady) return;
         stallNextReady = false;
-        process.kill(redis.pid!, "SIGSTOP");
+        process.kill(stage.redis.pid!, "SIGSTOP");
       });
       stallNextReady = true;
       await admin.call("CLIENT", "KILL", "TYPE", "pubsub");
       await waitFor(() => !stallNextReady, "the subscriber to reconnect");
       // Sent after the resubscribe on the same connection, so refused no earlier than it: the resubscribe has failed.
       await assert.rejects(broker.subscribe("room:probe"), /timed out/);
-      process.kill(redis.pid!, "SIGCONT");
+      process.kill(stage.redis.pid!, "SIGCONT");
       await waitFor(() => broker.health().ok, "the broker to report its rooms subscribed again", TIMEOUT_MS * 10);
-      assert.equal(await subscribersOf(redis.url, "kept"), 1);
-      assert.equal(await subscribersOf(redis.url, "probe"), 0);
+      assert.equal(await subscribersOf(stage.redis.url, "kept"), 1);
+      assert.equal(await subscribersOf(stage.redis.url, "probe"), 0);
     } finally {
       admin.disconnect();
       await broker.close();
