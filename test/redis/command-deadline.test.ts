@@ -75,6 +75,8 @@ describe("Redis command timeout", () => {
 
   it("fails commands to a paused Redis with unavailable within about the timeout, and serves again when it resumes", async () => {
     const timeoutMs = 300;
+    // Upper bounds of 10× the timeout: they tell a bounded failure from waiting for Redis to resume
+    // (the old behaviour), with room for a loaded CI machine, where a join's few commands may each wait.
     stage.nodes = await startRedisNodes(stage.redis.url, 1, {}, { commandTimeoutMs: timeoutMs });
     const [member, late] = (stage.clients = await Promise.all([connect(stage.nodes[0]!.url), connect(stage.nodes[0]!.url)]));
     await member!.ok({ type: "join", room: "paused:room" });
@@ -88,14 +90,14 @@ describe("Redis command timeout", () => {
     const publishMs = performance.now() - started;
     assert.ok(publish instanceof SwitchboardError, `publish: ${String(publish)}`);
     assert.equal(publish.code, "unavailable");
-    assert.ok(publishMs >= timeoutMs - 5 && publishMs < timeoutMs * 4, `publish failed after ${Math.round(publishMs)} ms`);
+    assert.ok(publishMs >= timeoutMs - 5 && publishMs < timeoutMs * 10, `publish failed after ${Math.round(publishMs)} ms`);
 
     started = performance.now();
     const join = await late!.request({ type: "join", room: "paused:room" }, 10_000);
     const joinMs = performance.now() - started;
     assert.equal(join.ok, false);
     assert.equal((join.error as { code: string }).code, "unavailable");
-    assert.ok(joinMs < timeoutMs * 4, `join refused after ${Math.round(joinMs)} ms`);
+    assert.ok(joinMs < timeoutMs * 10, `join refused after ${Math.round(joinMs)} ms`);
 
     process.kill(stage.redis.pid!, "SIGCONT");
     assert.equal((await late!.ok({ type: "join", room: "paused:room" })).room, "paused:room");
