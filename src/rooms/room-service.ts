@@ -58,6 +58,8 @@ export class RoomService {
   readonly announcer: PresenceAnnouncer;
   private readonly positionReads = new TurnBatches<undefined, RecoveryPosition>((room) => this.deps.history.position(room));
   private readonly deps: RoomServiceDeps;
+  /** Joins in flight, per connection and room: a second join of a room answers with the first's outcome. */
+  private readonly joining = new WeakMap<Connection, Map<string, Promise<PendingJoin>>>();
 
   constructor(deps: RoomServiceDeps) {
     this.deps = deps;
@@ -73,12 +75,32 @@ export class RoomService {
   }
 
   async join(connection: Connection, room: string, since: RecoveryPosition | undefined, meta?: Record<string, unknown>): Promise<PendingJoin> {
-    const { hub, history, presence, policies } = this.deps;
-    const policy = policies.resolve(room);
     if (connection.rooms.has(room)) {
-      const position = await history.position(room);
+      // The connection is in the room from the first step of its first join: while that join is
+      // in flight, this one succeeds or fails with it, and is never the only one to say "joined".
+      await this.joining.get(connection)?.get(room);
+      let position: RecoveryPosition;
+      try {
+        position = await this.deps.history.position(room);
+      } catch (error) {
+        throw unavailable(error, this.deps.logger);
+      }
       return { result: { room, ...position }, flush: noop };
     }
+    let inFlight = this.joining.get(connection);
+    if (inFlight === undefined) this.joining.set(connection, (inFlight = new Map()));
+    const joined = this.joinNew(connection, room, since, meta);
+    inFlight.set(room, joined);
+    const settled = (): void => {
+      if (inFlight.get(room) === joined) inFlight.delete(room);
+    };
+    joined.then(settled, settled);
+    return joined;
+  }
+
+  private async joinNew(connection: Connection, room: string, since: RecoveryPosition | undefined, meta: Record<string, unknown> | undefined): Promise<PendingJoin> {
+    const { hub, history, presence, policies } = this.deps;
+    const policy = policies.resolve(room);
     // Hold the room's frames until the reply is out: recovery replays first, and
     // presence frames built during the join must not overtake the snapshot.
     if (since !== undefined || policy.presence) connection.startHolding(room);

@@ -66,6 +66,18 @@ describe("a room's first subscription on a stalled Redis", () => {
     });
   }
 
+  it("answers a second join of the same room, sent while the first is in flight, with the first's refusal", async () => {
+    stage.nodes = await startRedisNodes(stage.redis.url, 1, POLICIES, { commandTimeoutMs: TIMEOUT_MS });
+    const [client] = (stage.clients = [await connect(stage.nodes[0]!.url)]);
+    process.kill(stage.redis.pid!, "SIGSTOP");
+    // The second join finds the connection already in the room (the first put it there before subscribing).
+    const [one, two] = await Promise.all([timedJoin(client!, "quiet:twice"), timedJoin(client!, "quiet:twice")]);
+    assertRefused(one, "first join");
+    assertRefused(two, "second join of the same room");
+    process.kill(stage.redis.pid!, "SIGCONT");
+    assert.equal((await client!.ok({ type: "join", room: "quiet:twice" })).room, "quiet:twice");
+  });
+
   it("undoes a subscription Redis confirms after the join was refused", async () => {
     stage.nodes = await startRedisNodes(stage.redis.url, 2, POLICIES, { commandTimeoutMs: TIMEOUT_MS });
     const [client] = (stage.clients = [await connect(stage.nodes[0]!.url)]);
