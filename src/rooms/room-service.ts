@@ -81,7 +81,7 @@ export class RoomService {
       await this.joining.get(connection)?.get(room);
       let position: RecoveryPosition;
       try {
-        position = await this.deps.history.position(room);
+        position = await this.positionOf(room);
       } catch (error) {
         throw unavailable(error, this.deps.logger);
       }
@@ -93,6 +93,8 @@ export class RoomService {
     inFlight.set(room, joined);
     const settled = (): void => {
       if (inFlight.get(room) === joined) inFlight.delete(room);
+      // Nothing kept for a connection with no join in flight: idle connections cost no map.
+      if (inFlight.size === 0 && this.joining.get(connection) === inFlight) this.joining.delete(connection);
     };
     joined.then(settled, settled);
     return joined;
