@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { PresenceCoalescer } from "../../src/presence/presence-coalescer.js";
+import { keepProcessAlive } from "../support/keep-alive.js";
 import type { PresenceFlushFailure } from "../../src/presence/presence-coalescer.js";
 import type { PresenceChange, PresenceChanges } from "../../src/presence/presence-diff.js";
 
@@ -34,12 +35,7 @@ function coalescer(flaky: Flaky): PresenceCoalescer {
 }
 
 describe("a failed presence batch", () => {
-  // The coalescer's timers are unref'd (a node's idle rooms must not hold the process open); here a retry is all there is.
-  let alive: NodeJS.Timeout;
-  before(() => {
-    alive = setInterval(() => undefined, 1_000);
-  });
-  after(() => clearInterval(alive));
+  keepProcessAlive();
 
   it("is sent again before the changes that came after it", async () => {
       const flaky = new Flaky();

@@ -1,14 +1,10 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { RoomThrottle } from "../../src/presence/room-throttle.js";
+import { keepProcessAlive } from "../support/keep-alive.js";
 
 describe("a room's count frames while their sends fail", () => {
-  // The throttle's timers are unref'd (idle rooms must not hold a node open); here a retry is all there is.
-  let alive: NodeJS.Timeout;
-  before(() => {
-    alive = setInterval(() => undefined, 1_000);
-  });
-  after(() => clearInterval(alive));
+  keepProcessAlive();
 
   it("reports each failure with its place in the streak, and the recovery once, so that a log line is per streak", async () => {
     let failuresLeft = 3;
