@@ -29,9 +29,11 @@ export class ConnectionGuard {
   }
 
   /** Counts one inbound frame against the connection's rate. */
-  admitFrame(now: number = performance.now()): FrameVerdict {
-    if (this.frames === undefined || this.frames.take(now)) return "ok";
-    return this.countRefusal(now);
+  admitFrame(now?: number): FrameVerdict {
+    // No clock read without a frame rate: this runs for every inbound frame.
+    if (this.frames === undefined) return "ok";
+    const at = now ?? performance.now();
+    return this.frames.take(at) ? "ok" : this.countRefusal(at);
   }
 
   /** Counts a frame against a handler's own, stricter limit. */
