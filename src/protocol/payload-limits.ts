@@ -33,9 +33,24 @@ export function assertCarriable(value: unknown, field: string): void {
     if (typeof value === "bigint") throw notCarriable(field, "a BigInt, which JSON cannot carry");
     return;
   }
-  const values: unknown[] = [value];
-  const depths: number[] = [1];
-  let visited = 0;
+  if (value instanceof Date) return;
+  // The top level is checked here as the walk would check it, without the walk's two stacks: most
+  // data is one object or array of plain values, and every publication passes here.
+  const children: unknown[] = Array.isArray(value) ? value : Object.values(value);
+  let values: unknown[] | undefined;
+  let depths: number[] | undefined;
+  for (const child of children) {
+    if (child !== null && typeof child === "object") {
+      (values ??= []).push(child);
+      (depths ??= []).push(2);
+    } else if (typeof child === "bigint") throw notCarriable(field, "a BigInt, which JSON cannot carry");
+  }
+  if (values !== undefined) walk(values, depths!, field);
+}
+
+/** The rest of assertCarriable's walk, depth first, from the top level's nested children (the top level counted as visited). */
+function walk(values: unknown[], depths: number[], field: string): void {
+  let visited = 1;
   while (values.length > 0) {
     const current = values.pop();
     const depth = depths.pop()!;
