@@ -18,6 +18,8 @@ interface Entry extends StoredMessage {
 }
 
 interface RoomStream {
+  /** The room's name as first stored: the key the stream is re-inserted under (see appendNow). */
+  room: string;
   epoch: string;
   offset: number;
   messages: Entry[];
@@ -50,6 +52,8 @@ export class MemoryHistoryStore implements HistoryStore {
   private readonly streams = new Map<string, RoomStream>();
   private readonly sweepTimer: NodeJS.Timeout;
   private bytes = 0;
+  /** The stream last moved to the end of `streams`: a room published to again and again is not moved each time. */
+  private newest: RoomStream | undefined;
 
   constructor(options: MemoryHistoryOptions | number = {}) {
     const settings = typeof options === "number" ? { sweepIntervalMs: options } : options;
@@ -82,9 +86,15 @@ export class MemoryHistoryStore implements HistoryStore {
     const frame = sealMessageFrame(frameHead, stream.offset, stream.epoch);
     const ttlMs = stream.occupied ? policy.ttlMs : Math.min(policy.ttlMs, this.limits.vacantRoomTtlMs);
     stream.expiresAt = now + ttlMs;
-    // Most recently published last: the node budget evicts from the front.
-    this.streams.delete(room);
-    this.streams.set(room, stream);
+    // Most recently published last: the node budget evicts from the front. Moved only when it is not
+    // last already, and re-inserted under the stream's own key, not the caller's string (a fresh one
+    // per inbound frame): a map entry keeps its key alive, one more object per publication for the
+    // garbage collector to copy.
+    if (this.newest !== stream) {
+      this.streams.delete(room);
+      this.streams.set(stream.room, stream);
+      this.newest = stream;
+    }
     if (policy.size > 0) {
       const bytes = frame.length + ENTRY_OVERHEAD_BYTES;
       stream.messages.push({ offset: stream.offset, frame, expiresAt: now + ttlMs, bytes });
@@ -139,6 +149,7 @@ export class MemoryHistoryStore implements HistoryStore {
   async close(): Promise<void> {
     clearInterval(this.sweepTimer);
     this.streams.clear();
+    this.newest = undefined;
     this.bytes = 0;
   }
 
@@ -152,21 +163,29 @@ export class MemoryHistoryStore implements HistoryStore {
   }
 
   private create(room: string): RoomStream {
-    const stream: RoomStream = { epoch: randomBytes(6).toString("base64url"), offset: 0, messages: [], bytes: 0, expiresAt: Date.now() + Math.min(EMPTY_STREAM_TTL_MS, this.limits.vacantRoomTtlMs), occupied: false };
+    const stream: RoomStream = { room, epoch: randomBytes(6).toString("base64url"), offset: 0, messages: [], bytes: 0, expiresAt: Date.now() + Math.min(EMPTY_STREAM_TTL_MS, this.limits.vacantRoomTtlMs), occupied: false };
     this.streams.set(room, stream);
+    this.newest = stream;
     return stream;
   }
 
   private forget(room: string, stream: RoomStream): void {
     this.streams.delete(room);
+    if (this.newest === stream) this.newest = undefined;
     this.bytes -= stream.bytes;
     stream.bytes = 0;
     stream.messages = [];
   }
 
   private dropOldest(stream: RoomStream, count: number): void {
-    const dropped = count === 1 ? [stream.messages.shift()!] : stream.messages.splice(0, count);
-    for (const message of dropped) {
+    if (count === 1) {
+      // The common case (a full room's oldest message, once per publication) allocates nothing.
+      const message = stream.messages.shift()!;
+      stream.bytes -= message.bytes;
+      this.bytes -= message.bytes;
+      return;
+    }
+    for (const message of stream.messages.splice(0, count)) {
       stream.bytes -= message.bytes;
       this.bytes -= message.bytes;
     }
