@@ -14,7 +14,10 @@ import type { Hub } from "./hub.js";
 import { PreparedFrame } from "./prepared-frame.js";
 
 /** The observer hooks the fan-out calls; the Switchboard's ObserverList has them all. */
-export type FanOutObserver = Required<Pick<SwitchboardObserver, "brokerPublished" | "brokerReceived" | "brokerFailed" | "broadcastPublished" | "frameSent" | "delivered">>;
+export type FanOutObserver = Required<Pick<SwitchboardObserver, "brokerPublished" | "brokerReceived" | "brokerFailed" | "broadcastPublished" | "frameSent" | "delivered">> & {
+  /** False when nothing would hear `delivered`: the delivery latency is then not measured (one clock read per publication). */
+  readonly listening?: boolean;
+};
 
 /** The node's outbound frame counters (the Switchboard's stats), advanced for every delivery. */
 export interface DeliveryCounters {
@@ -300,6 +303,6 @@ export class FanOut implements EmitSink {
     counters.framesOut += reached;
     counters.bytesOut += reached * bytes;
     this.deps.observer.frameSent(reached, bytes);
-    if (sentAt !== undefined) this.deps.observer.delivered(preciseNow() - sentAt, reached);
+    if (sentAt !== undefined && this.deps.observer.listening !== false) this.deps.observer.delivered(preciseNow() - sentAt, reached);
   }
 }

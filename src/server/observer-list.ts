@@ -13,6 +13,11 @@ export class ObserverList implements Required<SwitchboardObserver> {
     if (initial !== undefined) this.observers.push(initial);
   }
 
+  /** False while no observer is added: a caller may then skip measuring what it would report. */
+  get listening(): boolean {
+    return this.observers.length > 0;
+  }
+
   add(observer: SwitchboardObserver): () => void {
     this.observers = [...this.observers, observer];
     return () => {
