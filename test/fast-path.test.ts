@@ -143,6 +143,23 @@ describe("broadcast fast path against the installed ws", () => {
     for (const { client } of pairs) client.terminate();
   });
 
+  it("sends the heartbeat's ping through the batch, between the frames sent around it", async () => {
+    const { client, ws } = await pair(server);
+    const connection = new Connection("c1", ws, jsonCodec, { userId: null, claims: {} }, "127.0.0.1");
+    const events: string[] = [];
+    client.on("ping", () => events.push("ping"));
+    const got = received(client, 2);
+    client.on("message", (data) => events.push(String(data)));
+    connection.sendPrepared(new PreparedFrame('"before"'));
+    connection.ping();
+    connection.sendPrepared(new PreparedFrame('"after"'));
+    const pong = once(ws, "pong");
+    await got;
+    await pong;
+    assert.deepEqual(events, ['"before"', "ping", '"after"']);
+    client.terminate();
+  });
+
   it("counts batched bytes in the unsent bytes the slow-consumer bound reads", async () => {
     const { client, ws } = await pair(server);
     const connection = new Connection("c1", ws, jsonCodec, { userId: null, claims: {} }, "127.0.0.1");

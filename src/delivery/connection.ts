@@ -6,7 +6,7 @@ import type { Codec } from "../protocol/codec.js";
 import type { MessageSender, ServerFrame } from "../protocol/frames.js";
 import type { PreparedFrame } from "./prepared-frame.js";
 import type { DeliveryFailures } from "./delivery-failures.js";
-import { flushBatch, frameOnce, rawSocketOf, writeFrame } from "./frame-writer.js";
+import { flushBatch, frameOnce, pingFrame, rawSocketOf, writeFrame } from "./frame-writer.js";
 import type { FrameBatch, RawSocket } from "./frame-writer.js";
 
 /**
@@ -171,6 +171,14 @@ export class Connection {
     if (raw !== undefined && this.writeOwn(bytes, binary)) return;
     if (this.slowConsumers?.blocksSend(this) === true) return;
     this.socket.send(bytes, binary ? BINARY : TEXT);
+  }
+
+  /** Sends a heartbeat ping: on the fast path the shared ping frame, through this turn's batch. */
+  ping(): void {
+    const raw = this.raw;
+    if (this.socket.readyState !== 1) return;
+    if (raw === undefined || pingFrame === undefined) return this.socket.ping();
+    writeFrame(this, pingFrame, raw.writableLength + this.batchedBytes);
   }
 
   /** Delivers a room frame, or holds it back while the room's history is being replayed. */

@@ -66,6 +66,8 @@ const OPCODE_TEXT = 1;
 const OPCODE_BINARY = 2;
 const OPEN = 1;
 
+const OPCODE_PING = 9;
+
 /** Whether this ws version exposes what the fast path needs (checked once at load). */
 export const fastPathAvailable = senderFrame !== undefined;
 
@@ -76,6 +78,16 @@ export function frameOnce(payload: Buffer, binary: boolean): Buffer | undefined 
   // One buffer per frame, so that a batch is a list of whole frames.
   return parts.length === 1 ? parts[0] : Buffer.concat(parts);
 }
+
+/**
+ * The heartbeat's ping (no payload), one buffer for every connection: a node pings all its
+ * connections in one turn, so they share one batch and the ping costs each socket a write only.
+ */
+export const pingFrame: Buffer | undefined = (() => {
+  if (senderFrame === undefined) return undefined;
+  const parts = senderFrame(Buffer.alloc(0), { fin: true, opcode: OPCODE_PING, mask: false, readOnly: false, rsv1: false });
+  return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+})();
 
 /**
  * The raw socket of an open WebSocket when the fast path is safe for it:
