@@ -88,9 +88,9 @@ describe("broadcast fast path against the installed ws", () => {
         const got = received(client, 3);
         // Three writes in one turn: one batch (written at once when the large one passes the early-write bound), and still three frames.
         for (let index = 0; index < 3; index++) assert.equal(writeFrame(connection, frame, connection.raw!.writableLength + (connection.batch?.bytes ?? 0)), true);
-        if (size < 20_000) assert.equal(connection.batch?.bytes, frame.length * 3, "held until the next tick");
+        if (size < 20_000) assert.equal(connection.batch?.bytes, frame.length * 3, "held until the end of the turn");
         const frames = await got;
-        assert.equal(connection.batch, undefined, "written on the next tick");
+        assert.equal(connection.batch, undefined, "written at the end of the turn");
         for (const message of frames) {
           assert.equal(message.isBinary, binary);
           assert.ok(message.data.equals(payload));
@@ -115,7 +115,7 @@ describe("broadcast fast path against the installed ws", () => {
     first.sendPrepared(shared[1]!);
     second.sendPrepared(shared[1]!);
     first.writeEncoded('{"type":"own","n":3}', false);
-    assert.notEqual(first.batch, undefined, "held until the next tick");
+    assert.notEqual(first.batch, undefined, "held until the end of the turn");
     assert.equal(second.batch?.bytes, shared[0]!.framedFor(jsonCodec)!.length + shared[1]!.framedFor(jsonCodec)!.length);
     first.close(4000, "done");
     assert.equal(first.batch, undefined, "a close writes the batch first");
@@ -189,6 +189,29 @@ describe("broadcast fast path against the installed ws", () => {
 });
 
 describe("room broadcasts through Switchboard", () => {
+  it("writes a publication's reply and the publisher's own copy in one write", async () => {
+    const server = await startTestServer();
+    try {
+      const publisher = await connect(server.url);
+      await publisher.ok({ type: "join", room: "fast:reply" });
+      const raw = ([...server.sb.connections()][0] as unknown as { raw: { write(chunk: Buffer): boolean } }).raw;
+      const writes: string[] = [];
+      const write = raw.write.bind(raw);
+      raw.write = (chunk: Buffer): boolean => {
+        writes.push(chunk.toString("latin1"));
+        return write(chunk);
+      };
+      const copy = publisher.next((frame) => frame.type === "message");
+      await publisher.ok({ type: "publish", room: "fast:reply", data: { n: 1 } });
+      await copy;
+      assert.equal(writes.length, 1, "one write for the reply and the message");
+      assert.match(writes[0]!, /"type":"message".*"type":"reply"|"type":"reply".*"type":"message"/s);
+      await publisher.close();
+    } finally {
+      await server.close();
+    }
+  });
+
   for (const compression of [false, true]) {
     it(`delivers small, medium and large publications intact ${compression ? "with compression (ws.send fallback)" : "on the fast path"}`, async () => {
       const server = await startTestServer({ protection: { compression } });

@@ -26,6 +26,12 @@ import type { WebSocket } from "ws";
  * one (a compare per frame), each sequence is joined into one buffer once, and each
  * socket gets one plain write of that buffer.
  *
+ * A turn is one pass of the event loop over its ready I/O: every callback it runs
+ * and the promise jobs they start. The batch is written right after, in the same
+ * pass (setImmediate runs before the loop waits for I/O again), so a reply sent
+ * after an await, and publications read from several sockets in one pass, still
+ * leave with the broadcasts of their turn.
+ *
  * The batch owns the order of data frames: every data frame for a connection on
  * this path must go through it (Connection does so for replies as well as
  * broadcasts). ws's own control frames (ping, pong) may pass a batch, which the
@@ -179,7 +185,7 @@ export function batchedBytes(connection: BatchedConnection): number {
 }
 
 /**
- * Adds one frame to a connection's batch for this turn, written on the next tick
+ * Adds one frame to a connection's batch for this turn, written at the turn's end
  * with everything else it is sent in this turn. `queued` is the connection's unsent
  * bytes (socket queue plus batch), read once by the caller for the slow-consumer
  * bound: this runs once per recipient. The caller has checked that the WebSocket
@@ -189,7 +195,7 @@ export function writeFrame(connection: BatchedConnection, frame: Buffer, queued:
   if (connection.raw === undefined) return false;
   let batch = connection.batch;
   if (batch === undefined) {
-    if (batched.length === 0) process.nextTick(writeAll);
+    if (batched.length === 0) setImmediate(writeAll);
     batched.push(connection);
     batch = turn;
   }
