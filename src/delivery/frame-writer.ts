@@ -26,11 +26,12 @@ import type { WebSocket } from "ws";
  * one (a compare per frame), each sequence is joined into one buffer once, and each
  * socket gets one plain write of that buffer.
  *
- * A turn is one pass of the event loop over its ready I/O: every callback it runs
- * and the promise jobs they start. The batch is written right after, in the same
- * pass (setImmediate runs before the loop waits for I/O again), so a reply sent
- * after an await, and publications read from several sockets in one pass, still
- * leave with the broadcasts of their turn.
+ * A turn is one callback of the event loop (a socket's data, a timer) and every
+ * promise job it starts. The batch is written once they have all run: a write
+ * scheduled from a promise job goes after the whole microtask queue (see
+ * `scheduleWrite`), so a reply sent after an await leaves with the broadcasts of its
+ * turn. It is not held for the loop's other ready callbacks, which would make a
+ * publication wait for unrelated ones.
  *
  * The batch owns the order of data frames: every data frame for a connection on
  * this path must go through it (Connection does so for replies as well as
@@ -169,6 +170,20 @@ function writeBatch(connection: BatchedConnection, batch: FrameBatch): void {
   if (connection.socket.readyState === OPEN) connection.raw?.write(batch.toBuffer());
 }
 
+/**
+ * Node runs the tick queue, then the whole microtask queue, then ticks queued by
+ * microtasks, before the next callback. A tick queued from a microtask therefore runs
+ * after every promise job of the turn, the reply's included; a tick queued directly
+ * would run before them.
+ */
+function scheduleWrite(): void {
+  queueMicrotask(writeAfterPromiseJobs);
+}
+
+function writeAfterPromiseJobs(): void {
+  process.nextTick(writeAll);
+}
+
 function writeAll(): void {
   const list = batched;
   batched = [];
@@ -195,7 +210,7 @@ export function writeFrame(connection: BatchedConnection, frame: Buffer, queued:
   if (connection.raw === undefined) return false;
   let batch = connection.batch;
   if (batch === undefined) {
-    if (batched.length === 0) setImmediate(writeAll);
+    if (batched.length === 0) scheduleWrite();
     batched.push(connection);
     batch = turn;
   }
