@@ -4,8 +4,12 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { WebSocket, WebSocketServer } from "ws";
+import { Connection } from "../src/delivery/connection.js";
 import { fastPathAvailable, frameOnce, rawSocketOf, writeFrame } from "../src/delivery/frame-writer.js";
-import type { CorkableConnection } from "../src/delivery/frame-writer.js";
+import type { BatchedConnection } from "../src/delivery/frame-writer.js";
+import { PreparedFrame } from "../src/delivery/prepared-frame.js";
+import { unsentBytes } from "../src/protection/slow-consumer.js";
+import { jsonCodec } from "../src/protocol/codec.js";
 import { connect } from "./support/client.js";
 import { startTestServer } from "./support/server.js";
 
@@ -75,18 +79,18 @@ describe("broadcast fast path against the installed ws", () => {
     for (const binary of [false, true]) {
       it(`frames a ${name} ${binary ? "binary" : "text"} payload (${size} bytes) that a real ws client decodes`, async () => {
         const { client, ws } = await pair(server);
-        const connection: CorkableConnection = { raw: rawSocketOf(ws), corked: false };
+        const connection: BatchedConnection = { raw: rawSocketOf(ws), socket: ws, batch: undefined };
         const payload = Buffer.alloc(size, binary ? 0xab : 0x61);
         payload[0] = 0x7b;
         payload[size - 1] = 0x7d;
         const frame = frameOnce(payload, binary);
         assert.ok(frame !== undefined);
         const got = received(client, 3);
-        // Three writes in one turn: coalesced into one write by the cork, and still three frames.
-        for (let index = 0; index < 3; index++) assert.equal(writeFrame(connection, frame, connection.raw!.writableLength), true);
-        assert.equal(connection.corked, true);
+        // Three writes in one turn: one batch (written at once when the large one passes the early-write bound), and still three frames.
+        for (let index = 0; index < 3; index++) assert.equal(writeFrame(connection, frame, connection.raw!.writableLength + (connection.batch?.bytes ?? 0)), true);
+        if (size < 20_000) assert.equal(connection.batch?.bytes, frame.length * 3, "held until the end of the turn");
         const frames = await got;
-        assert.equal(connection.corked, false, "uncorked on the next tick");
+        assert.equal(connection.batch, undefined, "written at the end of the turn");
         for (const message of frames) {
           assert.equal(message.isBinary, binary);
           assert.ok(message.data.equals(payload));
@@ -96,26 +100,73 @@ describe("broadcast fast path against the installed ws", () => {
     }
   }
 
-  it("keeps order when fast-path frames and ws.send interleave on one socket", async () => {
+  it("keeps a connection's own frames, shared frames and its close in the order they were sent", async () => {
+    const one = await pair(server);
+    const two = await pair(server);
+    const first = new Connection("c1", one.ws, jsonCodec, { userId: null, claims: {} }, "127.0.0.1");
+    const second = new Connection("c2", two.ws, jsonCodec, { userId: null, claims: {} }, "127.0.0.1");
+    const gotFirst = received(one.client, 4);
+    const gotSecond = received(two.client, 2);
+    const closed = once(one.client, "close");
+    const shared = [PreparedFrame.of({ type: "message", n: 1 }), PreparedFrame.of({ type: "message", n: 2 })];
+    first.sendPrepared(shared[0]!);
+    second.sendPrepared(shared[0]!);
+    first.send({ type: "pong", ts: 7 });
+    first.sendPrepared(shared[1]!);
+    second.sendPrepared(shared[1]!);
+    first.writeEncoded('{"type":"own","n":3}', false);
+    assert.notEqual(first.batch, undefined, "held until the end of the turn");
+    assert.equal(second.batch?.bytes, shared[0]!.framedFor(jsonCodec)!.length + shared[1]!.framedFor(jsonCodec)!.length);
+    first.close(4000, "done");
+    assert.equal(first.batch, undefined, "a close writes the batch first");
+    assert.deepEqual(
+      (await gotFirst).map((frame) => JSON.parse(frame.data.toString()) as unknown),
+      [{ type: "message", n: 1 }, { type: "pong", ts: 7 }, { type: "message", n: 2 }, { type: "own", n: 3 }],
+    );
+    const [code] = (await closed) as [number];
+    assert.equal(code, 4000, "the close frame came after every frame sent before it");
+    assert.deepEqual((await gotSecond).map((frame) => JSON.parse(frame.data.toString()) as unknown), [{ type: "message", n: 1 }, { type: "message", n: 2 }]);
+    two.client.terminate();
+  });
+
+  it("shares one batch between connections sent the same frames in one turn", async () => {
+    const pairs = await Promise.all([0, 1, 2].map(() => pair(server)));
+    const connections = pairs.map(({ ws }, index) => new Connection(`c${index}`, ws, jsonCodec, { userId: null, claims: {} }, "127.0.0.1"));
+    const frames = [PreparedFrame.of({ n: 1 }), PreparedFrame.of({ n: 2 }), PreparedFrame.of({ n: 3 })];
+    const got = pairs.map(({ client }, index) => received(client, index === 2 ? 2 : 3));
+    for (const frame of frames.slice(0, 2)) for (const connection of connections) connection.sendPrepared(frame);
+    for (const connection of connections.slice(0, 2)) connection.sendPrepared(frames[2]!);
+    assert.equal(connections[0]!.batch, connections[1]!.batch, "one sequence for the same frames");
+    assert.notEqual(connections[2]!.batch, connections[0]!.batch);
+    const all = await Promise.all(got);
+    assert.deepEqual(all.map((list) => list.map((frame) => (JSON.parse(frame.data.toString()) as { n: number }).n)), [[1, 2, 3], [1, 2, 3], [1, 2]]);
+    for (const { client } of pairs) client.terminate();
+  });
+
+  it("sends the heartbeat's ping through the batch, between the frames sent around it", async () => {
     const { client, ws } = await pair(server);
-    const connection: CorkableConnection = { raw: rawSocketOf(ws), corked: false };
-    const got = received(client, 6);
-    for (let index = 0; index < 6; index++) {
-      const text = `frame ${index}`;
-      if (index % 2 === 0) writeFrame(connection, frameOnce(Buffer.from(text), false)!, connection.raw!.writableLength);
-      else ws.send(text);
-    }
-    const frames = await got;
-    assert.deepEqual(frames.map((frame) => frame.data.toString()), [0, 1, 2, 3, 4, 5].map((index) => `frame ${index}`));
+    const connection = new Connection("c1", ws, jsonCodec, { userId: null, claims: {} }, "127.0.0.1");
+    const events: string[] = [];
+    client.on("ping", () => events.push("ping"));
+    const got = received(client, 2);
+    client.on("message", (data) => events.push(String(data)));
+    connection.sendPrepared(new PreparedFrame('"before"'));
+    connection.ping();
+    connection.sendPrepared(new PreparedFrame('"after"'));
+    const pong = once(ws, "pong");
+    await got;
+    await pong;
+    assert.deepEqual(events, ['"before"', "ping", '"after"']);
     client.terminate();
   });
 
-  it("counts corked bytes in ws's bufferedAmount (what the slow-consumer bound reads)", async () => {
+  it("counts batched bytes in the unsent bytes the slow-consumer bound reads", async () => {
     const { client, ws } = await pair(server);
-    const connection: CorkableConnection = { raw: rawSocketOf(ws), corked: false };
-    const frame = frameOnce(Buffer.alloc(1_000, 0x61), false)!;
-    writeFrame(connection, frame, connection.raw!.writableLength);
-    assert.ok(ws.bufferedAmount >= frame.length, `bufferedAmount ${ws.bufferedAmount} includes the corked frame`);
+    const connection = new Connection("c1", ws, jsonCodec, { userId: null, claims: {} }, "127.0.0.1");
+    const frame = PreparedFrame.of({ text: "a".repeat(1_000) });
+    const before = unsentBytes(connection);
+    connection.sendPrepared(frame);
+    assert.equal(unsentBytes(connection) - before, frame.framedFor(jsonCodec)!.length);
     await received(client, 1);
     client.terminate();
   });
@@ -138,6 +189,29 @@ describe("broadcast fast path against the installed ws", () => {
 });
 
 describe("room broadcasts through Switchboard", () => {
+  it("writes a publication's reply and the publisher's own copy in one write", async () => {
+    const server = await startTestServer();
+    try {
+      const publisher = await connect(server.url);
+      await publisher.ok({ type: "join", room: "fast:reply" });
+      const raw = ([...server.sb.connections()][0] as unknown as { raw: { write(chunk: Buffer): boolean } }).raw;
+      const writes: string[] = [];
+      const write = raw.write.bind(raw);
+      raw.write = (chunk: Buffer): boolean => {
+        writes.push(chunk.toString("latin1"));
+        return write(chunk);
+      };
+      const copy = publisher.next((frame) => frame.type === "message");
+      await publisher.ok({ type: "publish", room: "fast:reply", data: { n: 1 } });
+      await copy;
+      assert.equal(writes.length, 1, "one write for the reply and the message");
+      assert.match(writes[0]!, /"type":"message".*"type":"reply"|"type":"reply".*"type":"message"/s);
+      await publisher.close();
+    } finally {
+      await server.close();
+    }
+  });
+
   for (const compression of [false, true]) {
     it(`delivers small, medium and large publications intact ${compression ? "with compression (ws.send fallback)" : "on the fast path"}`, async () => {
       const server = await startTestServer({ protection: { compression } });

@@ -6,8 +6,8 @@ import type { Codec } from "../protocol/codec.js";
 import type { MessageSender, ServerFrame } from "../protocol/frames.js";
 import type { PreparedFrame } from "./prepared-frame.js";
 import type { DeliveryFailures } from "./delivery-failures.js";
-import { rawSocketOf, writeFrame } from "./frame-writer.js";
-import type { RawSocket } from "./frame-writer.js";
+import { flushBatch, frameOnce, pingFrame, rawSocketOf, writeFrame } from "./frame-writer.js";
+import type { FrameBatch, RawSocket } from "./frame-writer.js";
 
 /**
  * Set on connections of a wire adapter (see src/wire/wire-adapter.ts): every
@@ -38,10 +38,10 @@ export class Connection {
   // (V8 lays fields out in declaration order): a fan-out reads them for every member in turn.
   readonly id: string;
   readonly socket: WebSocket;
-  /** The TCP socket for the broadcast fast path (src/server/frame-writer.ts); undefined: use ws.send. */
+  /** The TCP socket for the fast path (src/delivery/frame-writer.ts); undefined: use ws.send. */
   readonly raw: RawSocket | undefined;
-  /** Whether `raw` is corked until the next tick (the frame writer's per-socket coalescing). */
-  corked = false;
+  /** The frames written to `raw` in this turn and not yet handed to it (the frame writer's). */
+  batch: FrameBatch | undefined = undefined;
   /** The wire adapter's side of this connection; undefined for native clients. */
   wire: WireEndpoint | undefined;
   private holding: Map<string, HeldBack[]> | undefined;
@@ -101,13 +101,32 @@ export class Connection {
     return this.socket.readyState === 1;
   }
 
+  /** Bytes written to this connection in this turn and not yet handed to its socket. */
+  get batchedBytes(): number {
+    return this.batch?.bytes ?? 0;
+  }
+
   /** Sends one frame object, encoded for this connection alone. */
   send(frame: ServerFrame): void {
     // Before the open check: an adapter settles its pending requests from replies even after a close.
     if (this.wire !== undefined) return this.wire.deliver(frame);
     if (this.socket.readyState !== 1) return;
+    const encoded = this.codec.encode(frame);
+    // On the fast path a reply joins the turn's batch, so it keeps its place among the broadcasts.
+    if (this.raw !== undefined && this.writeOwn(encoded, this.codec.binary)) return;
     if (this.slowConsumers?.blocksSend(this) === true) return;
-    this.socket.send(this.codec.encode(frame), this.codec.binary ? BINARY : TEXT);
+    this.socket.send(encoded, this.codec.binary ? BINARY : TEXT);
+  }
+
+  /** Frames bytes for this connection alone and writes them through its batch; false when ws cannot frame them. */
+  private writeOwn(bytes: Buffer | string, binary: boolean): boolean {
+    const raw = this.raw;
+    if (raw === undefined) return false;
+    const framed = frameOnce(typeof bytes === "string" ? Buffer.from(bytes) : bytes, binary);
+    if (framed === undefined) return false;
+    const queued = raw.writableLength + this.batchedBytes;
+    if (this.slowConsumers?.blocksWrite(this, queued) === true) return true;
+    return writeFrame(this, framed, queued);
   }
 
   /** Sends a frame encoded (and, on the fast path, framed) once for all its recipients. */
@@ -119,10 +138,11 @@ export class Connection {
       if (raw !== undefined && this.wire === undefined) {
         const framed = frame.framedFor(this.codec);
         // On the fast path nothing waits in ws's sender (no compression; Switchboard sends no
-        // Blobs), so the socket's queue is all that is unsent: read from the socket about to be
-        // written, not through ws.
+        // Blobs), so the socket's queue and this turn's batch are all that is unsent: read from
+        // the socket about to be written, not through ws.
         if (framed !== undefined) {
-          const queued = raw.writableLength;
+          const batch = this.batch;
+          const queued = batch === undefined ? raw.writableLength : raw.writableLength + batch.bytes;
           if (this.slowConsumers?.blocksWrite(this, queued) === true) return;
           if (writeFrame(this, framed, queued)) return;
         }
@@ -144,12 +164,21 @@ export class Connection {
     if (this.socket.readyState !== 1) return;
     const raw = this.raw;
     if (framed !== undefined && raw !== undefined) {
-      const queued = raw.writableLength;
+      const queued = raw.writableLength + this.batchedBytes;
       if (this.slowConsumers?.blocksWrite(this, queued) === true) return;
       if (writeFrame(this, framed, queued)) return;
     }
+    if (raw !== undefined && this.writeOwn(bytes, binary)) return;
     if (this.slowConsumers?.blocksSend(this) === true) return;
     this.socket.send(bytes, binary ? BINARY : TEXT);
+  }
+
+  /** Sends a heartbeat ping: on the fast path the shared ping frame, through this turn's batch. */
+  ping(): void {
+    const raw = this.raw;
+    if (this.socket.readyState !== 1) return;
+    if (raw === undefined || pingFrame === undefined) return this.socket.ping();
+    writeFrame(this, pingFrame, raw.writableLength + this.batchedBytes);
   }
 
   /** Delivers a room frame, or holds it back while the room's history is being replayed. */
@@ -173,7 +202,10 @@ export class Connection {
 
   close(code: number, reason: string): void {
     if (this.wire !== undefined) code = this.wire.closeCode(code);
-    if (this.socket.readyState === 0 || this.socket.readyState === 1) this.socket.close(code, reason);
+    if (this.socket.readyState !== 0 && this.socket.readyState !== 1) return;
+    // What this connection was sent before the close goes out before the close frame.
+    flushBatch(this);
+    this.socket.close(code, reason);
   }
 }
 

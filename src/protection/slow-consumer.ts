@@ -6,17 +6,18 @@ import { dropSocket } from "./drop-socket.js";
 export interface OutboundView {
   readonly id: string;
   readonly socket: WebSocket;
+  /** Bytes written to the connection in this turn that its socket has not been handed yet. */
+  readonly batchedBytes: number;
   guard: ConnectionGuard | undefined;
 }
 
 /**
  * Bytes accepted for a connection but not yet handed to the kernel: ws's
  * `bufferedAmount` (the socket's write queue plus frames waiting behind a
- * compression job). A write path that queues frames itself (corking,
- * coalescing) adds its own queued bytes here.
+ * compression job) and the fast path's batch for this turn.
  */
 export function unsentBytes(connection: OutboundView): number {
-  return connection.socket.bufferedAmount;
+  return connection.socket.bufferedAmount + connection.batchedBytes;
 }
 
 /**

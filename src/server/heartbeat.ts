@@ -35,7 +35,7 @@ export class Heartbeat {
           continue;
         }
         connection.alive = false;
-        connection.socket.ping();
+        connection.ping();
       }
     }, heartbeatMs);
     heartbeat.unref();
