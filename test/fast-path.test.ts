@@ -160,6 +160,29 @@ describe("broadcast fast path against the installed ws", () => {
     client.terminate();
   });
 
+  it("writes the rest of a turn when one socket's write throws, and that connection's next turn too", async () => {
+    const one = await pair(server);
+    const two = await pair(server);
+    const first = new Connection("c1", one.ws, jsonCodec, { userId: null, claims: {} }, "127.0.0.1");
+    const second = new Connection("c2", two.ws, jsonCodec, { userId: null, claims: {} }, "127.0.0.1");
+    const raw = first.raw as unknown as { write(chunk: Buffer): boolean };
+    const write = raw.write.bind(raw);
+    raw.write = () => {
+      raw.write = write;
+      throw new Error("write refused");
+    };
+    const gotSecond = received(two.client, 1);
+    const gotFirst = received(one.client, 1);
+    first.sendPrepared(new PreparedFrame('"lost"'));
+    second.sendPrepared(new PreparedFrame('"turn 1"'));
+    assert.deepEqual((await gotSecond).map((frame) => frame.data.toString()), ['"turn 1"']);
+    assert.equal(first.batch, undefined);
+    first.sendPrepared(new PreparedFrame('"turn 2"'));
+    assert.deepEqual((await gotFirst).map((frame) => frame.data.toString()), ['"turn 2"']);
+    one.client.terminate();
+    two.client.terminate();
+  });
+
   it("counts batched bytes in the unsent bytes the slow-consumer bound reads", async () => {
     const { client, ws } = await pair(server);
     const connection = new Connection("c1", ws, jsonCodec, { userId: null, claims: {} }, "127.0.0.1");

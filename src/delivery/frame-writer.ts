@@ -190,7 +190,14 @@ function writeAll(): void {
   turn = new FrameBatch();
   for (const connection of list) {
     const batch = connection.batch;
-    if (batch !== undefined) writeBatch(connection, batch);
+    if (batch === undefined) continue;
+    // A socket that throws must not leave the rest of the turn unwritten: their batches would
+    // never be written, and the next frames would extend them. Its own error closes it.
+    try {
+      writeBatch(connection, batch);
+    } catch {
+      connection.batch = undefined;
+    }
   }
 }
 
