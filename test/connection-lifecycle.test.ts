@@ -21,6 +21,21 @@ describe("heartbeat and idle timeout", () => {
     }
   });
 
+  it("spreads a round of pings over the interval, and pings every connection once in it", async () => {
+    const server = await startTestServer({ heartbeatMs: 600 });
+    try {
+      const clients = await Promise.all(Array.from({ length: 20 }, () => connect(server.url)));
+      const firstPings = await Promise.all(clients.map((client) => new Promise<number>((resolve) => client.ws.once("ping", () => resolve(performance.now())))));
+      firstPings.sort((a, b) => a - b);
+      // Slices are 60 ms apart: pings of one slice arrive together, those of the next apart from them.
+      const groups = 1 + firstPings.slice(1).filter((at, index) => at - firstPings[index]! > 20).length;
+      assert.ok(groups >= 4, `the 20 first pings came in ${groups} bursts`);
+      await Promise.all(clients.map((client) => client.close()));
+    } finally {
+      await server.close();
+    }
+  });
+
   it("closes connections idle longer than idleTimeoutMs with 1000, and spares active ones", async () => {
     const server = await startTestServer({ idleTimeoutMs: 400 });
     try {

@@ -54,6 +54,8 @@ export class Connection {
   readonly rooms = new Set<string>();
   /** Set by a pong or any inbound frame; cleared when a heartbeat ping goes out. */
   alive = true;
+  /** When the last heartbeat ping went out (ms since epoch). */
+  pingedAt = 0;
   lastFrameAt: number;
   expiryTimer: NodeJS.Timeout | undefined;
   /** Rate-limit and slow-consumer state (src/protection); set when the connection is accepted. */

@@ -4,6 +4,9 @@ import { dropSocket } from "../protection/drop-socket.js";
 import type { Protection } from "../protection/protection.js";
 import { CloseCode } from "../protocol/close-codes.js";
 
+/** A heartbeat round pings a tenth of the connections every tenth of the interval. */
+const HEARTBEAT_SLICES = 10;
+
 /** setTimeout fires at once for delays above 2^31 - 1 ms; longer waits are re-armed. */
 const MAX_TIMER_MS = 2_147_483_647;
 
@@ -27,17 +30,38 @@ export class Heartbeat {
 
   start(): void {
     const { hub, protection, heartbeatMs, idleTimeoutMs } = this.deps;
+    // A round of pings is spread over the interval in slices: pinging every connection in one
+    // turn held the event loop for as long as 14,000 socket writes (hundreds of milliseconds at
+    // a big node), every interval, and every publication waited for it. A round pings the
+    // connections open at its start, in the hub's order, so each keeps its place from round to
+    // round and is pinged about one interval after the last time. The round holds the connections
+    // that close during it until it ends, one interval at most.
+    const sliceMs = Math.max(1, Math.floor(heartbeatMs / HEARTBEAT_SLICES));
+    let round: Connection[] = [];
+    let slice = 0;
     const heartbeat = setInterval(() => {
-      for (const connection of hub.connections.values()) {
-        // No pong (nor any frame) since the last ping: the peer is gone without a close.
-        if (!connection.alive) {
+      if (slice === 0) round = Array.from(hub.connections.values());
+      const from = Math.floor((round.length * slice) / HEARTBEAT_SLICES);
+      const to = Math.floor((round.length * (slice + 1)) / HEARTBEAT_SLICES);
+      const now = Date.now();
+      for (let index = from; index < to; index++) {
+        const connection = round[index]!;
+        // Gone since the round began.
+        if (hub.connections.get(connection.id) !== connection) continue;
+        if (connection.alive) {
+          connection.alive = false;
+          connection.pingedAt = now;
+          connection.ping();
+        } else if (now - connection.pingedAt >= heartbeatMs - sliceMs) {
+          // No pong (nor any frame) for an interval since its ping: the peer is gone without a close.
           dropSocket(connection.socket);
-          continue;
         }
-        connection.alive = false;
-        connection.ping();
+        // Else its ping went out less than an interval ago (connections ahead of it left, so its
+        // place came early): it keeps the rest of the interval to answer.
       }
-    }, heartbeatMs);
+      slice = (slice + 1) % HEARTBEAT_SLICES;
+      if (slice === 0) round = [];
+    }, sliceMs);
     heartbeat.unref();
     this.timers.push(heartbeat);
     this.timers.push(protection.startSweep(() => hub.connections.values()));
