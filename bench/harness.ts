@@ -37,6 +37,9 @@ export interface ServerCpu {
   /** Garbage collections so far and their total pause, ms. */
   gcCount: number;
   gcMs: number;
+  /** Of them, the mark-compact (major) collections and their pause, ms. */
+  majorGcCount: number;
+  majorGcMs: number;
   at: number;
   loopDelayP99Ms: number;
   /** Bytes the server process wrote (sockets included); NaN where /proc is not available. */
@@ -52,7 +55,7 @@ export interface ServerCpu {
 export function serverCpu(server: ServerUnderTest): Promise<ServerCpu> {
   if (server.rpc !== undefined) return server.rpc.call<ServerCpu>("cpu");
   const unknown = Number.NaN;
-  return Promise.resolve({ cpuMicros: unknown, userMicros: unknown, gcCount: unknown, gcMs: unknown, at: performance.now(), loopDelayP99Ms: unknown, bytesWritten: unknown, writeSyscalls: unknown, readSyscalls: unknown, voluntarySwitches: unknown, involuntarySwitches: unknown });
+  return Promise.resolve({ cpuMicros: unknown, userMicros: unknown, gcCount: unknown, gcMs: unknown, majorGcCount: unknown, majorGcMs: unknown, at: performance.now(), loopDelayP99Ms: unknown, bytesWritten: unknown, writeSyscalls: unknown, readSyscalls: unknown, voluntarySwitches: unknown, involuntarySwitches: unknown });
 }
 
 /** Summed over servers: a counter's growth from `before` to `after` (same order of servers). */

@@ -3,7 +3,7 @@
  * parent). Answers the parent's requests for its CPU time and memory.
  */
 import { readFileSync } from "node:fs";
-import { monitorEventLoopDelay, PerformanceObserver } from "node:perf_hooks";
+import { constants as perfConstants, monitorEventLoopDelay, PerformanceObserver } from "node:perf_hooks";
 import { cpuMicros, serveRpc } from "./rpc.js";
 import { ServerProfiles } from "./server-profile.js";
 import type { RunningTarget, ServerConfig } from "./targets/target.js";
@@ -14,11 +14,16 @@ const profiles = new ServerProfiles(process.env.SWITCHBOARD_BENCH_CPU_PROFILE ||
 const loopDelay = monitorEventLoopDelay({ resolution: 10 });
 loopDelay.enable();
 /** Garbage collections and their pause time, since the start: what allocation per publication costs. */
-const gcTotals = { count: 0, ms: 0 };
+const gcTotals = { count: 0, ms: 0, majorCount: 0, majorMs: 0 };
 new PerformanceObserver((list) => {
   for (const entry of list.getEntries()) {
     gcTotals.count++;
     gcTotals.ms += entry.duration;
+    // Mark-compact pauses apart from scavenges: they grow with what the process keeps (history), not with what it allocates.
+    if ((entry as { detail?: { kind?: number } }).detail?.kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR) {
+      gcTotals.majorCount++;
+      gcTotals.majorMs += entry.duration;
+    }
   }
 }).observe({ entryTypes: ["gc"] });
 
@@ -68,7 +73,7 @@ serveRpc({
   async cpu() {
     const loopDelayP99Ms = loopDelay.percentile(99) / 1e6;
     loopDelay.reset();
-    const figures = { cpuMicros: cpuMicros(), userMicros: process.cpuUsage().user, gcCount: gcTotals.count, gcMs: gcTotals.ms, at: performance.now(), loopDelayP99Ms, ...kernelCounters() };
+    const figures = { cpuMicros: cpuMicros(), userMicros: process.cpuUsage().user, gcCount: gcTotals.count, gcMs: gcTotals.ms, majorGcCount: gcTotals.majorCount, majorGcMs: gcTotals.majorMs, at: performance.now(), loopDelayP99Ms, ...kernelCounters() };
     // After the figures are read, so writing a profile is not counted in the phase it ends.
     await profiles.mark(target);
     return figures;

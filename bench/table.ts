@@ -23,6 +23,8 @@ export const SHOWN: Record<string, Array<{ key: string; label: string }>> = {
     { key: "serverUserCpuMicrosPerPublication", label: "server user CPU µs/publication" },
     { key: "serverGcPerThousandPublications", label: "server GCs per 1,000 publications" },
     { key: "serverGcMs", label: "server GC pause, ms" },
+    { key: "serverMajorGcs", label: "of them mark-compact GCs" },
+    { key: "serverMajorGcMs", label: "mark-compact GC pause, ms" },
   ],
   idle: [
     { key: "rssBytesPerConnection", label: "RSS bytes/conn" },

@@ -59,6 +59,8 @@ export async function latency(context: ScenarioContext, variant: Variant, client
       serverUserCpuMicrosPerPublication: round((cpuAfter.userMicros - cpuBefore.userMicros) / Math.max(1, published), 1),
       serverGcPerThousandPublications: round(((cpuAfter.gcCount - cpuBefore.gcCount) * 1000) / Math.max(1, published), 2),
       serverGcMs: round(cpuAfter.gcMs - cpuBefore.gcMs, 1),
+      serverMajorGcs: cpuAfter.majorGcCount - cpuBefore.majorGcCount,
+      serverMajorGcMs: round(cpuAfter.majorGcMs - cpuBefore.majorGcMs, 1),
       ...serverFigures(cpuBefore, cpuAfter),
       ...generatorFigures(reports),
     };
