@@ -87,9 +87,17 @@ describe("dashboard in chromium", { timeout: 300_000 }, () => {
     assert.ok((await chart.locator("canvas").count()) > 0, "uPlot drew a canvas");
 
     // The room is listed by members; selecting it shows presence and recent history.
+    const presenceRequests: string[] = [];
+    page.on("request", (request) => {
+      if (request.url().includes("/presence")) presenceRequests.push(request.url());
+    });
     await page.locator('button[data-room="chat:load"]').click();
     const detail = page.getByTestId("room-detail");
     await detail.getByTestId("room-presence").getByText("load-0").waitFor(WAIT);
+    const presenceCount = detail.getByTestId("room-presence-count");
+    await presenceCount.waitFor(WAIT);
+    assert.equal(await presenceCount.getAttribute("data-count"), "3", "the room's count, from the page reply");
+    assert.ok(presenceRequests.length > 0 && presenceRequests.every((url) => new URL(url).searchParams.has("limit")), `the dashboard reads one page of presence, never the whole list: ${presenceRequests.join(", ")}`);
     await detail.getByTestId("room-history").getByText("load 0", { exact: false }).first().waitFor(WAIT);
     await browser.screenshot(page, "dashboard-desktop");
 

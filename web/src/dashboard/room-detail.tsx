@@ -1,12 +1,40 @@
 import { useState } from "preact/hooks";
 import type { Api } from "./api.ts";
 import { usePolling } from "./use-polling.ts";
-import type { HistoryReply, PresenceMember, PresenceMembersReply, StoredMessageFrame } from "./types.ts";
+import type { HistoryReply, PresenceConnection, PresencePageReply, StoredMessageFrame } from "./types.ts";
 
 const REFRESH_MS = 2_000;
 const HISTORY_SHOWN = 20;
+/**
+ * Connections read per refresh: the first page only, with the room's count. The whole list
+ * every 2 s would cost the server a room's full presence per open dashboard, a big room's too.
+ */
+const PRESENCE_SHOWN = 100;
 
-function displayName(member: PresenceMember): string {
+/** The page's connections grouped by user (anonymous ones each on their own). */
+interface ShownMember {
+  userId: string | null;
+  meta: Record<string, unknown> | undefined;
+  connections: number;
+}
+
+function groupByUser(entries: PresenceConnection[]): ShownMember[] {
+  const byUser = new Map<string, ShownMember>();
+  const shown: ShownMember[] = [];
+  for (const entry of entries) {
+    const known = entry.userId === null ? undefined : byUser.get(entry.userId);
+    if (known !== undefined) {
+      known.connections += 1;
+      continue;
+    }
+    const member: ShownMember = { userId: entry.userId, meta: entry.meta, connections: 1 };
+    if (entry.userId !== null) byUser.set(entry.userId, member);
+    shown.push(member);
+  }
+  return shown;
+}
+
+function displayName(member: ShownMember): string {
   if (member.userId !== null) return member.userId;
   const name = member.meta?.name;
   return typeof name === "string" ? `${name} (anonymous)` : "anonymous";
@@ -14,7 +42,8 @@ function displayName(member: PresenceMember): string {
 
 /** One room: who is in it, its recent history, and a disconnect button per user. */
 export function RoomDetail({ api, room, onClose }: { api: Api; room: string; onClose: () => void }) {
-  const [members, setMembers] = useState<PresenceMember[] | null>(null);
+  const [members, setMembers] = useState<ShownMember[] | null>(null);
+  const [presence, setPresence] = useState<{ count: number; shown: number } | null>(null);
   const [messages, setMessages] = useState<StoredMessageFrame[]>([]);
   const [error, setError] = useState<string | null>(null);
   const [done, setDone] = useState<string | null>(null);
@@ -22,11 +51,12 @@ export function RoomDetail({ api, room, onClose }: { api: Api; room: string; onC
   usePolling(
     async (signal) => {
       const path = `/api/rooms/${encodeURIComponent(room)}`;
-      const [presence, history] = await Promise.all([
-        api.get<PresenceMembersReply>(`${path}/presence`, signal),
+      const [page, history] = await Promise.all([
+        api.get<PresencePageReply>(`${path}/presence?limit=${PRESENCE_SHOWN}`, signal),
         api.get<HistoryReply>(`${path}/history?limit=${HISTORY_SHOWN}`, signal),
       ]);
-      setMembers(presence.members);
+      setMembers(groupByUser(page.entries));
+      setPresence({ count: page.count, shown: page.entries.length });
       setMessages(history.messages);
     },
     setError,
@@ -53,6 +83,12 @@ export function RoomDetail({ api, room, onClose }: { api: Api; room: string; onC
       {error !== null && <p class="error small" role="alert">{error}</p>}
       {done !== null && <p class="small" role="status">{done}</p>}
       <h3 style="font-size:0.95rem">Presence</h3>
+      {presence !== null && (
+        <p class="small muted" data-testid="room-presence-count" data-count={presence.count}>
+          {presence.count === 1 ? "1 connection" : `${presence.count.toLocaleString()} connections`}
+          {presence.shown < presence.count ? `; the first ${presence.shown.toLocaleString()} shown` : ""}
+        </p>
+      )}
       {members === null ? (
         <p class="muted">Loading…</p>
       ) : (
