@@ -115,7 +115,7 @@ export class Connection {
     if (this.socket.readyState !== 1) return;
     const encoded = this.codec.encode(frame);
     // On the fast path a reply joins the turn's batch, so it keeps its place among the broadcasts.
-    if (this.raw !== undefined && this.writeOwn(encoded, this.codec.binary)) return;
+    if (this.writeOwn(encoded, this.codec.binary)) return;
     if (this.slowConsumers?.blocksSend(this) === true) return;
     this.socket.send(encoded, this.codec.binary ? BINARY : TEXT);
   }
@@ -126,9 +126,15 @@ export class Connection {
     if (raw === undefined) return false;
     const framed = frameOnce(typeof bytes === "string" ? Buffer.from(bytes) : bytes, binary);
     if (framed === undefined) return false;
-    const queued = raw.writableLength + this.batchedBytes;
+    const queued = this.unsentOn(raw);
     if (this.slowConsumers?.blocksWrite(this, queued) === true) return true;
     return writeFrame(this, framed, queued);
+  }
+
+  /** What waits for `raw`, this connection's socket: its queue and this turn's batch (the slow-consumer bound's measure). */
+  private unsentOn(raw: RawSocket): number {
+    const batch = this.batch;
+    return batch === undefined ? raw.writableLength : raw.writableLength + batch.bytes;
   }
 
   /** Sends a frame encoded (and, on the fast path, framed) once for all its recipients. */
@@ -143,8 +149,7 @@ export class Connection {
         // Blobs), so the socket's queue and this turn's batch are all that is unsent: read from
         // the socket about to be written, not through ws.
         if (framed !== undefined) {
-          const batch = this.batch;
-          const queued = batch === undefined ? raw.writableLength : raw.writableLength + batch.bytes;
+          const queued = this.unsentOn(raw);
           if (this.slowConsumers?.blocksWrite(this, queued) === true) return;
           if (writeFrame(this, framed, queued)) return;
         }
@@ -166,11 +171,11 @@ export class Connection {
     if (this.socket.readyState !== 1) return;
     const raw = this.raw;
     if (framed !== undefined && raw !== undefined) {
-      const queued = raw.writableLength + this.batchedBytes;
+      const queued = this.unsentOn(raw);
       if (this.slowConsumers?.blocksWrite(this, queued) === true) return;
       if (writeFrame(this, framed, queued)) return;
     }
-    if (raw !== undefined && this.writeOwn(bytes, binary)) return;
+    if (this.writeOwn(bytes, binary)) return;
     if (this.slowConsumers?.blocksSend(this) === true) return;
     this.socket.send(bytes, binary ? BINARY : TEXT);
   }
@@ -180,7 +185,7 @@ export class Connection {
     const raw = this.raw;
     if (this.socket.readyState !== 1) return;
     if (raw === undefined || pingFrame === undefined) return this.socket.ping();
-    writeFrame(this, pingFrame, raw.writableLength + this.batchedBytes);
+    writeFrame(this, pingFrame, this.unsentOn(raw));
   }
 
   /** Delivers a room frame, or holds it back while the room's history is being replayed. */

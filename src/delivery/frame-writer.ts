@@ -71,30 +71,29 @@ const senderFrame: FrameFunction | undefined = (() => {
 
 const OPCODE_TEXT = 1;
 const OPCODE_BINARY = 2;
-const OPEN = 1;
-
 const OPCODE_PING = 9;
+const OPEN = 1;
 
 /** Whether this ws version exposes what the fast path needs (checked once at load). */
 export const fastPathAvailable = senderFrame !== undefined;
 
-/** The complete unmasked server frame for `payload`, or undefined when ws cannot build it for us. */
-export function frameOnce(payload: Buffer, binary: boolean): Buffer | undefined {
+/** One whole unmasked server frame in one buffer, so that a batch is a list of whole frames. */
+function wholeFrame(payload: Buffer, opcode: number): Buffer | undefined {
   if (senderFrame === undefined) return undefined;
-  const parts = senderFrame(payload, { fin: true, opcode: binary ? OPCODE_BINARY : OPCODE_TEXT, mask: false, readOnly: true, rsv1: false });
-  // One buffer per frame, so that a batch is a list of whole frames.
+  const parts = senderFrame(payload, { fin: true, opcode, mask: false, readOnly: true, rsv1: false });
   return parts.length === 1 ? parts[0] : Buffer.concat(parts);
 }
 
+/** The complete unmasked server frame for `payload`, or undefined when ws cannot build it for us. */
+export function frameOnce(payload: Buffer, binary: boolean): Buffer | undefined {
+  return wholeFrame(payload, binary ? OPCODE_BINARY : OPCODE_TEXT);
+}
+
 /**
- * The heartbeat's ping (no payload), one buffer for every connection: a node pings all its
- * connections in one turn, so they share one batch and the ping costs each socket a write only.
+ * The heartbeat's ping (no payload), one buffer for every connection: the connections a
+ * heartbeat slice pings in one turn share one batch, and the ping costs each socket a write only.
  */
-export const pingFrame: Buffer | undefined = (() => {
-  if (senderFrame === undefined) return undefined;
-  const parts = senderFrame(Buffer.alloc(0), { fin: true, opcode: OPCODE_PING, mask: false, readOnly: false, rsv1: false });
-  return parts.length === 1 ? parts[0] : Buffer.concat(parts);
-})();
+export const pingFrame: Buffer | undefined = wholeFrame(Buffer.alloc(0), OPCODE_PING);
 
 /**
  * The raw socket of an open WebSocket when the fast path is safe for it:
@@ -199,11 +198,6 @@ function writeAll(): void {
       connection.batch = undefined;
     }
   }
-}
-
-/** Bytes written to a connection in this turn and not yet handed to its socket. */
-export function batchedBytes(connection: BatchedConnection): number {
-  return connection.batch?.bytes ?? 0;
 }
 
 /**
