@@ -1,7 +1,8 @@
 import { useState } from "preact/hooks";
 import type { Api } from "./api.ts";
 import { usePolling } from "./use-polling.ts";
-import type { HistoryReply, PresenceConnection, PresencePageReply, StoredMessageFrame } from "./types.ts";
+import { groupByUser } from "../../../src/protocol/presence-members.ts";
+import type { HistoryReply, PresenceMember, PresencePageReply, StoredMessageFrame } from "./types.ts";
 
 const REFRESH_MS = 2_000;
 const HISTORY_SHOWN = 20;
@@ -11,30 +12,7 @@ const HISTORY_SHOWN = 20;
  */
 const PRESENCE_SHOWN = 100;
 
-/** The page's connections grouped by user (anonymous ones each on their own). */
-interface ShownMember {
-  userId: string | null;
-  meta: Record<string, unknown> | undefined;
-  connections: number;
-}
-
-function groupByUser(entries: PresenceConnection[]): ShownMember[] {
-  const byUser = new Map<string, ShownMember>();
-  const shown: ShownMember[] = [];
-  for (const entry of entries) {
-    const known = entry.userId === null ? undefined : byUser.get(entry.userId);
-    if (known !== undefined) {
-      known.connections += 1;
-      continue;
-    }
-    const member: ShownMember = { userId: entry.userId, meta: entry.meta, connections: 1 };
-    if (entry.userId !== null) byUser.set(entry.userId, member);
-    shown.push(member);
-  }
-  return shown;
-}
-
-function displayName(member: ShownMember): string {
+function displayName(member: PresenceMember): string {
   if (member.userId !== null) return member.userId;
   const name = member.meta?.name;
   return typeof name === "string" ? `${name} (anonymous)` : "anonymous";
@@ -42,7 +20,7 @@ function displayName(member: ShownMember): string {
 
 /** One room: who is in it, its recent history, and a disconnect button per user. */
 export function RoomDetail({ api, room, onClose }: { api: Api; room: string; onClose: () => void }) {
-  const [members, setMembers] = useState<ShownMember[] | null>(null);
+  const [members, setMembers] = useState<PresenceMember[] | null>(null);
   const [presence, setPresence] = useState<{ count: number; shown: number } | null>(null);
   const [messages, setMessages] = useState<StoredMessageFrame[]>([]);
   const [error, setError] = useState<string | null>(null);
