@@ -15,7 +15,7 @@ export interface ServerUnderTest {
 }
 
 export async function startServer(config: ServerConfig, name: string = config.target): Promise<ServerUnderTest> {
-  const rpc = startChild("./server-child.ts", `server ${name}`, pinning.available ? pinning.server : undefined, {}, ["--expose-gc"]);
+  const rpc = startChild("./server-child.ts", `server ${name}`, pinning.available ? pinning.server : undefined, {}, ["--expose-gc", ...(process.env.SWITCHBOARD_BENCH_SERVER_NODE_ARGS ?? "").split(" ").filter((arg) => arg !== "")]);
   const { port } = await rpc.call<{ port: number }>("start", config, 30_000);
   return { rpc, base: `ws://127.0.0.1:${port}` };
 }

@@ -54,8 +54,8 @@ export class Connection {
   readonly rooms = new Set<string>();
   /** Set by a pong or any inbound frame; cleared when a heartbeat ping goes out. */
   alive = true;
-  /** When the last heartbeat ping went out (ms since epoch). */
-  pingedAt = 0;
+  /** When the last heartbeat ping went out (ms since epoch); the connection's start until the first. */
+  pingedAt: number;
   lastFrameAt: number;
   expiryTimer: NodeJS.Timeout | undefined;
   /** Rate-limit and slow-consumer state (src/protection); set when the connection is accepted. */
@@ -73,6 +73,7 @@ export class Connection {
     this.ip = ip;
     this.connectedAt = Date.now();
     this.lastFrameAt = this.connectedAt;
+    this.pingedAt = this.connectedAt;
     this.raw = rawSocketOf(socket);
   }
 
