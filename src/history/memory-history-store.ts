@@ -6,24 +6,21 @@ import { sendAppended } from "./history-store.js";
 import type { HistoryPage, HistoryPolicy, HistoryStore, PublishedMessage, StoredMessage, StreamPublication } from "./history-store.js";
 import { resolveHistoryLimits } from "./history-limits.js";
 import type { HistoryLimits, ResolvedHistoryLimits } from "./history-limits.js";
+import { MessageLog } from "./message-log.js";
 
 /** A room that was joined but never published to keeps its epoch this long. */
 const EMPTY_STREAM_TTL_MS = 3_600_000;
-/** What a kept message costs beside its frame's characters (entry object, array slot): a round estimate. */
-const ENTRY_OVERHEAD_BYTES = 64;
-
-interface Entry extends StoredMessage {
-  expiresAt: number;
-  bytes: number;
-}
+/** What a kept message costs beside its frame's bytes: its offset, expiry and place in the log (MessageLog). */
+const ENTRY_OVERHEAD_BYTES = 32;
 
 interface RoomStream {
   /** The room's name as first stored: the key the stream is re-inserted under (see appendNow). */
   room: string;
   epoch: string;
   offset: number;
-  messages: Entry[];
-  /** Bytes held by `messages` (frame characters plus ENTRY_OVERHEAD_BYTES each). */
+  /** The kept messages, off the JavaScript heap (see MessageLog). */
+  messages: MessageLog;
+  /** Bytes held by `messages` (frame bytes plus ENTRY_OVERHEAD_BYTES each). */
   bytes: number;
   /** When the whole stream (offset counter included) may be forgotten, unless the room has members. */
   expiresAt: number;
@@ -96,8 +93,7 @@ export class MemoryHistoryStore implements HistoryStore {
       this.newest = stream;
     }
     if (policy.size > 0) {
-      const bytes = frame.length + ENTRY_OVERHEAD_BYTES;
-      stream.messages.push({ offset: stream.offset, frame, expiresAt: now + ttlMs, bytes });
+      const bytes = stream.messages.push(stream.offset, now + ttlMs, frame) + ENTRY_OVERHEAD_BYTES;
       stream.bytes += bytes;
       this.bytes += bytes;
       const over = stream.messages.length - policy.size;
@@ -116,19 +112,19 @@ export class MemoryHistoryStore implements HistoryStore {
   async read(room: string, since: RecoveryPosition | undefined, limit: number): Promise<HistoryPage> {
     const now = Date.now();
     const stream = this.live(room, now) ?? this.create(room);
-    const kept = stream.messages.filter((message) => message.expiresAt > now);
-    if (since === undefined) {
-      const messages = kept.slice(-limit).map(({ offset, frame }) => ({ offset, frame }));
-      return { messages, offset: stream.offset, epoch: stream.epoch, complete: true };
-    }
-    if (since.epoch !== stream.epoch || since.offset > stream.offset) {
+    if (since !== undefined && (since.epoch !== stream.epoch || since.offset > stream.offset)) {
       return { messages: [], offset: stream.offset, epoch: stream.epoch, complete: false };
     }
-    const missed = kept.filter((message) => message.offset > since.offset);
+    // The unexpired messages after `since` (all of them without), by index in the log.
+    const log = stream.messages;
+    const after = since?.offset ?? -Infinity;
+    const kept: number[] = [];
+    for (let index = 0; index < log.length; index++) if (log.expiresAt(index) > now && log.offsetAt(index) > after) kept.push(index);
+    const read = (indexes: number[]): StoredMessage[] => indexes.map((index) => ({ offset: log.offsetAt(index), frame: log.frameAt(index) }));
+    if (since === undefined) return { messages: read(kept.slice(-limit)), offset: stream.offset, epoch: stream.epoch, complete: true };
     const firstNeeded = since.offset + 1;
-    const covered = firstNeeded > stream.offset || (missed.length > 0 && missed[0]!.offset === firstNeeded);
-    const messages = missed.slice(0, limit).map(({ offset, frame }) => ({ offset, frame }));
-    return { messages, offset: stream.offset, epoch: stream.epoch, complete: covered && missed.length <= limit };
+    const covered = firstNeeded > stream.offset || (kept.length > 0 && log.offsetAt(kept[0]!) === firstNeeded);
+    return { messages: read(kept.slice(0, limit)), offset: stream.offset, epoch: stream.epoch, complete: covered && kept.length <= limit };
   }
 
   /** The room has a member on this node again: it keeps its epoch while occupied. */
@@ -143,7 +139,7 @@ export class MemoryHistoryStore implements HistoryStore {
     stream.occupied = false;
     const until = Date.now() + this.limits.vacantRoomTtlMs;
     stream.expiresAt = Math.min(stream.expiresAt, until);
-    for (const message of stream.messages) message.expiresAt = Math.min(message.expiresAt, until);
+    stream.messages.capExpiry(until);
   }
 
   async close(): Promise<void> {
@@ -163,7 +159,7 @@ export class MemoryHistoryStore implements HistoryStore {
   }
 
   private create(room: string): RoomStream {
-    const stream: RoomStream = { room, epoch: randomBytes(6).toString("base64url"), offset: 0, messages: [], bytes: 0, expiresAt: Date.now() + Math.min(EMPTY_STREAM_TTL_MS, this.limits.vacantRoomTtlMs), occupied: false };
+    const stream: RoomStream = { room, epoch: randomBytes(6).toString("base64url"), offset: 0, messages: new MessageLog(), bytes: 0, expiresAt: Date.now() + Math.min(EMPTY_STREAM_TTL_MS, this.limits.vacantRoomTtlMs), occupied: false };
     this.streams.set(room, stream);
     this.newest = stream;
     return stream;
@@ -174,20 +170,14 @@ export class MemoryHistoryStore implements HistoryStore {
     if (this.newest === stream) this.newest = undefined;
     this.bytes -= stream.bytes;
     stream.bytes = 0;
-    stream.messages = [];
+    stream.messages.clear();
   }
 
   private dropOldest(stream: RoomStream, count: number): void {
-    if (count === 1) {
-      // The common case (a full room's oldest message, once per publication) allocates nothing.
-      const message = stream.messages.shift()!;
-      stream.bytes -= message.bytes;
-      this.bytes -= message.bytes;
-      return;
-    }
-    for (const message of stream.messages.splice(0, count)) {
-      stream.bytes -= message.bytes;
-      this.bytes -= message.bytes;
+    for (let dropped = 0; dropped < count; dropped++) {
+      const bytes = stream.messages.dropOldest() + ENTRY_OVERHEAD_BYTES;
+      stream.bytes -= bytes;
+      this.bytes -= bytes;
     }
   }
 
@@ -202,9 +192,9 @@ export class MemoryHistoryStore implements HistoryStore {
   private sweep(now: number): void {
     for (const [room, stream] of this.streams) {
       if (stream.expiresAt <= now && !stream.occupied) this.forget(room, stream);
-      else if (stream.messages.length > 0 && stream.messages[0]!.expiresAt <= now) {
+      else if (stream.messages.length > 0 && stream.messages.expiresAt(0) <= now) {
         let expired = 0;
-        while (expired < stream.messages.length && stream.messages[expired]!.expiresAt <= now) expired++;
+        while (expired < stream.messages.length && stream.messages.expiresAt(expired) <= now) expired++;
         this.dropOldest(stream, expired);
       }
     }
