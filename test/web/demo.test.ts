@@ -82,7 +82,8 @@ describe("demo app in chromium", { timeout: 300_000 }, () => {
   let browser: TestBrowser;
 
   before(async () => {
-    server = await startWebServer();
+    // One room whose member list stops at one connection: above it the server sends counts only.
+    server = await startWebServer({ SWITCHBOARD_ROOMS: JSON.stringify([{ match: "chat:crowd", presenceListLimit: 1 }]) });
     browser = await launchBrowser();
   });
 
@@ -118,6 +119,33 @@ describe("demo app in chromium", { timeout: 300_000 }, () => {
     await bob.getByRole("button", { name: "Back to rooms" }).click();
     await alice.getByTestId("presence").getByText("bob").waitFor({ state: "detached", ...WAIT });
     await browser.screenshot(bob, "demo-lobby-phone");
+  });
+
+  it("shows only the count, not a stale list, once a room is too big to list", async () => {
+    const frank = await browser.page();
+    const grace = await browser.page();
+    const openCrowd = async (page: Page, name: string): Promise<void> => {
+      await page.goto(`${server.httpUrl}/`);
+      await page.getByLabel("Display name").fill(name);
+      await page.getByRole("button", { name: "Save name" }).click();
+      await page.getByTestId("me").getByText(name).waitFor(WAIT);
+      await page.getByLabel("Or open a room by name").fill("crowd");
+      await page.getByRole("button", { name: "Join", exact: true }).click();
+      await page.getByLabel("Message", { exact: true }).waitFor(WAIT);
+      await waitConnected(page, name);
+    };
+    await openCrowd(frank, "frank");
+    // Alone, frank is within the limit: he sees the list, with himself in it.
+    await frank.getByTestId("presence").getByText("frank").waitFor(WAIT);
+    await openCrowd(grace, "grace");
+    // Two connections are over the limit of one: both pages show the count and no list.
+    for (const page of [frank, grace]) {
+      await page.getByTestId("presence-count-only").getByText("2 connections").waitFor(WAIT);
+      assert.equal(await page.getByTestId("presence").count(), 0, "no member list is shown in count mode");
+    }
+    // Back within the limit, the list comes back.
+    await grace.getByRole("button", { name: "Back to rooms" }).click();
+    await frank.getByTestId("presence").getByText("frank").waitFor(WAIT);
   });
 
   it("a page reloaded mid-conversation shows the history", async () => {

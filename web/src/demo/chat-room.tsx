@@ -3,8 +3,9 @@ import { isTypingSignal, mergeLines, senderName, toChatLine } from "./chat-lines
 import type { ChatLine } from "./chat-lines.ts";
 import type { BannerNotice } from "./connection-banner.tsx";
 import { PresenceList } from "./presence-list.tsx";
+import type { Presence } from "./presence-list.tsx";
 import { announceName } from "./sdk.ts";
-import type { DemoClient, DemoRoom, MessageFrame, PresenceMember } from "./sdk.ts";
+import type { DemoClient, DemoRoom, MessageFrame } from "./sdk.ts";
 import { TYPING_RESEND_MS, typingText, useTypists } from "./typing.ts";
 
 interface Props {
@@ -20,7 +21,7 @@ const HISTORY_ON_JOIN = 50;
 /** A joined room: history on join, live messages, presence, typing. Leaves on unmount. */
 export function ChatRoom({ client, room, name, onLeave, onNotice }: Props) {
   const [lines, setLines] = useState<ChatLine[]>([]);
-  const [members, setMembers] = useState<PresenceMember[]>([]);
+  const [presence, setPresence] = useState<Presence>({ countOnly: false, count: undefined, members: [] });
   const [joined, setJoined] = useState<DemoRoom | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [draft, setDraft] = useState("");
@@ -34,9 +35,10 @@ export function ChatRoom({ client, room, name, onLeave, onNotice }: Props) {
     const fail = (failure: unknown): void => {
       if (active) setError(failure instanceof Error ? failure.message : String(failure));
     };
-    // The SDK keeps the member list exact from the server's coalesced presence diffs.
-    const showMembers = (members: PresenceMember[] | undefined): void => {
-      if (active && members !== undefined) setMembers(members);
+    // The SDK keeps the member list exact from the server's coalesced presence diffs; in a room
+    // above its list limit only the count is known, and a list shown from before would be stale.
+    const showPresence = (target: DemoRoom): void => {
+      if (active) setPresence({ countOnly: target.presenceMode === "count", count: target.presenceCount, members: target.members });
     };
     const loadHistory = async (target: DemoRoom): Promise<void> => {
       const page = await target.history({ limit: HISTORY_ON_JOIN });
@@ -61,8 +63,8 @@ export function ChatRoom({ client, room, name, onLeave, onNotice }: Props) {
         stopped(from);
         setLines((existing) => mergeLines(existing, [line]));
       });
-      target.on("members", ({ members }) => showMembers(members));
-      showMembers(target.members);
+      target.on("members", () => showPresence(target));
+      showPresence(target);
       target.on("recovered", ({ missed }) => onNotice({ kind: "recovered", text: missed === 0 ? "rejoined, nothing missed" : `recovered ${missed} missed message${missed === 1 ? "" : "s"}` }));
       target.on("reset", () => {
         onNotice({ kind: "reset", text: "history reloaded" });
@@ -127,7 +129,7 @@ export function ChatRoom({ client, room, name, onLeave, onNotice }: Props) {
         </form>
         {error !== null && <p class="error" role="alert">{error}</p>}
       </section>
-      <PresenceList members={members} />
+      <PresenceList {...presence} />
     </div>
   );
 }
