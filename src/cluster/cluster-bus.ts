@@ -110,9 +110,22 @@ export class ClusterBus {
    * it), when lifecycle events are on: that node can no longer say so itself.
    */
   memberLost(room: string, member: { node: string; connectionId: string; userId: string | null }): Promise<void> {
+    return this.memberChanged(ClusterLifecycle.roomLeft, room, member);
+  }
+
+  /**
+   * A member of this node that the presence store found missing and wrote back (this node was
+   * swept while alive, or the store lost it): its `room.left` may have gone out, so `room.joined`
+   * follows, and consumers end with the member present, as it is.
+   */
+  memberRestored(room: string, member: { node: string; connectionId: string; userId: string | null }): Promise<void> {
+    return this.memberChanged(ClusterLifecycle.roomJoined, room, member);
+  }
+
+  private memberChanged(channel: string, room: string, member: { node: string; connectionId: string; userId: string | null }): Promise<void> {
     if (this.disconnectLifecycle === undefined || this.closed) return Promise.resolve();
     const payload: RoomLifecyclePayload = { node: member.node, connectionId: member.connectionId, userId: member.userId, room };
-    return this.publish(ClusterLifecycle.roomLeft, payload).catch(() => undefined);
+    return this.publish(channel, payload).catch(() => undefined);
   }
 
   /** Stops running subscribers and aborts their signal; called when the Switchboard closes. */

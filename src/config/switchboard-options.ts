@@ -20,6 +20,8 @@ export function optionsFromConfig(config: ServerConfig, logger: Logger): Switchb
     historyLimits: historyLimitsFromConfig(config),
   };
   if (config.nodeId !== undefined) options.nodeId = config.nodeId;
+  // Published on the broker, so that application nodes on the same Redis (sb.cluster.on) hear this server's joins and leaves.
+  if (config.clusterLifecycleEvents) options.cluster = { lifecycleEvents: true };
   if (config.rooms.length > 0) options.rooms = roomPoliciesFromConfig(config.rooms);
   if (config.redisUrl !== undefined) {
     // The node id is fixed here so that the Redis presence heartbeat and the Switchboard agree on it.

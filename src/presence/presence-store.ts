@@ -17,6 +17,13 @@ export interface PresenceEntry {
  */
 export type ExpiredPresenceListener = (room: string, entry: PresenceEntry) => unknown;
 
+/**
+ * Called for each entry of this node that a shared store found missing and wrote back (another
+ * node swept this one while it was alive, or the store lost its data): the entry's leave may
+ * have been announced, so its join is announced again.
+ */
+export type RestoredPresenceListener = (room: string, entry: PresenceEntry) => unknown;
+
 /** One page of a room's entries; `cursor` is null when the iteration is complete. */
 export interface PresenceEntryPage {
   entries: PresenceEntry[];
@@ -53,6 +60,8 @@ export interface PresenceStore {
   rooms(): Promise<Array<{ room: string; connections: number }>>;
   /** Optional: shared stores report entries of dead nodes here, so that leaves are announced. */
   onExpired?(listener: ExpiredPresenceListener): void;
+  /** Optional: shared stores report this node's entries they wrote back here, so that their joins are announced again. */
+  onRestored?(listener: RestoredPresenceListener): void;
   /**
    * True when the store publishes the leaves of the entries it expires itself
    * (atomically with their removal) and the joins of entries it writes back;

@@ -67,19 +67,23 @@ return removed
 /**
  * Writes a node's entries back into a room (ARGV from 5: id, value, join fragment
  * triples) and publishes, as one presence batch, the joins of those that were
- * missing: their leaves were announced by whoever removed them. Returns how many
- * were missing.
+ * missing: their leaves were announced by whoever removed them. Returns the ids of
+ * those that were missing.
  * ARGV: channel or "", PUBLISH or SPUBLISH, envelope header line, room as JSON, triples...
  */
 const RESTORE_SCRIPT = `
 local joined = {}
+local ids = {}
 for index = 5, #ARGV, 3 do
-  if redis.call('HSET', KEYS[1], ARGV[index], ARGV[index + 1]) == 1 then joined[#joined + 1] = ARGV[index + 2] end
+  if redis.call('HSET', KEYS[1], ARGV[index], ARGV[index + 1]) == 1 then
+    joined[#joined + 1] = ARGV[index + 2]
+    ids[#ids + 1] = ARGV[index]
+  end
 end
 if #joined > 0 and ARGV[1] ~= '' then
   redis.call(ARGV[2], ARGV[1], ARGV[3] .. '{"kind":"presence","room":' .. ARGV[4] .. ',"changes":{"joined":[' .. table.concat(joined, ',') .. ']}}')
 end
-return #joined
+return ids
 `;
 
 /** Claims a dead node for sweeping: removes it from the live set only if its heartbeat is still old, and returns that heartbeat. */
@@ -95,7 +99,7 @@ return false
 interface PresenceScriptedClient {
   switchboardPresenceUpdate(key: string, connectionId: string, value: string): Promise<number>;
   switchboardPresenceSweep(key: string, ...args: string[]): Promise<Array<string | number>>;
-  switchboardPresenceRestore(key: string, ...args: string[]): Promise<number>;
+  switchboardPresenceRestore(key: string, ...args: string[]): Promise<string[]>;
   switchboardPresenceClaim(key: string, node: string, maxScore: string): Promise<string | null>;
 }
 
@@ -160,19 +164,23 @@ export class PresenceScripts {
   /**
    * Writes a room's entries back under `epoch`, announcing the joins of those that
    * were missing when paired. Sent synchronously (the caller's snapshot of its
-   * entries and the commands leave together); resolves when Redis answered.
+   * entries and the commands leave together); resolves, once Redis answered, with
+   * the entries that were missing.
    */
-  restoreRoom(room: string, entries: PresenceEntry[], epoch: number): Promise<unknown> {
+  async restoreRoom(room: string, entries: PresenceEntry[], epoch: number): Promise<PresenceEntry[]> {
     const keys = this.connections.keys;
     const commands = this.connections.commands;
+    const restores: Array<Promise<string[]>> = [];
     const writes: Array<Promise<unknown>> = [];
     for (const batch of chunks(entries, SCRIPT_BATCH)) {
       const triples = batch.flatMap((entry) => [entry.connectionId, storedValue(entry, epoch), joinFragment(entry)]);
-      writes.push(scripted(commands).switchboardPresenceRestore(keys.presence(room), ...this.publishArgs(room), ...triples));
+      restores.push(scripted(commands).switchboardPresenceRestore(keys.presence(room), ...this.publishArgs(room), ...triples));
       writes.push(commands.sadd(keys.nodeEntries(this.node), ...batch.map((entry) => member(room, entry.connectionId))));
     }
     writes.push(commands.zadd(keys.presenceRooms(), 0, room));
-    return Promise.all(writes);
+    const [restored] = await Promise.all([Promise.all(restores), Promise.all(writes)]);
+    const missing = new Set(restored.flat());
+    return entries.filter((entry) => missing.has(entry.connectionId));
   }
 
   /**

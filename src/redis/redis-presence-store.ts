@@ -1,6 +1,6 @@
 import type { PresenceMember } from "../protocol/frames.js";
 import { groupByUser } from "../presence/presence-store.js";
-import type { ExpiredPresenceListener, PresenceEntry, PresenceEntryPage, PresenceStore } from "../presence/presence-store.js";
+import type { ExpiredPresenceListener, PresenceEntry, PresenceEntryPage, PresenceStore, RestoredPresenceListener } from "../presence/presence-store.js";
 import { SwitchboardError } from "../protocol/error-codes.js";
 import type { RedisBroker } from "./redis-broker.js";
 import type { RedisConnections } from "./redis-connections.js";
@@ -54,6 +54,7 @@ export class RedisPresenceStore implements PresenceStore {
   private readonly node: string;
   private readonly local = new Map<string, Map<string, PresenceEntry>>();
   private readonly listeners: ExpiredPresenceListener[] = [];
+  private readonly restoredListeners: RestoredPresenceListener[] = [];
   /** Removals that failed while Redis was away, as "room\nconnectionId". */
   private readonly pendingRemovals = new Set<string>();
   private readonly timer: NodeJS.Timeout;
@@ -106,6 +107,10 @@ export class RedisPresenceStore implements PresenceStore {
 
   onExpired(listener: ExpiredPresenceListener): void {
     this.listeners.push(listener);
+  }
+
+  onRestored(listener: RestoredPresenceListener): void {
+    this.restoredListeners.push(listener);
   }
 
   /**
@@ -323,7 +328,9 @@ export class RedisPresenceStore implements PresenceStore {
    */
   private async restore(): Promise<void> {
     const commands = this.connections.commands;
-    await Promise.all([...this.local].map(([room, entries]) => this.scripts.restoreRoom(room, [...entries.values()], this.epoch)));
+    const restored = await Promise.all([...this.local].map(async ([room, entries]) => ({ room, missing: await this.scripts.restoreRoom(room, [...entries.values()], this.epoch) })));
+    // After the writes: a listener's own announcement (a cluster event) follows the store's joins.
+    for (const { room, missing } of restored) for (const entry of missing) await Promise.allSettled(this.restoredListeners.map(async (listener) => listener(room, entry)));
     // Entries swept and since left are still listed in the set; a later sweep need not look at them.
     const stale = (await commands.smembers(this.connections.keys.nodeEntries(this.node))).filter((value) => !this.ownsLocally(value));
     for (const values of chunks(stale)) await commands.srem(this.connections.keys.nodeEntries(this.node), ...values);

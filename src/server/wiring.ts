@@ -138,6 +138,7 @@ export function wireSwitchboard<AppEvents extends EventMap>(input: SwitchboardOp
   const lifecycleSource = { node, on: events.on.bind(events), off: events.off.bind(events) };
   const cluster = new ClusterBus({ ...broadcast, ...lifecycleSource, logger, observer }, fanOut, input.cluster);
   presenceStore.onExpired?.((room, entry) => Promise.all([roomService.announceExpired(room, entry.userId, entry.connectionId), cluster.memberLost(room, entry)]));
+  presenceStore.onRestored?.((room, entry) => cluster.memberRestored(room, entry));
 
   // Inbound frames, and the upgrade that opens connections.
   const router = new Router();

@@ -43,6 +43,10 @@ describe("a node whose heartbeat was late (paused past the node TTL), then resum
   let store: Redis;
   let steady: ServerProcess;
   let stalled: ServerProcess;
+  /** An application node on the same Redis that only listens to the lifecycle events. */
+  let observer: TestServer;
+  /** The room.joined / room.left events the observer heard, per connection, in order. */
+  const lifecycle = new Map<string, string[]>();
   let paused = false;
   let watcher: TestClient;
   const sdks: SwitchboardClient[] = [];
@@ -50,14 +54,20 @@ describe("a node whose heartbeat was late (paused past the node TTL), then resum
   before(async () => {
     redis = await startRedisServer();
     store = new Redis(redis.url);
-    const env = { REDIS_URL: redis.url, SWITCHBOARD_NODE_TTL_MS: String(NODE_TTL_MS) };
+    const env = { REDIS_URL: redis.url, SWITCHBOARD_NODE_TTL_MS: String(NODE_TTL_MS), SWITCHBOARD_CLUSTER_LIFECYCLE_EVENTS: "true" };
     [steady, stalled] = await Promise.all([startServerProcess({ ...env, SWITCHBOARD_NODE_ID: "steady" }), startServerProcess({ ...env, SWITCHBOARD_NODE_ID: "stalled" })]);
+    observer = await startTestServer({ ...createRedisBackends(redis.url, { nodeId: "observer", nodeTtlMs: NODE_TTL_MS }), cluster: { lifecycleEvents: true } });
+    observer.sb.cluster.on({ match: /^switchboard:room\.(joined|left)$/ }, (event) => {
+      const payload = event.payload as { connectionId: string; room: string };
+      if (payload.room !== ROOM) return;
+      lifecycle.set(payload.connectionId, [...(lifecycle.get(payload.connectionId) ?? []), event.channel.slice("switchboard:room.".length)]);
+    });
   });
   after(async () => {
     if (paused) process.kill(stalled.child.pid!, "SIGCONT");
     await Promise.all(sdks.map((client) => client.close()));
     await watcher?.close();
-    await Promise.all([steady?.stop(), stalled?.stop()]);
+    await Promise.all([steady?.stop(), stalled?.stop(), observer?.close()]);
     store?.disconnect();
     await redis?.stop();
   });
@@ -127,6 +137,11 @@ describe("a node whose heartbeat was late (paused past the node TTL), then resum
       throw new Error(`${(error as Error).message}; store ${JSON.stringify(await storeMembers())}, expected ${JSON.stringify(everyone)}, seen ${lastSeen}`);
     }
     assert.deepEqual(await storeMembers(), everyone, "the store holds every live connection");
+    // Nodes of the application hear the same story as the clients: each swept connection left once,
+    // then joined again (it is present, as it is), and nobody else changed.
+    await waitFor(() => onStalled.every((id) => lifecycle.get(id)?.length === 3), "the observer to hear each swept connection leave and join again", 15_000);
+    for (const id of onStalled) assert.deepEqual(lifecycle.get(id), ["joined", "left", "joined"], `lifecycle events for ${id}`);
+    for (const id of everyone.filter((id) => !onStalled.includes(id))) assert.deepEqual(lifecycle.get(id), ["joined"], `lifecycle events for ${id}`);
     // Each swept connection was announced leaving once and joining again once: no leave without its join.
     for (const id of onStalled) assert.deepEqual([counts.leaves.get(id), counts.joins.get(id)], [1, 1], `changes announced for ${id}`);
     for (const room of rooms) assert.equal(room.presenceCount, everyone.length);
