@@ -21,6 +21,8 @@ export const SHOWN: Record<string, Array<{ key: string; label: string }>> = {
     { key: "maxMs", label: "max ms" },
     { key: "serverCpuMicrosPerPublication", label: "server CPU µs/publication" },
     { key: "serverUserCpuMicrosPerPublication", label: "server user CPU µs/publication" },
+    { key: "serverWritesPerPublication", label: "server write syscalls per publication" },
+    { key: "serverReadsPerPublication", label: "server read syscalls per publication" },
     { key: "serverGcPerThousandPublications", label: "server GCs per 1,000 publications" },
     { key: "serverGcMs", label: "server GC pause, ms" },
     { key: "serverMajorGcs", label: "of them mark-compact GCs" },

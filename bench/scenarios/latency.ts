@@ -57,6 +57,9 @@ export async function latency(context: ScenarioContext, variant: Variant, client
       serverCpuMicrosPerPublication: round((cpuAfter.cpuMicros - cpuBefore.cpuMicros) / Math.max(1, published), 1),
       // The user-mode part alone: socket writes (kernel time) cost both targets alike and vary most from run to run.
       serverUserCpuMicrosPerPublication: round((cpuAfter.userMicros - cpuBefore.userMicros) / Math.max(1, published), 1),
+      // Ten members per room: ten writes per publication at best, whatever the target; more means frames written apart.
+      serverWritesPerPublication: round((cpuAfter.writeSyscalls - cpuBefore.writeSyscalls) / Math.max(1, published), 2),
+      serverReadsPerPublication: round((cpuAfter.readSyscalls - cpuBefore.readSyscalls) / Math.max(1, published), 2),
       serverGcPerThousandPublications: round(((cpuAfter.gcCount - cpuBefore.gcCount) * 1000) / Math.max(1, published), 2),
       serverGcMs: round(cpuAfter.gcMs - cpuBefore.gcMs, 1),
       serverMajorGcs: cpuAfter.majorGcCount - cpuBefore.majorGcCount,

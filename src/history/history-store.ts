@@ -94,8 +94,10 @@ export interface HistoryStore {
 
 /**
  * The send half of a publication that was appended first: the sealed frame as a `room`
- * message with its offset, on the room's topic. For stores whose append and send are not one step.
+ * message with its offset, on the room's topic. For stores whose append and send are not one step;
+ * a store that keeps the room's topic string passes it (building it costs a concatenation and a
+ * hash per publication).
  */
-export function sendAppended(broker: Broker, room: string, appended: PublishedMessage, publication: StreamPublication): Promise<PublishedMessage> {
-  return broker.publish(roomTopic(room), roomMessage(room, appended.frame, publication.sentAt, publication.except, appended.offset)).then(() => appended);
+export function sendAppended(broker: Broker, room: string, appended: PublishedMessage, publication: StreamPublication, topic: string = roomTopic(room)): Promise<PublishedMessage> {
+  return broker.publish(topic, roomMessage(room, appended.frame, publication.sentAt, publication.except, appended.offset)).then(() => appended);
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { roomTopic } from "../broker/broker.js";
 import { sealMessageFrame } from "../protocol/message-frame.js";
 import type { RecoveryPosition } from "../protocol/frames.js";
 import type { Broker } from "../broker/broker.js";
@@ -14,8 +15,10 @@ const EMPTY_STREAM_TTL_MS = 3_600_000;
 const ENTRY_OVERHEAD_BYTES = 32;
 
 interface RoomStream {
-  /** The room's name as first stored: the key the stream is re-inserted under (see appendNow). */
+  /** The room's name as first stored. */
   room: string;
+  /** The room's broker topic, built once. */
+  topic: string;
   epoch: string;
   offset: number;
   /** The kept messages, off the JavaScript heap (see MessageLog). */
@@ -26,6 +29,9 @@ interface RoomStream {
   expiresAt: number;
   /** Whether this node has members in the room (told by the room service): such a stream keeps its epoch. */
   occupied: boolean;
+  /** Neighbours in the store's recency list (see MemoryHistoryStore.oldest). */
+  older: RoomStream | undefined;
+  newer: RoomStream | undefined;
 }
 
 export interface MemoryHistoryOptions extends HistoryLimits {
@@ -45,11 +51,16 @@ export interface MemoryHistoryOptions extends HistoryLimits {
 export class MemoryHistoryStore implements HistoryStore {
   readonly name = "memory";
   readonly limits: ResolvedHistoryLimits;
-  /** Map order is publication recency: a room is moved to the end on every append, so eviction starts at the front. */
   private readonly streams = new Map<string, RoomStream>();
   private readonly sweepTimer: NodeJS.Timeout;
   private bytes = 0;
-  /** The stream last moved to the end of `streams`: a room published to again and again is not moved each time. */
+  /**
+   * The streams by publication recency, least recent first, as a list through the streams
+   * themselves: a publication to another room than the last moves its stream with four pointer
+   * writes, where moving it to the end of a Map's order cost a delete and a set (two hash lookups,
+   * and a table that fills with deleted entries and rehashes). Eviction starts at the oldest.
+   */
+  private oldest: RoomStream | undefined;
   private newest: RoomStream | undefined;
 
   constructor(options: MemoryHistoryOptions | number = {}) {
@@ -72,7 +83,9 @@ export class MemoryHistoryStore implements HistoryStore {
    * it on the publisher's call stack and one process's offsets reach it in order.
    */
   publish(room: string, publication: StreamPublication, broker: Broker): Promise<PublishedMessage> {
-    return sendAppended(broker, room, this.appendNow(room, publication.head, publication.policy), publication);
+    const appended = this.appendNow(room, publication.head, publication.policy);
+    // appendNow made the room's stream the newest: its topic is the one built when it was created.
+    return sendAppended(broker, room, appended, publication, this.newest!.topic);
   }
 
   /** The synchronous append under `publish`: assigns the next offset and keeps the sealed frame (also for filling a store directly). */
@@ -83,14 +96,10 @@ export class MemoryHistoryStore implements HistoryStore {
     const frame = sealMessageFrame(frameHead, stream.offset, stream.epoch);
     const ttlMs = stream.occupied ? policy.ttlMs : Math.min(policy.ttlMs, this.limits.vacantRoomTtlMs);
     stream.expiresAt = now + ttlMs;
-    // Most recently published last: the node budget evicts from the front. Moved only when it is not
-    // last already, and re-inserted under the stream's own key, not the caller's string (a fresh one
-    // per inbound frame): a map entry keeps its key alive, one more object per publication for the
-    // garbage collector to copy.
+    // Most recently published last: the node budget evicts from the oldest.
     if (this.newest !== stream) {
-      this.streams.delete(room);
-      this.streams.set(stream.room, stream);
-      this.newest = stream;
+      this.unlink(stream);
+      this.linkNewest(stream);
     }
     if (policy.size > 0) {
       const bytes = stream.messages.push(stream.offset, now + ttlMs, frame) + ENTRY_OVERHEAD_BYTES;
@@ -145,6 +154,7 @@ export class MemoryHistoryStore implements HistoryStore {
   async close(): Promise<void> {
     clearInterval(this.sweepTimer);
     this.streams.clear();
+    this.oldest = undefined;
     this.newest = undefined;
     this.bytes = 0;
   }
@@ -159,15 +169,43 @@ export class MemoryHistoryStore implements HistoryStore {
   }
 
   private create(room: string): RoomStream {
-    const stream: RoomStream = { room, epoch: randomBytes(6).toString("base64url"), offset: 0, messages: new MessageLog(), bytes: 0, expiresAt: Date.now() + Math.min(EMPTY_STREAM_TTL_MS, this.limits.vacantRoomTtlMs), occupied: false };
+    const stream: RoomStream = {
+      room,
+      topic: roomTopic(room),
+      epoch: randomBytes(6).toString("base64url"),
+      offset: 0,
+      messages: new MessageLog(),
+      bytes: 0,
+      expiresAt: Date.now() + Math.min(EMPTY_STREAM_TTL_MS, this.limits.vacantRoomTtlMs),
+      occupied: false,
+      older: undefined,
+      newer: undefined,
+    };
     this.streams.set(room, stream);
-    this.newest = stream;
+    this.linkNewest(stream);
     return stream;
+  }
+
+  private linkNewest(stream: RoomStream): void {
+    stream.older = this.newest;
+    stream.newer = undefined;
+    if (this.newest === undefined) this.oldest = stream;
+    else this.newest.newer = stream;
+    this.newest = stream;
+  }
+
+  private unlink(stream: RoomStream): void {
+    if (stream.older === undefined) this.oldest = stream.newer;
+    else stream.older.newer = stream.newer;
+    if (stream.newer === undefined) this.newest = stream.older;
+    else stream.newer.older = stream.older;
+    stream.older = undefined;
+    stream.newer = undefined;
   }
 
   private forget(room: string, stream: RoomStream): void {
     this.streams.delete(room);
-    if (this.newest === stream) this.newest = undefined;
+    this.unlink(stream);
     this.bytes -= stream.bytes;
     stream.bytes = 0;
     stream.messages.clear();
@@ -183,7 +221,7 @@ export class MemoryHistoryStore implements HistoryStore {
 
   /** Over the node budget: the oldest messages of the rooms published to least recently go first. */
   private evict(): void {
-    for (const stream of this.streams.values()) {
+    for (let stream = this.oldest; stream !== undefined; stream = stream.newer) {
       while (stream.messages.length > 0 && this.bytes > this.limits.maxBytes) this.dropOldest(stream, 1);
       if (this.bytes <= this.limits.maxBytes) return;
     }

@@ -43,6 +43,24 @@ describe("the in-memory history store's budget", () => {
     }
   });
 
+  it("counts a publication as recent use: a room published to again is evicted after the ones published to since", async () => {
+    const store = new MemoryHistoryStore({ maxBytes: 100_000 });
+    try {
+      for (const room of ["a", "b", "c"]) for (let index = 0; index < 3; index++) store.appendNow(room, head(room, room.repeat(10_000)), policy);
+      // "a" was published to least recently until now; after this, "b" is.
+      store.appendNow("a", head("a", "a".repeat(10_000)), policy);
+      // Over budget: the oldest messages of "b" go first, then "c"'s; "a" keeps all four.
+      for (let index = 0; index < 2; index++) store.appendNow("d", head("d", "d".repeat(10_000)), policy);
+      assert.ok(store.heldBytes <= 100_000, `held ${store.heldBytes}`);
+      const kept = async (room: string): Promise<number> => (await store.read(room, undefined, 100)).messages.length;
+      assert.equal(await kept("a"), 4);
+      assert.ok((await kept("b")) < 3, "the least recently published room lost messages");
+      assert.equal(await kept("d"), 2);
+    } finally {
+      await store.close();
+    }
+  });
+
   it("forgets a room nobody is in after vacantRoomTtlMs, and keeps an occupied quiet room's epoch past its ttlMs", async () => {
     const server = await startTestServer({ historyLimits: { vacantRoomTtlMs: 150 }, rooms: [{ match: "quiet:*", history: { size: 10, ttlMs: 100 } }] });
     const store = server.sb.historyStore as MemoryHistoryStore;
