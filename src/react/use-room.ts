@@ -9,13 +9,21 @@ import type { AnyClient, RoomSnapshot, RoomSubscriptionOptions } from "./room-su
  */
 export function useRoom<Message = unknown>(client: AnyClient, name: string, options: RoomSubscriptionOptions = {}): RoomSnapshot<Message> {
   const keep = options.keep ?? 100;
-  const [snapshot, setSnapshot] = useState<RoomSnapshot<Message>>(() => ({ status: "joining", messages: [], connection: client.state, members: [] }));
+  // Each snapshot is kept with the room and client it is of: the render after the name changes
+  // comes before the effect that subscribes to the new room, and must not show the previous
+  // room's messages and status under the new name.
+  const [current, setCurrent] = useState<{ client: AnyClient; name: string; snapshot: RoomSnapshot<Message> }>(() => ({ client, name, snapshot: joining(client) }));
   useEffect(() => {
-    // A new room (or client) starts from "joining", not from the previous room's messages.
-    setSnapshot({ status: "joining", messages: [], connection: client.state, members: [] });
-    return subscribeRoom<Message>(client, name, setSnapshot, { keep });
+    const report = (snapshot: RoomSnapshot<Message>): void => setCurrent({ client, name, snapshot });
+    report(joining(client));
+    return subscribeRoom<Message>(client, name, report, { keep });
   }, [client, name, keep]);
-  return snapshot;
+  return current.client === client && current.name === name ? current.snapshot : joining(client);
+}
+
+/** Where every room starts: joining, no messages, nobody listed. */
+function joining<Message>(client: AnyClient): RoomSnapshot<Message> {
+  return { status: "joining", messages: [], connection: client.state, members: [] };
 }
 
 /** The client's connection state ("connecting", "connected", "reconnecting", "closed"), kept current. */
