@@ -8,7 +8,7 @@ import { test } from "node:test";
  * a small integer was) deprecates the class, so that every optimized loop over members is thrown
  * away and every connection is migrated one by one, all in the middle of serving traffic.
  */
-test("a connection keeps its hidden class through joins, publications, heartbeat pings and pongs", async () => {
+test("a connection and its protection state keep their hidden classes through joins, publications, heartbeat pings and pongs, and refused frames", async () => {
   const child = spawn(process.execPath, ["--allow-natives-syntax", "--import", "tsx", "--conditions=switchboard-source", "test/fixtures/shape/connection-shape.ts"], {
     stdio: ["ignore", "pipe", "pipe"],
     timeout: 30_000,
@@ -19,7 +19,8 @@ test("a connection keeps its hidden class through joins, publications, heartbeat
   child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
   const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
   assert.equal(code, 0, stderr);
-  const result = JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}") as { connections: number; sameShape: boolean };
-  assert.equal(result.connections, 2);
+  const result = JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}") as { connections: number; sameShape: boolean; sameGuardShape: boolean };
+  assert.equal(result.connections, 3);
   assert.equal(result.sameShape, true, "a connection changed its hidden class while it lived");
+  assert.equal(result.sameGuardShape, true, "a connection's protection state changed its hidden class");
 });

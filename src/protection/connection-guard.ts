@@ -18,7 +18,12 @@ export class ConnectionGuard {
   private routes: Map<string, TokenBucket> | undefined;
   private joins: TokenBucket | undefined;
   private refused = 0;
-  private windowStartedAt = 0;
+  /**
+   * When the current refusal window began (performance.now()); none yet. Not 0: a field that held
+   * a small integer changes the class of every guard when it first gets a fractional time, which
+   * throws away the optimized per-frame code of every connection in the middle of a flood.
+   */
+  private windowStartedAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     frameRate: RateLimit,
