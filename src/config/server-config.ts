@@ -7,6 +7,7 @@ import { INTEGRATION_ENVIRONMENT_VARIABLES, integrationConfigShape, refineIntegr
 import { PUSHER_ENVIRONMENT_VARIABLES, pusherConfigShape, refinePusherConfig } from "../pusher/pusher-config.js";
 import { PROTECTION_ENVIRONMENT_VARIABLES, protectionConfigShape, refineProtectionConfig } from "../protection/protection-config.js";
 import { WEB_ENVIRONMENT_VARIABLES, assertDevTokensAllowed, refineWebConfig, webConfigShape } from "./web-config.js";
+import { booleanSetting } from "../protocol/boolean-setting.js";
 
 /**
  * The standalone server's settings: an optional JSON or YAML config file, overridden by
@@ -32,8 +33,8 @@ export const serverConfigSchema = z
     apiKeys: list.pipe(z.array(z.string().min(16, "each key must be at least 16 characters"))).default([]),
     apiPort: integerFrom(0).max(65_535).optional(),
     apiHost: z.string().min(1).optional(),
-    healthPublic: z.union([z.boolean(), z.enum(["true", "false"]).transform((value) => value === "true")]).default(true),
-    metricsPublic: z.union([z.boolean(), z.enum(["true", "false"]).transform((value) => value === "true")]).default(true),
+    healthPublic: booleanSetting.default(true),
+    metricsPublic: booleanSetting.default(true),
     apiRateLimitPerMinute: integerFrom(0).default(600),
     apiCorsOrigins: list
       .pipe(z.array(z.string().superRefine((origin, context) => {
@@ -43,16 +44,16 @@ export const serverConfigSchema = z
       .default([]),
     allowedOrigins: list.optional(),
     redisUrl: z.string().url().optional(),
-    redisSharded: z.union([z.boolean(), z.enum(["true", "false"]).transform((value) => value === "true")]).default(false),
-    redisCluster: z.union([z.boolean(), z.enum(["true", "false"]).transform((value) => value === "true")]).default(false),
+    redisSharded: booleanSetting.default(false),
+    redisCluster: booleanSetting.default(false),
     redisKeyPrefix: z.string().min(1).max(64).regex(/^[^{}]*$/, "must not contain braces").default("switchboard:"),
     nodeTtlMs: integerFrom(1_000).default(4_000),
     workers: integerFrom(1).max(256).default(1),
     maxPayload: integerFrom(1).default(65_536),
     heartbeatMs: integerFrom(1).default(25_000),
     idleTimeoutMs: integerFrom(0).default(0),
-    multipleRooms: z.union([z.boolean(), z.enum(["true", "false"]).transform((value) => value === "true")]).default(true),
-    clusterLifecycleEvents: z.union([z.boolean(), z.enum(["true", "false"]).transform((value) => value === "true")]).default(false),
+    multipleRooms: booleanSetting.default(true),
+    clusterLifecycleEvents: booleanSetting.default(false),
     logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     nodeId: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).optional(),
     rooms: roomPoliciesSchema.default([]),

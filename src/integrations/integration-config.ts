@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { jsonListSetting } from "../protocol/json-list-setting.js";
 import { backendUrlProblem } from "./backend-url.js";
+import { booleanSetting } from "../protocol/boolean-setting.js";
 
 /**
  * The standalone server's integration settings, merged into the server config
@@ -8,7 +9,6 @@ import { backendUrlProblem } from "./backend-url.js";
  * the change feed, proxy, hooks and webhooks with configuration alone.
  */
 const list = z.union([z.array(z.string()), z.string().transform((value) => value.split(",").map((item) => item.trim()).filter((item) => item.length > 0))]);
-const flag = z.union([z.boolean(), z.enum(["true", "false"]).transform((value) => value === "true")]);
 const httpUrl = z.string().url().regex(/^https?:\/\//, "must be an http(s) URL");
 
 const filterValue = z.union([z.string(), z.number(), z.boolean(), z.null()]);
@@ -47,8 +47,8 @@ export const integrationConfigShape = {
   proxyUrl: httpUrl.optional(),
   proxyEvents: list.default([]),
   proxyIdempotentEvents: list.default([]),
-  proxyForwardToken: flag.default(false),
-  backendAllowLinkLocal: flag.default(false),
+  proxyForwardToken: booleanSetting.default(false),
+  backendAllowLinkLocal: booleanSetting.default(false),
   connectHookUrl: httpUrl.optional(),
   joinHookUrl: httpUrl.optional(),
   webhookUrl: httpUrl.optional(),

@@ -1,17 +1,17 @@
 import { z } from "zod";
 import type { ProtectionOptions, RateLimit } from "./protection-options.js";
 import { PROTECTION_DEFAULTS } from "./protection-options.js";
+import { booleanSetting } from "../protocol/boolean-setting.js";
 
 /**
  * The standalone server's protection settings (docs/protection.md), spread into
  * the server config schema. Unset settings keep the library defaults.
  */
 const integerFrom = (min: number) => z.coerce.number().int().min(min);
-const flag = z.union([z.boolean(), z.enum(["true", "false"]).transform((value) => value === "true")]);
 const list = z.union([z.array(z.string()), z.string().transform((value) => value.split(",").map((item) => item.trim()).filter((item) => item.length > 0))]);
 
 export const protectionConfigShape = {
-  allowMissingOrigin: flag.optional(),
+  allowMissingOrigin: booleanSetting.optional(),
   trustedProxies: list.optional(),
   rateLimitPerSecond: z.coerce.number().min(0).optional(),
   rateLimitBurst: integerFrom(1).optional(),
@@ -25,7 +25,7 @@ export const protectionConfigShape = {
   joinsPerMinute: integerFrom(0).optional(),
   maxBufferedBytes: integerFrom(0).optional(),
   maxNodeBufferedBytes: integerFrom(0).optional(),
-  compression: flag.optional(),
+  compression: booleanSetting.optional(),
   headersTimeoutMs: integerFrom(0).optional(),
   requestTimeoutMs: integerFrom(0).optional(),
 };

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { jsonListSetting } from "../protocol/json-list-setting.js";
 import type { PusherAppOptions, PusherOptions } from "./pusher-options.js";
+import { booleanSetting } from "../protocol/boolean-setting.js";
 
 /**
  * The standalone server's Pusher settings, merged into the server config schema
@@ -8,7 +9,6 @@ import type { PusherAppOptions, PusherOptions } from "./pusher-options.js";
  * config file or in SWITCHBOARD_PUSHER_APPS) and/or one app from
  * SWITCHBOARD_PUSHER_APP_ID / _KEY / _SECRET, as Soketi's default app is set.
  */
-const flag = z.union([z.boolean(), z.enum(["true", "false"]).transform((value) => value === "true")]);
 const webhookEvent = z.enum(["channel_occupied", "channel_vacated", "member_added", "member_removed", "client_event", "cache_miss"]);
 
 const appSchema = z
@@ -31,7 +31,7 @@ export const pusherConfigShape = {
   pusherAppId: z.coerce.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).optional(),
   pusherAppKey: z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/).optional(),
   pusherAppSecret: z.string().min(8, "must be at least 8 characters").optional(),
-  pusherClientEvents: flag.optional(),
+  pusherClientEvents: booleanSetting.optional(),
   pusherMaxConnections: z.coerce.number().int().min(0).optional(),
   pusherWebhookUrl: z.string().regex(/^https?:\/\//, "must be an http(s) URL").optional(),
   pusherPath: z.string().startsWith("/").default("/app"),
