@@ -83,15 +83,19 @@ export class MemoryHistoryStore implements HistoryStore {
    * it on the publisher's call stack and one process's offsets reach it in order.
    */
   publish(room: string, publication: StreamPublication, broker: Broker): Promise<PublishedMessage> {
-    const appended = this.appendNow(room, publication.head, publication.policy);
-    // appendNow made the room's stream the newest: its topic is the one built when it was created.
-    return sendAppended(broker, room, appended, publication, this.newest!.topic);
+    const now = Date.now();
+    const stream = this.streamOf(room, now);
+    // The stream's topic, built when it was created.
+    return sendAppended(broker, room, this.append(stream, publication.head, publication.policy, now), publication, stream.topic);
   }
 
   /** The synchronous append under `publish`: assigns the next offset and keeps the sealed frame (also for filling a store directly). */
   appendNow(room: string, frameHead: string, policy: HistoryPolicy): PublishedMessage {
     const now = Date.now();
-    const stream = this.live(room, now) ?? this.create(room);
+    return this.append(this.streamOf(room, now), frameHead, policy, now);
+  }
+
+  private append(stream: RoomStream, frameHead: string, policy: HistoryPolicy, now: number): PublishedMessage {
     stream.offset += 1;
     const frame = sealMessageFrame(frameHead, stream.offset, stream.epoch);
     const ttlMs = stream.occupied ? policy.ttlMs : Math.min(policy.ttlMs, this.limits.vacantRoomTtlMs);
@@ -114,13 +118,13 @@ export class MemoryHistoryStore implements HistoryStore {
   }
 
   async position(room: string): Promise<RecoveryPosition> {
-    const stream = this.live(room, Date.now()) ?? this.create(room);
+    const stream = this.streamOf(room, Date.now());
     return { offset: stream.offset, epoch: stream.epoch };
   }
 
   async read(room: string, since: RecoveryPosition | undefined, limit: number): Promise<HistoryPage> {
     const now = Date.now();
-    const stream = this.live(room, now) ?? this.create(room);
+    const stream = this.streamOf(room, now);
     if (since !== undefined && (since.epoch !== stream.epoch || since.offset > stream.offset)) {
       return { messages: [], offset: stream.offset, epoch: stream.epoch, complete: false };
     }
@@ -138,7 +142,7 @@ export class MemoryHistoryStore implements HistoryStore {
 
   /** The room has a member on this node again: it keeps its epoch while occupied. */
   occupied(room: string): void {
-    (this.live(room, Date.now()) ?? this.create(room)).occupied = true;
+    this.streamOf(room, Date.now()).occupied = true;
   }
 
   /** The room's last member on this node left: its history is kept `vacantRoomTtlMs` at most. */
@@ -166,6 +170,11 @@ export class MemoryHistoryStore implements HistoryStore {
       return undefined;
     }
     return stream;
+  }
+
+  /** The room's live stream, or a new one (a new epoch) when it has none. */
+  private streamOf(room: string, now: number): RoomStream {
+    return this.live(room, now) ?? this.create(room);
   }
 
   private create(room: string): RoomStream {

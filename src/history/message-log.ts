@@ -114,7 +114,6 @@ export class MessageLog {
     while (size < needed * 2) size *= 2;
     // The same buffer when it is the right size; a smaller one when the room now keeps far less than it did.
     const target = size === this.data.length || (size < this.data.length && this.data.length <= size * 4) ? this.data : Buffer.allocUnsafeSlow(size);
-    if (target.length < needed) throw new RangeError("message log could not reserve space");
     this.data.copy(target, 0, this.start, this.end);
     this.data = target;
     this.base += this.start;
