@@ -212,7 +212,7 @@ export class RedisPresenceStore implements PresenceStore {
   }
 
   private async announce(room: string, entry: PresenceEntry): Promise<void> {
-    await Promise.allSettled(this.listeners.map(async (listener) => listener(room, entry)));
+    await Promise.allSettled(notify(this.listeners, room, entry));
   }
 
   /**
@@ -330,7 +330,9 @@ export class RedisPresenceStore implements PresenceStore {
     const commands = this.connections.commands;
     const restored = await Promise.all([...this.local].map(async ([room, entries]) => ({ room, missing: await this.scripts.restoreRoom(room, [...entries.values()], this.epoch) })));
     // After the writes: a listener's own announcement (a cluster event) follows the store's joins.
-    for (const { room, missing } of restored) for (const entry of missing) await Promise.allSettled(this.restoredListeners.map(async (listener) => listener(room, entry)));
+    // All at once, not one after another: the heartbeat waits for them, and a node of 14,000 entries
+    // must not spend 14,000 broker round trips before it next heartbeats.
+    await Promise.allSettled(restored.flatMap(({ room, missing }) => missing.flatMap((entry) => notify(this.restoredListeners, room, entry))));
     // Entries swept and since left are still listed in the set; a later sweep need not look at them.
     const stale = (await commands.smembers(this.connections.keys.nodeEntries(this.node))).filter((value) => !this.ownsLocally(value));
     for (const values of chunks(stale)) await commands.srem(this.connections.keys.nodeEntries(this.node), ...values);
@@ -344,4 +346,9 @@ export class RedisPresenceStore implements PresenceStore {
   private client(): Promise<RedisConnections["commands"]> {
     return this.connections.usableCommands();
   }
+}
+
+/** Runs each listener for one entry; a throw or rejection becomes that listener's rejected promise, never the caller's. */
+function notify(listeners: ReadonlyArray<ExpiredPresenceListener | RestoredPresenceListener>, room: string, entry: PresenceEntry): Array<Promise<unknown>> {
+  return listeners.map(async (listener) => listener(room, entry));
 }
